@@ -1,0 +1,24 @@
+//! Public-key infrastructure: keys, certificates, CUCM identities, the manufacturing CA,
+//! trust stores and chain checks.
+//!
+//! ```text
+//!  keys ──► cert (rcgen issue / x509-parser read) ──► identity (node certificates)
+//!                                     │                mic (Cisco root → manufacturing CA → MIC)
+//!                                     ▼
+//!                          store (named trust stores) ──► chain (verify at a wall time)
+//! ```
+
+pub mod cert;
+pub mod chain;
+pub mod cluster;
+pub mod dn;
+pub mod identity;
+pub mod keys;
+pub mod mic;
+pub mod store;
+
+pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};
+pub use dn::DistinguishedName;
+pub use identity::{CertType, Identity, NodeNames};
+pub use keys::{Backend, KeyForge, KeyProfile, PrivateKey, PublicKey};
+pub use store::{StoreName, TrustStore};

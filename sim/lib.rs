@@ -1,0 +1,7 @@
+//! # cucmsim: the simulator's command side
+//!
+//! The CLI (`cucmsim inspect`, `cucmsim pki demo`) and what it needs beyond the pure core:
+//! reading files, formatting CUCM-style and JSON output, and the demo cluster.
+
+pub mod demo;
+pub mod inspect;

@@ -1,0 +1,59 @@
+//! The `cucmsim` command line: `inspect` (ITL/CTL/.sgn/PEM/DER/PKCS#12, like CUCM's
+//! `show itl`) and `pki demo` (a small cluster's real artefacts on disk).
+//!
+//! Exit codes: 0 success; 1 the file parsed but did not verify (or an expectation failed);
+//! 2 bad input — unreadable file, parse error, bad arguments — with one clear line, never a panic.
+
+use clap::{Parser, Subcommand};
+use cucmsim::{demo, inspect};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cucmsim",
+    version,
+    about = "Simulator of Cisco Unified CM certificate trust: ITL/CTL, TVS, CAPF"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what is inside an ITL/CTL (`.tlv`), a signed config (`.sgn`), a PEM/DER
+    /// certificate or a PKCS#12 bundle, like CUCM's `show itl` / `show ctl`.
+    ///
+    /// Exit 0 when the file parsed and its signature verified, 1 when it parsed but did not
+    /// verify (or no signer record was found), 2 when it could not be read or parsed.
+    Inspect(inspect::InspectArgs),
+    /// Public-key infrastructure tools.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Write a two-node cluster's certificates, ITL, CTL, a signed config file and PKCS#12
+    /// bundles to a directory, so you can look at real files.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Pki {
+            command: PkiCommand::Demo(args),
+        } => demo::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, one module per area.
+
+mod artefacts;
+mod cli;
+mod support;
