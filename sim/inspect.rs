@@ -15,6 +15,7 @@ use cucmsim_core::digest::{md5_hex, sha1_hex};
 use cucmsim_core::pkcs12::{read_bundle, Pkcs12Error};
 use cucmsim_core::pki::{Backend, Certificate};
 use cucmsim_core::sgn::{parse_signed_config, SignedConfig};
+use cucmsim_core::tlv::content::{exceeds_phone_limit, ITL_MAX_CERTS};
 use cucmsim_core::tlv::tags::{header as ht, record as rt};
 use cucmsim_core::tlv::verify::{find_signer, record_key};
 use cucmsim_core::tlv::{parse, Record, Role, TrustList};
@@ -312,6 +313,19 @@ pub fn trust_list(list: &TrustList, backend: Backend) -> Outcome {
             let _ = writeln!(out, "This etoken was used to sign the {upper} file.");
         }
     }
+    let cert_count = list
+        .records
+        .iter()
+        .filter(|r| r.certificate.is_some())
+        .count();
+    let over_limit = kind == "itl" && exceeds_phone_limit(list.raw.len(), cert_count);
+    if over_limit {
+        let _ = writeln!(
+            out,
+            "WARNING: {cert_count} certificates, {} bytes: over the phone's {ITL_MAX_CERTS}-certificate / 64 KB ITL limit; registration fails (F9).",
+            list.raw.len()
+        );
+    }
     match &verdict {
         Ok(_) => {
             let _ = writeln!(out, "The {upper} file was verified successfully.");
@@ -339,6 +353,8 @@ pub fn trust_list(list: &TrustList, backend: Backend) -> Outcome {
         "signer_version": h.signer_version.map(|(a, b)| format!("{a}.{b}")),
         "records": list.records.iter().map(record_json).collect::<Vec<_>>(),
         "unknown_tags": h.unknown.iter().map(|u| json!({"tag": u.tag, "offset": u.offset, "length": u.value.len()})).collect::<Vec<_>>(),
+        "certificates": cert_count,
+        "phone_limit_exceeded": over_limit,
         "signature_valid": verdict.is_ok(),
         "signer_record": verdict.as_ref().ok().map(|i| i + 1),
         "verify_error": verdict.as_ref().err().map(|e| e.to_string()),

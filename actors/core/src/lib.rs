@@ -26,6 +26,7 @@ pub mod pkcs12;
 pub mod pki;
 pub mod sgn;
 pub mod tlv;
+pub mod tvs;
 pub mod wall;
 
 pub use digest::DigestAlg;

@@ -549,3 +549,45 @@ fn signed_sample() -> Vec<u8> {
         .get_or_init(|| build_itl(&cluster("12.5", KeyProfile::RSA2048), 0, DigestAlg::Sha1))
         .clone()
 }
+
+#[test]
+fn flipping_each_byte_of_the_vector_fails_verify_or_parse() {
+    // Exhaustive over every byte of the independent vector (4,576 bytes, one bit each).
+    for pos in 0..VECTOR.len() {
+        let mut bad = VECTOR.to_vec();
+        bad[pos] ^= 0x10;
+        if let Ok(list) = parse(&bad) {
+            assert!(
+                list.verify_self(Backend::Ring).is_err(),
+                "flipping byte {pos} still verifies"
+            );
+        }
+    }
+}
+
+#[test]
+fn forty_certificates_exceed_the_phone_limit() {
+    let c = cluster("12.5", KeyProfile::RSA2048);
+    let mut b = TrustListBuilder::new("ITLFile.tlv", 1);
+    b.records = c.itl_records(0);
+    let tvs = c.nodes[0].tvs.cert.clone();
+    while b.records.len() < 40 {
+        b.records
+            .push(RecordSpec::cert(&tvs, Role::Tvs, "tvs", None));
+    }
+    let signer = c.itl_signer(0).unwrap();
+    let bytes = b.sign(&signer.cert, &signer.key).unwrap();
+    let list = parse(&bytes).unwrap();
+    let certs = list
+        .records
+        .iter()
+        .filter(|r| r.certificate.is_some())
+        .count();
+    assert_eq!(certs, 40);
+    assert!(super::content::exceeds_phone_limit(bytes.len(), certs));
+    assert!(
+        bytes.len() > super::content::ITL_MAX_BYTES,
+        "40 RSA-2048 records are over 64 KB: {}",
+        bytes.len()
+    );
+}
