@@ -1,0 +1,294 @@
+//! The trust rules a phone applies to a new CTL, ITL or signed config file (reference §2.3),
+//! as a pure function of what it holds, the file, and `now`.
+//!
+//! ```text
+//!  new file ─► holds nothing?            ─► accept (trust on first use)     [C S10; I for CTL, configs]
+//!           ├► holds the rollback ITL?    ─► accept any ITL, and unsigned configs    [C S10]
+//!           ├► signer in CTL/ITL with an allowed role? ─► verify signature ─► accept | reject
+//!           ├► signer in the TVS cache (not expired)?  ─► verify with cached cert
+//!           └► otherwise                  ─► ask TVS (QUERY_CERT) ─► answer ─► accept | reject
+//!  reject ⇒ the phone keeps its old files; the caller shows "Trust List update failed".
+//! ```
+//! Roles: a trust list must be signed by a SAST (or, with a CTL, a CCM+TFTP entry of the CTL);
+//! a config by a TFTP or CCM+TFTP certificate. A TVS answer must include SAST for a trust list
+//! and TFTP/CCM+TFTP for a config — that requirement is [I] and lives in [`TvsRolePolicy`].
+
+use crate::digest::DigestAlg;
+use crate::pki::store::map_id;
+use crate::pki::{Backend, Certificate};
+use crate::tlv::parse::{Header, Record};
+use crate::tlv::verify::{find_signer, record_key, verify_signature, VerifyError};
+use crate::tlv::{Role, TrustList};
+use crate::tvs::TTL_S;
+use crate::wall::WallTime;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// What kind of file is being judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Ctl,
+    Itl,
+    Config,
+}
+
+/// How a file came to be trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrustPath {
+    /// The phone held no ITL and no CTL.
+    FirstUse,
+    /// The phone holds the rollback ITL: anything goes.
+    RollbackItl,
+    /// Signed by a certificate in the phone's CTL.
+    Ctl,
+    /// Signed by a certificate in the phone's ITL.
+    Itl,
+    /// Signed by a certificate TVS vouched for (now or from the 24-hour cache).
+    Tvs { cached: bool },
+}
+
+/// Why a file was refused. The phone keeps its old trust.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum TrustError {
+    #[error("signer {subject} (serial {serial}) is not in the phone's CTL/ITL and TVS did not vouch for it")]
+    UnknownSigner { subject: String, serial: String },
+    #[error("TVS answered that the signer is not valid")]
+    TvsDenied,
+    #[error("TVS vouched for the signer without the role {needed}")]
+    TvsWrongRole { needed: String },
+    #[error("the file's signature does not verify: {0}")]
+    BadSignature(VerifyError),
+    #[error("the file is not signed")]
+    Unsigned,
+    #[error("the file is signed with {0}, which this phone model cannot verify")]
+    UnsupportedDigest(DigestAlg),
+}
+
+/// What the phone does next with a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Accept(TrustPath),
+    /// Ask a TVS from the current config for the signer (QUERY_CERT_REQ).
+    AskTvs {
+        subject: String,
+        issuer: String,
+        serial: Vec<u8>,
+    },
+    Reject(TrustError),
+}
+
+/// Which roles a TVS answer must carry to vouch for a signer [I].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TvsRolePolicy {
+    pub trust_list: Vec<Role>,
+    pub config: Vec<Role>,
+}
+
+impl Default for TvsRolePolicy {
+    fn default() -> Self {
+        TvsRolePolicy {
+            trust_list: vec![Role::Sast],
+            config: vec![Role::Tftp, Role::CcmTftp, Role::Sast],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CacheEntry {
+    cert: Certificate,
+    roles: Vec<Role>,
+    expires: WallTime,
+}
+
+/// What a phone holds.
+#[derive(Clone, Debug, Default)]
+pub struct PhoneTrust {
+    pub ctl: Option<TrustList>,
+    pub itl: Option<TrustList>,
+    tvs_cache: BTreeMap<String, CacheEntry>,
+    pub policy: TvsRolePolicy,
+    /// Digests this model can verify (F28: some cannot verify SHA-512).
+    pub digests: Vec<DigestAlg>,
+}
+
+impl PhoneTrust {
+    /// A factory-fresh phone that verifies every digest.
+    pub fn new() -> PhoneTrust {
+        PhoneTrust {
+            digests: DigestAlg::ALL.to_vec(),
+            ..PhoneTrust::default()
+        }
+    }
+
+    /// Whether the held ITL is the rollback ITL: it has no TVS or TFTP certificate, only
+    /// blank records for them.
+    pub fn holds_rollback_itl(&self) -> bool {
+        self.itl.as_ref().is_some_and(|itl| {
+            let blank = itl.records.iter().any(|r| r.is_blank());
+            let real = itl.records.iter().any(|r| {
+                !r.is_blank() && matches!(r.role, Some(Role::Tvs | Role::Tftp | Role::CcmTftp))
+            });
+            blank && !real
+        })
+    }
+
+    fn allowed_roles(&self, kind: FileKind) -> (Vec<Role>, Vec<Role>) {
+        match kind {
+            FileKind::Ctl | FileKind::Itl => (vec![Role::Sast, Role::CcmTftp], vec![Role::Sast]),
+            FileKind::Config => (
+                vec![Role::CcmTftp, Role::Tftp],
+                vec![Role::CcmTftp, Role::Tftp],
+            ),
+        }
+    }
+
+    fn known_signer(&self, header: &Header, kind: FileKind) -> Option<(TrustPath, &Record)> {
+        let (ctl_roles, itl_roles) = self.allowed_roles(kind);
+        if let Some(r) = self
+            .ctl
+            .as_ref()
+            .and_then(|c| find_signer(header, &c.records, &ctl_roles))
+        {
+            return Some((TrustPath::Ctl, r));
+        }
+        let r = self
+            .itl
+            .as_ref()
+            .and_then(|i| find_signer(header, &i.records, &itl_roles))?;
+        Some((TrustPath::Itl, r))
+    }
+
+    /// Judges a new file: `raw` and its parsed `header` (a trust list's or a `.sgn`'s).
+    pub fn judge(
+        &self,
+        kind: FileKind,
+        raw: &[u8],
+        header: &Header,
+        now: WallTime,
+        backend: Backend,
+    ) -> Decision {
+        if self.ctl.is_none() && self.itl.is_none() {
+            return Decision::Accept(TrustPath::FirstUse);
+        }
+        if self.holds_rollback_itl() && kind != FileKind::Ctl {
+            return Decision::Accept(TrustPath::RollbackItl);
+        }
+        if header.signature.is_none() {
+            return Decision::Reject(TrustError::Unsigned);
+        }
+        if let Some(d) = header.digest().filter(|d| !self.digests.contains(d)) {
+            return Decision::Reject(TrustError::UnsupportedDigest(d));
+        }
+        if let Some((path, record)) = self.known_signer(header, kind) {
+            let verdict =
+                record_key(record).and_then(|k| verify_signature(raw, header, &k, backend));
+            return match verdict {
+                Ok(()) => Decision::Accept(path),
+                Err(e) => Decision::Reject(TrustError::BadSignature(e)),
+            };
+        }
+        let serial = header.signer_serial.clone().unwrap_or_default();
+        let issuer = header.signer_issuer.clone().unwrap_or_default();
+        if let Some(entry) = self
+            .tvs_cache
+            .get(&map_id(&serial, &issuer))
+            .filter(|e| e.expires > now)
+        {
+            return self.check_vouched(kind, raw, header, &entry.cert, &entry.roles, backend, true);
+        }
+        Decision::AskTvs {
+            subject: header.signer_name.clone().unwrap_or_default(),
+            issuer,
+            serial,
+        }
+    }
+
+    /// Applies a TVS QUERY_CERT answer to the file that prompted it, caching a valid answer
+    /// for its TTL (24 h).
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_tvs_answer(
+        &mut self,
+        kind: FileKind,
+        raw: &[u8],
+        header: &Header,
+        valid: bool,
+        certificate: Option<&[u8]>,
+        roles: &[Role],
+        ttl_s: u32,
+        now: WallTime,
+        backend: Backend,
+    ) -> Decision {
+        let cert = match (valid, certificate.map(Certificate::from_der)) {
+            (true, Some(Ok(cert))) => cert,
+            _ => return Decision::Reject(TrustError::TvsDenied),
+        };
+        let matches = header.signer_serial.as_deref() == Some(cert.serial());
+        if !matches {
+            return Decision::Reject(TrustError::TvsDenied);
+        }
+        let ttl = if ttl_s == 0 { TTL_S } else { ttl_s };
+        let entry = CacheEntry {
+            cert: cert.clone(),
+            roles: roles.to_vec(),
+            expires: now.plus_s(ttl as i64),
+        };
+        self.tvs_cache
+            .insert(map_id(cert.serial(), &cert.issuer().to_cucm()), entry);
+        self.check_vouched(kind, raw, header, &cert, roles, backend, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_vouched(
+        &self,
+        kind: FileKind,
+        raw: &[u8],
+        header: &Header,
+        cert: &Certificate,
+        roles: &[Role],
+        backend: Backend,
+        cached: bool,
+    ) -> Decision {
+        let needed = match kind {
+            FileKind::Config => &self.policy.config,
+            _ => &self.policy.trust_list,
+        };
+        if !roles.iter().any(|r| needed.contains(r)) {
+            let names: Vec<String> = needed.iter().map(|r| r.short_name()).collect();
+            return Decision::Reject(TrustError::TvsWrongRole {
+                needed: names.join(" or "),
+            });
+        }
+        let Some(key) = cert.public_key() else {
+            return Decision::Reject(TrustError::BadSignature(VerifyError::BadSignerKey(
+                "unsupported key".into(),
+            )));
+        };
+        match verify_signature(raw, header, key, backend) {
+            Ok(()) => Decision::Accept(TrustPath::Tvs { cached }),
+            Err(e) => Decision::Reject(TrustError::BadSignature(e)),
+        }
+    }
+
+    /// Whether a TVS's TLS certificate matches a TVS record of the held ITL (the phone's check
+    /// before it trusts a TVS answer; "Role is = 21", [C S5]).
+    pub fn trusts_tvs_server(&self, cert: &Certificate) -> bool {
+        self.itl.as_ref().is_some_and(|itl| {
+            itl.records
+                .iter()
+                .any(|r| r.role == Some(Role::Tvs) && r.certificate.as_deref() == Some(cert.der()))
+        })
+    }
+
+    /// Installs an accepted trust list.
+    pub fn install(&mut self, kind: FileKind, list: TrustList) {
+        match kind {
+            FileKind::Ctl => self.ctl = Some(list),
+            FileKind::Itl => self.itl = Some(list),
+            FileKind::Config => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "trust_tests.rs"]
+mod tests;

@@ -1,0 +1,283 @@
+//! The §2.3 rules, one situation each: a migration through TVS, the cache, rejections.
+
+use super::*;
+use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
+use crate::pki::identity::{CertType, NodeNames};
+use crate::pki::store::{StoreName, TrustStore};
+use crate::pki::KeyForge;
+use crate::sgn::{parse_signed_config, sign_config};
+use crate::tlv::{parse, TrustListBuilder};
+use crate::tvs::{RoleMap, TvsBody, TvsDirectory, TvsMessage};
+use std::collections::BTreeMap;
+
+fn now() -> WallTime {
+    WallTime::from_ymd(2025, 6, 1).unwrap()
+}
+
+fn cluster(name: &str, version: &str) -> ClusterPki {
+    let node = |h: &str| NodeSpec {
+        names: NodeNames::lab(name, h),
+        ip: None,
+        runs_callmanager: true,
+        runs_tftp: true,
+        imp: false,
+    };
+    ClusterSpec {
+        name: name.into(),
+        version: version.parse().unwrap(),
+        nodes: vec![node(&format!("{name}pub")), node(&format!("{name}sub"))],
+        profiles: BTreeMap::new(),
+        now: WallTime::from_ymd(2024, 1, 1).unwrap(),
+        itl_recovery_years: 5,
+    }
+    .generate(&KeyForge::new(77))
+    .unwrap()
+}
+
+fn itl(c: &ClusterPki, digest: DigestAlg) -> TrustList {
+    let certs = c.trust_list_certs();
+    let signer = certs.itl_signer(0).unwrap();
+    let mut b = TrustListBuilder::new("ITLFile.tlv", now().0 as u32);
+    b.digest = digest;
+    b.records = certs.itl_records(0);
+    parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap()
+}
+
+fn judge(p: &PhoneTrust, kind: FileKind, list: &TrustList, at: WallTime) -> Decision {
+    p.judge(kind, &list.raw, &list.header, at, Backend::Ring)
+}
+
+fn phone_on(c: &ClusterPki) -> PhoneTrust {
+    let mut p = PhoneTrust::new();
+    let first = itl(c, DigestAlg::Sha1);
+    assert_eq!(
+        judge(&p, FileKind::Itl, &first, now()),
+        Decision::Accept(TrustPath::FirstUse)
+    );
+    p.install(FileKind::Itl, first);
+    p
+}
+
+/// The source cluster's TVS after Bulk Certificate Management imported `dst`'s certificates
+/// (CallManager and ITLRecovery → Phone-SAST-trust and CallManager-trust) and TVS restarted.
+fn source_tvs(dst: Option<&ClusterPki>) -> TvsDirectory {
+    let mut sast = TrustStore::new(StoreName::PhoneSastTrust);
+    let mut cm = TrustStore::new(StoreName::CallManagerTrust);
+    if let Some(d) = dst {
+        for id in [
+            &d.itl_recovery,
+            d.publisher().identity(CertType::CallManager).unwrap(),
+        ] {
+            sast.add(id.cert.clone());
+            cm.add(id.cert.clone());
+        }
+    }
+    TvsDirectory::snapshot([&sast, &cm], [], &RoleMap::default())
+}
+
+fn ask(tvs: &TvsDirectory, d: &Decision) -> TvsMessage {
+    let Decision::AskTvs {
+        subject,
+        issuer,
+        serial,
+    } = d
+    else {
+        panic!("expected AskTvs, got {d:?}")
+    };
+    let req = TvsMessage {
+        session: 1001,
+        body: TvsBody::QueryReq {
+            device_name: "CP-8861-SEP001122334455".into(),
+            subject: subject.clone(),
+            issuer: issuer.clone(),
+            serial: serial.clone(),
+        },
+    };
+    // Through the wire format both ways, as the bus will carry it.
+    TvsMessage::decode(
+        &tvs.answer(&TvsMessage::decode(&req.encode()).unwrap())
+            .unwrap()
+            .encode(),
+    )
+    .unwrap()
+}
+
+fn apply(p: &mut PhoneTrust, list: &TrustList, answer: &TvsMessage, at: WallTime) -> Decision {
+    let TvsBody::QueryRes {
+        valid,
+        certificate,
+        roles,
+        ttl_s,
+    } = &answer.body
+    else {
+        panic!("{answer:?}")
+    };
+    p.on_tvs_answer(
+        FileKind::Itl,
+        &list.raw,
+        &list.header,
+        *valid,
+        certificate.as_deref(),
+        roles,
+        *ttl_s,
+        at,
+        Backend::Ring,
+    )
+}
+
+#[test]
+fn same_cluster_itl_is_accepted_by_its_known_sast() {
+    let src = cluster("src", "10.5");
+    let p = phone_on(&src);
+    assert_eq!(
+        judge(&p, FileKind::Itl, &itl(&src, DigestAlg::Sha256), now()),
+        Decision::Accept(TrustPath::Itl)
+    );
+}
+
+#[test]
+fn migration_goes_through_the_source_tvs_and_is_cached_24h() {
+    let (src, dst) = (cluster("src", "10.5"), cluster("dst", "12.5"));
+    let mut p = phone_on(&src);
+    let new = itl(&dst, DigestAlg::Sha1);
+    let first = judge(&p, FileKind::Itl, &new, now());
+    let answer = ask(&source_tvs(Some(&dst)), &first);
+    assert_eq!(
+        apply(&mut p, &new, &answer, now()),
+        Decision::Accept(TrustPath::Tvs { cached: false })
+    );
+    assert_eq!(
+        judge(&p, FileKind::Itl, &new, now().plus_s(86_399)),
+        Decision::Accept(TrustPath::Tvs { cached: true })
+    );
+    assert!(matches!(
+        judge(&p, FileKind::Itl, &new, now().plus_s(86_401)),
+        Decision::AskTvs { .. }
+    ));
+}
+
+#[test]
+fn without_the_import_the_source_tvs_refuses() {
+    let (src, dst) = (cluster("src", "10.5"), cluster("dst", "12.5"));
+    let mut p = phone_on(&src);
+    let new = itl(&dst, DigestAlg::Sha1);
+    let answer = ask(&source_tvs(None), &judge(&p, FileKind::Itl, &new, now()));
+    assert_eq!(
+        apply(&mut p, &new, &answer, now()),
+        Decision::Reject(TrustError::TvsDenied)
+    );
+}
+
+#[test]
+fn a_tampered_file_is_refused_even_when_tvs_vouches() {
+    let (src, dst) = (cluster("src", "10.5"), cluster("dst", "12.5"));
+    let mut p = phone_on(&src);
+    let mut new = itl(&dst, DigestAlg::Sha1);
+    let last = new.raw.len() - 10;
+    new.raw[last] ^= 1;
+    let answer = ask(
+        &source_tvs(Some(&dst)),
+        &judge(&p, FileKind::Itl, &new, now()),
+    );
+    assert_eq!(
+        apply(&mut p, &new, &answer, now()),
+        Decision::Reject(TrustError::BadSignature(VerifyError::Mismatch))
+    );
+}
+
+#[test]
+fn configs_need_a_tftp_signer_and_rollback_accepts_anything() {
+    let src = cluster("src", "11.5");
+    let mut p = phone_on(&src);
+    let cm = src.publisher().identity(CertType::CallManager).unwrap();
+    let sgn = sign_config(
+        b"<device/>",
+        "SEP001122334455.cnf.xml.sgn",
+        &cm.cert,
+        &cm.key,
+        DigestAlg::Sha1,
+        1,
+        Backend::Ring,
+    )
+    .unwrap();
+    let cfg = parse_signed_config(&sgn).unwrap();
+    assert_eq!(
+        p.judge(
+            FileKind::Config,
+            &cfg.raw,
+            &cfg.header,
+            now(),
+            Backend::Ring
+        ),
+        Decision::Accept(TrustPath::Itl)
+    );
+    // Signed by the subscriber's CallManager, which this TFTP node's ITL does not carry.
+    let sub = src.nodes[1].identity(CertType::CallManager).unwrap();
+    let sgn = sign_config(
+        b"<device/>",
+        "x.sgn",
+        &sub.cert,
+        &sub.key,
+        DigestAlg::Sha1,
+        1,
+        Backend::Ring,
+    )
+    .unwrap();
+    let cfg = parse_signed_config(&sgn).unwrap();
+    assert!(matches!(
+        p.judge(
+            FileKind::Config,
+            &cfg.raw,
+            &cfg.header,
+            now(),
+            Backend::Ring
+        ),
+        Decision::AskTvs { .. }
+    ));
+    // "Prepare Cluster for Rollback": the phone takes the blank ITL, then anything.
+    let certs = src.trust_list_certs();
+    let signer = certs.itl_signer(0).unwrap();
+    let mut b = TrustListBuilder::new("ITLFile.tlv", 2);
+    b.records = certs.rollback_itl_records(0);
+    let rollback = parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap();
+    assert_eq!(
+        judge(&p, FileKind::Itl, &rollback, now()),
+        Decision::Accept(TrustPath::Itl)
+    );
+    p.install(FileKind::Itl, rollback);
+    assert!(p.holds_rollback_itl());
+    assert_eq!(
+        p.judge(
+            FileKind::Config,
+            &cfg.raw,
+            &cfg.header,
+            now(),
+            Backend::Ring
+        ),
+        Decision::Accept(TrustPath::RollbackItl)
+    );
+    let foreign = itl(&cluster("dst", "12.5"), DigestAlg::Sha1);
+    assert_eq!(
+        judge(&p, FileKind::Itl, &foreign, now()),
+        Decision::Accept(TrustPath::RollbackItl)
+    );
+}
+
+#[test]
+fn tvs_server_must_match_an_itl_tvs_record() {
+    let (src, dst) = (cluster("src", "10.5"), cluster("dst", "12.5"));
+    let p = phone_on(&src);
+    assert!(p.trusts_tvs_server(&src.nodes[1].identity(CertType::Tvs).unwrap().cert));
+    assert!(!p.trusts_tvs_server(&dst.nodes[0].identity(CertType::Tvs).unwrap().cert));
+}
+
+#[test]
+fn a_model_without_sha512_refuses_sha512_files() {
+    let src = cluster("src", "12.5");
+    let mut p = phone_on(&src);
+    p.digests = vec![DigestAlg::Sha1, DigestAlg::Sha256];
+    assert_eq!(
+        judge(&p, FileKind::Itl, &itl(&src, DigestAlg::Sha512), now()),
+        Decision::Reject(TrustError::UnsupportedDigest(DigestAlg::Sha512))
+    );
+}
