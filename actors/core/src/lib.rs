@@ -22,6 +22,7 @@
 
 pub mod digest;
 pub mod error;
+pub mod machine;
 pub mod phone;
 pub mod pkcs12;
 pub mod pki;

@@ -1,0 +1,507 @@
+//! The cluster-side machines besides TFTP and TVS: the publisher (database of trust stores,
+//! enterprise parameters, Bulk Certificate Management), the CallManager service, the DHCP
+//! server (option 150) and the shared SFTP directory.
+//!
+//! ```text
+//!  start ─► TftpRebuild → every TFTP node · TvsStores → every TVS node
+//!  BulkExport ─► SftpPut <HOST>_<type>.pkcs12            (every node, the chosen types)
+//!  BulkConsolidate ─► SftpList ─► SftpFiles ─► SftpPut consolidated_<type>.pkcs12
+//!  BulkImport ─► SftpList ─► SftpFiles ─► stores per §4.1 ─► TvsStores (effective at TVS restart)
+//!  SetParameter rollback_to_pre_8 ─► TftpRebuild (rollback ITL) ─► ResetRegistered
+//! ```
+//! Import mapping [C S6]: CAPF → CallManager-trust; tomcat → tomcat-trust; CallManager and
+//! ITLRecovery → Phone-SAST-trust and CallManager-trust. The import reads the consolidated
+//! files, so consolidation on one cluster must come first [C S6]. Bundle password: `cucmsim`.
+
+use super::msg::{
+    Addr, Effect, Msg, Now, Observation, Operator, ServiceAction, TftpBuild, TvsStores,
+};
+use crate::digest::DigestAlg;
+use crate::pkcs12::{bundle_file_name, read_bundle, write_bundle};
+use crate::pki::cluster::ClusterPki;
+use crate::pki::identity::CertType;
+use crate::pki::{Certificate, StoreName, TrustStore};
+use crate::tlv::Role;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Password of the bundles the simulated publishers write [I].
+pub const BUNDLE_PASSWORD: &str = "cucmsim";
+
+/// Enterprise parameters the trust machinery reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enterprise {
+    /// "Prepare Cluster for Rollback to pre 8.0".
+    pub rollback: bool,
+    /// "Phone Interaction on Certificate Update": automatic reset (default) or manual.
+    pub auto_reset: bool,
+    /// "TFTP File Signature Algorithm".
+    pub digest: DigestAlg,
+}
+
+impl Default for Enterprise {
+    fn default() -> Self {
+        Enterprise {
+            rollback: false,
+            auto_reset: true,
+            digest: DigestAlg::Sha1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Awaiting {
+    Consolidate,
+    Import,
+}
+
+/// A cluster's publisher: its database and operator steps.
+#[derive(Debug)]
+pub struct Publisher {
+    pub pki: ClusterPki,
+    pub stores: BTreeMap<StoreName, TrustStore>,
+    pub mixed_mode: bool,
+    pub enterprise: Enterprise,
+    /// Hosts running each service.
+    pub tftp_hosts: Vec<String>,
+    pub tvs_hosts: Vec<String>,
+    pub cm_hosts: Vec<String>,
+    awaiting: Option<Awaiting>,
+}
+
+impl Publisher {
+    pub fn new(
+        pki: ClusterPki,
+        stores: BTreeMap<StoreName, TrustStore>,
+        mixed_mode: bool,
+        enterprise: Enterprise,
+    ) -> Publisher {
+        Publisher {
+            pki,
+            stores,
+            mixed_mode,
+            enterprise,
+            tftp_hosts: vec![],
+            tvs_hosts: vec![],
+            cm_hosts: vec![],
+            awaiting: None,
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.pki.name
+    }
+
+    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::new(
+            now,
+            &format!("publisher@{}", self.name()),
+            what,
+            detail,
+        ))
+    }
+
+    /// What the cluster sends its services when it comes up.
+    pub fn start(&self, now: Now) -> Vec<Effect> {
+        let mut out = self.rebuild_tftp(now);
+        out.extend(self.push_stores());
+        out
+    }
+
+    fn rebuild_tftp(&self, now: Now) -> Vec<Effect> {
+        let certs = self.pki.trust_list_certs();
+        let capf = vec![self.pki.publisher().spec.names.hostname.clone()];
+        self.tftp_hosts
+            .iter()
+            .filter_map(|host| {
+                let node_ix = certs.nodes.iter().position(|n| &n.hostname == host)?;
+                let build = TftpBuild {
+                    cluster: self.name().to_string(),
+                    node_ix,
+                    certs: certs.clone(),
+                    mixed_mode: self.mixed_mode,
+                    rollback: self.enterprise.rollback,
+                    digest: self.enterprise.digest,
+                    callmanagers: self.cm_hosts.clone(),
+                    tvs: self.tvs_hosts.clone(),
+                    capf: capf.clone(),
+                    built_at: now.wall,
+                };
+                Some(Effect::Send {
+                    to: Addr::Tftp(host.clone()),
+                    msg: Msg::TftpRebuild(Arc::new(build)),
+                })
+            })
+            .collect()
+    }
+
+    fn push_stores(&self) -> Vec<Effect> {
+        let stores: Vec<TrustStore> = self
+            .stores
+            .values()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
+        self.tvs_hosts
+            .iter()
+            .filter_map(|host| {
+                let node = self
+                    .pki
+                    .nodes
+                    .iter()
+                    .find(|n| &n.spec.names.hostname == host)?;
+                let tvs_cert = node.identity(CertType::Tvs)?.cert.clone();
+                let mut own: Vec<(Certificate, Role)> =
+                    vec![(self.pki.itl_recovery.cert.clone(), Role::Sast)];
+                if let Some(cm) = node.identity(CertType::CallManager) {
+                    own.push((cm.cert.clone(), Role::Sast));
+                    own.push((cm.cert.clone(), Role::CcmTftp));
+                }
+                own.push((tvs_cert.clone(), Role::Tvs));
+                own.push((self.pki.capf.cert.clone(), Role::Capf));
+                let msg = Msg::TvsStores(Arc::new(TvsStores {
+                    stores: stores.clone(),
+                    own,
+                    tvs_cert,
+                }));
+                Some(Effect::Send {
+                    to: Addr::Tvs(host.clone()),
+                    msg,
+                })
+            })
+            .collect()
+    }
+
+    /// Handles one message.
+    pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
+        match msg {
+            Msg::Operator(op) => self.operator(op, now),
+            Msg::SftpFiles { files } => match self.awaiting.take() {
+                Some(Awaiting::Consolidate) => self.consolidate(&files, now),
+                Some(Awaiting::Import) => self.import(&files, now),
+                None => vec![],
+            },
+            _ => vec![],
+        }
+    }
+
+    fn operator(&mut self, op: Operator, now: Now) -> Vec<Effect> {
+        let mut out = vec![self.obs(
+            now,
+            "operator",
+            format!("{op:?}").chars().take(120).collect::<String>(),
+        )];
+        match op {
+            Operator::BulkExport { types } => out.extend(self.export(&types)),
+            Operator::BulkConsolidate => {
+                self.awaiting = Some(Awaiting::Consolidate);
+                out.push(Effect::Send {
+                    to: Addr::Sftp,
+                    msg: Msg::SftpList {
+                        reply_to: Addr::Publisher(self.name().to_string()),
+                    },
+                });
+            }
+            Operator::BulkImport => {
+                self.awaiting = Some(Awaiting::Import);
+                out.push(Effect::Send {
+                    to: Addr::Sftp,
+                    msg: Msg::SftpList {
+                        reply_to: Addr::Publisher(self.name().to_string()),
+                    },
+                });
+            }
+            Operator::UploadCertificate { store, der } => match Certificate::from_der(&der) {
+                Ok(cert) => {
+                    self.stores
+                        .entry(store)
+                        .or_insert_with(|| TrustStore::new(store))
+                        .add(cert);
+                    out.extend(self.push_stores());
+                }
+                Err(e) => out.push(self.obs(now, "operator_error", format!("upload refused: {e}"))),
+            },
+            Operator::SetParameter { name, value } => {
+                out.extend(self.set_parameter(&name, &value, now))
+            }
+        }
+        out
+    }
+
+    fn export(&self, types: &[CertType]) -> Vec<Effect> {
+        let mut out = vec![];
+        let mut put = |host: &str, t: CertType, cert: &Certificate| {
+            if let Ok(bytes) = write_bundle(&[(t.cucm_name(), cert)], None, BUNDLE_PASSWORD) {
+                out.push(Effect::Send {
+                    to: Addr::Sftp,
+                    msg: Msg::SftpPut {
+                        name: bundle_file_name(host, t),
+                        bytes: bytes.into(),
+                    },
+                });
+            }
+        };
+        for node in &self.pki.nodes {
+            let host = &node.spec.names.hostname;
+            for t in [CertType::Tomcat, CertType::CallManager] {
+                if let (true, Some(id)) = (types.contains(&t), node.identity(t)) {
+                    put(host, t, &id.cert);
+                }
+            }
+        }
+        let pub_host = self.pki.publisher().spec.names.hostname.clone();
+        if types.contains(&CertType::Capf) {
+            put(&pub_host, CertType::Capf, &self.pki.capf.cert);
+        }
+        if types.contains(&CertType::ItlRecovery) {
+            put(
+                &pub_host,
+                CertType::ItlRecovery,
+                &self.pki.itl_recovery.cert,
+            );
+        }
+        out
+    }
+
+    fn consolidate(&self, files: &[(String, Arc<[u8]>)], now: Now) -> Vec<Effect> {
+        let mut by_type: BTreeMap<CertType, Vec<Certificate>> = BTreeMap::new();
+        for (name, bytes) in files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("consolidated_"))
+        {
+            let Some(t) = bundle_type(name) else { continue };
+            if let Ok(bundle) = read_bundle(bytes, BUNDLE_PASSWORD) {
+                by_type
+                    .entry(t)
+                    .or_default()
+                    .extend(bundle.all_certificates().into_iter().cloned());
+            }
+        }
+        let mut out = vec![self.obs(
+            now,
+            "bulk_consolidated",
+            format!("{} types from {} files", by_type.len(), files.len()),
+        )];
+        for (t, certs) in by_type {
+            let aliases: Vec<String> = (0..certs.len())
+                .map(|i| format!("{}-{i}", t.cucm_name()))
+                .collect();
+            let entries: Vec<(&str, &Certificate)> = aliases
+                .iter()
+                .map(String::as_str)
+                .zip(certs.iter())
+                .collect();
+            if let Ok(bytes) = write_bundle(&entries, None, BUNDLE_PASSWORD) {
+                let name = format!("consolidated_{}.pkcs12", t.cucm_name());
+                out.push(Effect::Send {
+                    to: Addr::Sftp,
+                    msg: Msg::SftpPut {
+                        name,
+                        bytes: bytes.into(),
+                    },
+                });
+            }
+        }
+        out
+    }
+
+    fn import(&mut self, files: &[(String, Arc<[u8]>)], now: Now) -> Vec<Effect> {
+        let mut added = 0;
+        for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("consolidated_")) {
+            let Some(t) = bundle_type(name) else { continue };
+            let Ok(bundle) = read_bundle(bytes, BUNDLE_PASSWORD) else {
+                continue;
+            };
+            for cert in bundle.all_certificates() {
+                for store in import_stores(t) {
+                    added += usize::from(
+                        self.stores
+                            .entry(*store)
+                            .or_insert_with(|| TrustStore::new(*store))
+                            .add(cert.clone()),
+                    );
+                }
+            }
+        }
+        let mut out = vec![self.obs(now, "bulk_imported", format!("{added} new store entries"))];
+        out.extend(self.push_stores());
+        out
+    }
+
+    fn set_parameter(&mut self, name: &str, value: &str, now: Now) -> Vec<Effect> {
+        let truthy = matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        );
+        match name {
+            "rollback_to_pre_8" => self.enterprise.rollback = truthy,
+            "phone_interaction_on_cert_update" => {
+                self.enterprise.auto_reset = value.eq_ignore_ascii_case("automatic")
+            }
+            "tftp_file_signature" => match DigestAlg::parse(value) {
+                Some(d) => self.enterprise.digest = d,
+                None => {
+                    return vec![self.obs(now, "operator_error", format!("bad digest {value:?}"))]
+                }
+            },
+            _ => {
+                return vec![self.obs(now, "operator_error", format!("unknown parameter {name:?}"))]
+            }
+        }
+        let mut out = self.rebuild_tftp(now);
+        if name == "rollback_to_pre_8"
+            || self.enterprise.auto_reset && name == "tftp_file_signature"
+        {
+            // Phones reset to fetch the new ITL ("wait ten minutes for the phones to restart").
+            out.extend(self.cm_hosts.iter().map(|h| Effect::Send {
+                to: Addr::CallManager(h.clone()),
+                msg: Msg::ResetRegistered,
+            }));
+        }
+        out
+    }
+}
+
+fn bundle_type(name: &str) -> Option<CertType> {
+    let stem = name.strip_suffix(".pkcs12")?;
+    let t = stem.rsplit('_').next()?;
+    t.parse().ok()
+}
+
+fn import_stores(t: CertType) -> &'static [StoreName] {
+    match t {
+        CertType::Capf => &[StoreName::CallManagerTrust],
+        CertType::Tomcat => &[StoreName::TomcatTrust],
+        CertType::CallManager | CertType::ItlRecovery => {
+            &[StoreName::PhoneSastTrust, StoreName::CallManagerTrust]
+        }
+        _ => &[],
+    }
+}
+
+/// The CallManager service of one node: registration.
+#[derive(Debug)]
+pub struct CallManager {
+    pub host: String,
+    pub cluster: String,
+    pub up: bool,
+    registered: BTreeSet<u32>,
+}
+
+impl CallManager {
+    pub fn new(host: &str, cluster: &str) -> CallManager {
+        CallManager {
+            host: host.into(),
+            cluster: cluster.into(),
+            up: true,
+            registered: BTreeSet::new(),
+        }
+    }
+
+    /// Phones registered here.
+    pub fn registered(&self) -> usize {
+        self.registered.len()
+    }
+
+    pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
+        let mut out = vec![];
+        match msg {
+            Msg::Register { phone, .. } if self.up => {
+                self.registered.insert(phone);
+                out.push(Effect::Send {
+                    to: Addr::Phone(phone),
+                    msg: Msg::RegisterAck {
+                        cluster: self.cluster.clone(),
+                    },
+                });
+            }
+            Msg::ResetRegistered => {
+                for phone in std::mem::take(&mut self.registered) {
+                    out.push(Effect::Send {
+                        to: Addr::Phone(phone),
+                        msg: Msg::Reset,
+                    });
+                }
+            }
+            Msg::Service(action) => {
+                self.up = !matches!(action, ServiceAction::Stop);
+                if !self.up {
+                    self.registered.clear();
+                }
+                out.push(Effect::Observe(Observation::new(
+                    now,
+                    &format!("ccm@{}", self.host),
+                    "service",
+                    format!("{action:?}"),
+                )));
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// DHCP: option 150 per phone range.
+#[derive(Debug, Default)]
+pub struct Dhcp {
+    ranges: Vec<(u32, u32, Vec<String>)>,
+}
+
+impl Dhcp {
+    pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::DhcpSet {
+                first,
+                count,
+                option150,
+            } => {
+                self.ranges.push((first, count, option150));
+                vec![]
+            }
+            Msg::DhcpRequest { phone } => {
+                let option150 = self
+                    .ranges
+                    .iter()
+                    .rev()
+                    .find(|(f, c, _)| phone >= *f && phone < f + c)
+                    .map(|(_, _, o)| o.clone())
+                    .unwrap_or_default();
+                vec![Effect::Send {
+                    to: Addr::Phone(phone),
+                    msg: Msg::DhcpAck { option150 },
+                }]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+/// The shared SFTP directory both clusters export to (§4.1: same server and directory).
+#[derive(Debug, Default)]
+pub struct Sftp {
+    pub files: BTreeMap<String, Arc<[u8]>>,
+}
+
+impl Sftp {
+    pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::SftpPut { name, bytes } => {
+                self.files.insert(name, bytes);
+                vec![]
+            }
+            Msg::SftpList { reply_to } => {
+                let files = self
+                    .files
+                    .iter()
+                    .map(|(n, b)| (n.clone(), b.clone()))
+                    .collect();
+                vec![Effect::Send {
+                    to: reply_to,
+                    msg: Msg::SftpFiles { files },
+                }]
+            }
+            _ => vec![],
+        }
+    }
+}

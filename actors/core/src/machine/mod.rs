@@ -1,0 +1,22 @@
+//! The participants as pure state machines: each takes one input and `now`, changes its state
+//! and returns effects (send, set a timer, observe). No I/O, no clock (design.md principle 1).
+//!
+//! ```text
+//!   input + Now ──► machine.handle() ──► Vec<Effect>
+//!                                          ├─ Send { to: Addr, msg: Msg }   → the bus
+//!                                          ├─ Timer { after_ms, token }     → the runtime
+//!                                          └─ Observe(Observation)          → the trace
+//! ```
+//! The actor shells in `cucmsim-actors` turn mailbox messages into inputs and carry out the
+//! effects; they hold no trust decision.
+
+pub mod cluster;
+pub mod msg;
+pub mod phone;
+pub mod tftp;
+pub mod tvs;
+
+pub use msg::{Addr, Effect, Msg, Now, Observation};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,587 @@
+//! The phone: boot pipeline DHCP (option 150) → CTL → ITL → signed config → registration,
+//! applying the trust rules of [`crate::phone::trust`] at each file and asking TVS when they
+//! say so (reference §2.3, §7.3).
+//!
+//! ```text
+//!  PowerOn/Reset ─► Dhcp ─DhcpAck─► Fetch(CTLSEP<MAC>.tlv) ─► Fetch(ITLSEP<MAC>.tlv) ─► Fetch(SEP<MAC>.cnf.xml.sgn)
+//!                                         │ judge ─ AskTvs ─► Tvs{session} ─answer─┘          │ accepted
+//!                                         └ reject: keep old trust, note the failure          ▼
+//!                       Failed("Trust List update failed") ◄─ config refused      Registering ─Ack─► Registered
+//! ```
+//! Timers carry the boot generation, so a timer from before a reset is a no-op.
+
+use super::msg::{Addr, Effect, Msg, Now, Observation};
+use crate::phone::trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};
+use crate::pki::{Backend, Certificate};
+use crate::sgn::{parse_signed_config, PhoneConfig};
+use crate::tlv::parse::Header;
+use crate::tlv::{parse, TrustList};
+use crate::tvs::{TvsBody, TvsMessage};
+use std::sync::Arc;
+
+/// Status strings of reference §2.4 / S18 and the pipeline's own states.
+pub mod status {
+    pub const OFF: &str = "Off";
+    pub const BOOTING: &str = "Booting";
+    pub const DOWNLOADING: &str = "Downloading";
+    pub const VERIFYING: &str = "Verifying via TVS";
+    pub const REGISTERING: &str = "Registering";
+    pub const REGISTERED: &str = "Registered";
+    pub const TRUST_LIST_UPDATE_FAILED: &str = "Trust List update failed";
+    pub const CONFIG_AUTH_FAILED: &str = "Config file authentication failed";
+    pub const TFTP_TIMEOUT: &str = "TFTP Timeout";
+    pub const REGISTRATION_FAILED: &str = "Registration failed";
+    /// Every state a report may list, in pipeline order.
+    pub const ALL: [&str; 10] = [
+        OFF,
+        BOOTING,
+        DOWNLOADING,
+        VERIFYING,
+        REGISTERING,
+        REGISTERED,
+        TRUST_LIST_UPDATE_FAILED,
+        CONFIG_AUTH_FAILED,
+        TFTP_TIMEOUT,
+        REGISTRATION_FAILED,
+    ];
+}
+
+/// Timeouts of the pipeline, in virtual ms. Cisco publishes none of them: [I], settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhoneTimers {
+    pub dhcp_ms: u64,
+    pub tftp_ms: u64,
+    pub tvs_ms: u64,
+    pub register_ms: u64,
+}
+
+impl Default for PhoneTimers {
+    fn default() -> Self {
+        PhoneTimers {
+            dhcp_ms: 10_000,
+            tftp_ms: 10_000,
+            tvs_ms: 10_000,
+            register_ms: 10_000,
+        }
+    }
+}
+
+/// What the phone is doing. One state, one struct: each wait holds what it needs.
+#[derive(Debug)]
+pub enum State {
+    Off,
+    Dhcp,
+    Fetch { kind: FileKind, tftp: String },
+    Tvs(Box<TvsWait>),
+    Registering { cm_ix: usize },
+    Registered { cluster: String },
+    Failed { status: &'static str },
+}
+
+/// A file waiting for a TVS verdict.
+#[derive(Debug)]
+pub struct TvsWait {
+    pub session: u64,
+    pub tvs_ix: usize,
+    pub kind: FileKind,
+    pub raw: Arc<[u8]>,
+    pub header: Header,
+    pub list: Option<TrustList>,
+}
+
+/// Inputs of the phone machine.
+#[derive(Clone, Debug)]
+pub enum PhoneInput {
+    PowerOn,
+    Msg(Msg),
+    Timer(u64),
+}
+
+/// A phone.
+#[derive(Debug)]
+pub struct Phone {
+    pub id: u32,
+    /// `SEP<MAC>`.
+    pub device: String,
+    pub model: String,
+    pub trust: PhoneTrust,
+    pub config: Option<PhoneConfig>,
+    /// The MIC (or LSC) presented to TVS.
+    pub cert: Certificate,
+    pub state: State,
+    pub timers: PhoneTimers,
+    pub backend: Backend,
+    generation: u64,
+    next_session: u64,
+    trust_failed: bool,
+    tftp: Option<String>,
+}
+
+const T_DHCP: u64 = 1;
+const T_TFTP: u64 = 2;
+const T_TVS: u64 = 3;
+const T_REGISTER: u64 = 4;
+
+impl Phone {
+    /// A phone that has never booted: no CTL, no ITL, no config.
+    pub fn new(id: u32, mac: &str, model: &str, cert: Certificate) -> Phone {
+        Phone {
+            id,
+            device: format!("SEP{}", mac.to_ascii_uppercase()),
+            model: model.to_string(),
+            trust: PhoneTrust::new(),
+            config: None,
+            cert,
+            state: State::Off,
+            timers: PhoneTimers::default(),
+            backend: Backend::default(),
+            generation: 0,
+            next_session: 0,
+            trust_failed: false,
+            tftp: None,
+        }
+    }
+
+    /// The status a report shows for this phone.
+    pub fn status(&self) -> &'static str {
+        match &self.state {
+            State::Off => status::OFF,
+            State::Dhcp => status::BOOTING,
+            State::Fetch { .. } => status::DOWNLOADING,
+            State::Tvs(_) => status::VERIFYING,
+            State::Registering { .. } => status::REGISTERING,
+            State::Registered { .. } => status::REGISTERED,
+            State::Failed { status } => status,
+        }
+    }
+
+    /// The cluster the phone is registered with, if any.
+    pub fn registered_cluster(&self) -> Option<&str> {
+        match &self.state {
+            State::Registered { cluster } => Some(cluster),
+            _ => None,
+        }
+    }
+
+    fn token(&self, kind: u64) -> u64 {
+        (self.generation << 8) | kind
+    }
+
+    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::new(now, &self.device, what, detail))
+    }
+
+    fn enter(&mut self, state: State, now: Now, out: &mut Vec<Effect>) {
+        self.state = state;
+        out.push(self.obs(now, "state", self.status()));
+    }
+
+    /// Handles one input.
+    pub fn handle(&mut self, input: PhoneInput, now: Now) -> Vec<Effect> {
+        let mut out = vec![];
+        match input {
+            PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
+            PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
+            PhoneInput::Msg(msg) => self.on_msg(msg, now, &mut out),
+        }
+        out
+    }
+
+    fn boot(&mut self, now: Now, out: &mut Vec<Effect>) {
+        self.generation += 1;
+        self.trust_failed = false;
+        self.enter(State::Dhcp, now, out);
+        out.push(Effect::Send {
+            to: Addr::Dhcp,
+            msg: Msg::DhcpRequest { phone: self.id },
+        });
+        out.push(Effect::Timer {
+            after_ms: self.timers.dhcp_ms,
+            token: self.token(T_DHCP),
+        });
+    }
+
+    fn on_timer(&mut self, token: u64, now: Now, out: &mut Vec<Effect>) {
+        if token >> 8 != self.generation {
+            return; // from before a reset
+        }
+        match (token & 0xff, &self.state) {
+            (T_DHCP, State::Dhcp) | (T_TFTP, State::Fetch { .. }) => self.enter(
+                State::Failed {
+                    status: status::TFTP_TIMEOUT,
+                },
+                now,
+                out,
+            ),
+            (T_TVS, State::Tvs(wait)) => {
+                let next = wait.tvs_ix + 1;
+                out.push(self.obs(
+                    now,
+                    "tvs_timeout",
+                    format!("TVS #{} did not answer", wait.tvs_ix),
+                ));
+                self.try_tvs(next, now, out);
+            }
+            (T_REGISTER, State::Registering { cm_ix }) => {
+                let next = cm_ix + 1;
+                self.register(next, now, out);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_msg(&mut self, msg: Msg, now: Now, out: &mut Vec<Effect>) {
+        match (msg, &self.state) {
+            (Msg::DhcpAck { option150 }, State::Dhcp) => match option150.first() {
+                Some(tftp) => {
+                    self.tftp = Some(tftp.clone());
+                    self.fetch(FileKind::Ctl, now, out);
+                }
+                None => self.enter(
+                    State::Failed {
+                        status: status::TFTP_TIMEOUT,
+                    },
+                    now,
+                    out,
+                ),
+            },
+            (Msg::TftpReply { file, bytes }, State::Fetch { kind, .. })
+                if file == self.file_name(*kind) =>
+            {
+                let kind = *kind;
+                self.on_file(kind, bytes, now, out)
+            }
+            (
+                Msg::TvsPlainReply {
+                    session,
+                    server_cert,
+                    reply,
+                },
+                State::Tvs(w),
+            ) if w.session == session => self.on_tvs_reply(&server_cert, &reply, now, out),
+            (Msg::TvsAbort { session, reason }, State::Tvs(w)) if w.session == session => {
+                let next = w.tvs_ix + 1;
+                out.push(self.obs(now, "tls_failure", reason));
+                self.try_tvs(next, now, out);
+            }
+            (Msg::RegisterAck { cluster }, State::Registering { .. }) => {
+                out.push(self.obs(now, "registered", cluster.clone()));
+                self.enter(State::Registered { cluster }, now, out);
+            }
+            _ => {} // late or duplicate: ignored
+        }
+    }
+
+    fn file_name(&self, kind: FileKind) -> String {
+        match kind {
+            FileKind::Ctl => format!("CTL{}.tlv", self.device),
+            FileKind::Itl => format!("ITL{}.tlv", self.device),
+            FileKind::Config => format!("{}.cnf.xml.sgn", self.device),
+        }
+    }
+
+    fn fetch(&mut self, kind: FileKind, now: Now, out: &mut Vec<Effect>) {
+        let Some(tftp) = self.tftp.clone() else {
+            return;
+        };
+        self.enter(
+            State::Fetch {
+                kind,
+                tftp: tftp.clone(),
+            },
+            now,
+            out,
+        );
+        out.push(Effect::Send {
+            to: Addr::Tftp(tftp),
+            msg: Msg::TftpGet {
+                phone: self.id,
+                file: self.file_name(kind),
+            },
+        });
+        out.push(Effect::Timer {
+            after_ms: self.timers.tftp_ms,
+            token: self.token(T_TFTP),
+        });
+    }
+
+    /// After a file is settled (accepted or refused), go on with the pipeline.
+    fn next_after(&mut self, kind: FileKind, now: Now, out: &mut Vec<Effect>) {
+        match kind {
+            FileKind::Ctl => self.fetch(FileKind::Itl, now, out),
+            FileKind::Itl => self.fetch(FileKind::Config, now, out),
+            FileKind::Config => self.register(0, now, out),
+        }
+    }
+
+    fn on_file(
+        &mut self,
+        kind: FileKind,
+        bytes: Option<Arc<[u8]>>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(raw) = bytes else {
+            // No CTL (non-secure cluster) or no ITL (pre-8.0): nothing to judge.
+            if kind == FileKind::Config {
+                return self.refuse_config(now, "config file not found".into(), out);
+            }
+            return self.next_after(kind, now, out);
+        };
+        let held = match kind {
+            FileKind::Ctl => self.trust.ctl.as_ref(),
+            FileKind::Itl => self.trust.itl.as_ref(),
+            FileKind::Config => None,
+        };
+        if held.is_some_and(|l| l.raw[..] == raw[..]) {
+            return self.next_after(kind, now, out); // same checksum: nothing to do
+        }
+        let parsed = match kind {
+            FileKind::Config => parse_signed_config(&raw).map(|c| (c.header, None)),
+            _ => parse(&raw).map(|l| (l.header.clone(), Some(l))),
+        };
+        let (header, list) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                return self.refuse(
+                    kind,
+                    now,
+                    format!("unparsable {}: {e}", self.file_name(kind)),
+                    out,
+                )
+            }
+        };
+        match self
+            .trust
+            .judge(kind, &raw, &header, now.wall, self.backend)
+        {
+            Decision::Accept(path) => self.accept(kind, path, &raw, list, now, out),
+            Decision::Reject(e) => self.refuse(kind, now, e.to_string(), out),
+            Decision::AskTvs { .. } => {
+                let wait = TvsWait {
+                    session: 0,
+                    tvs_ix: 0,
+                    kind,
+                    raw,
+                    header,
+                    list,
+                };
+                self.state = State::Tvs(Box::new(wait));
+                self.try_tvs(0, now, out);
+            }
+        }
+    }
+
+    fn accept(
+        &mut self,
+        kind: FileKind,
+        path: TrustPath,
+        raw: &[u8],
+        list: Option<TrustList>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        match (kind, list) {
+            (FileKind::Config, _) => {
+                let config = std::str::from_utf8(&raw[header_len(raw)..])
+                    .ok()
+                    .and_then(|x| PhoneConfig::from_xml(x).ok());
+                match config {
+                    Some(c) => {
+                        out.push(self.obs(now, "config_accepted", format!("{path:?}")));
+                        self.config = Some(c);
+                    }
+                    None => return self.refuse_config(now, "config XML unreadable".into(), out),
+                }
+            }
+            (_, Some(list)) => {
+                out.push(self.obs(
+                    now,
+                    "trust_list_installed",
+                    format!("{} via {path:?}", kind_name(kind)),
+                ));
+                self.trust.install(kind, list);
+            }
+            (_, None) => {}
+        }
+        self.next_after(kind, now, out);
+    }
+
+    fn refuse(&mut self, kind: FileKind, now: Now, reason: String, out: &mut Vec<Effect>) {
+        if kind == FileKind::Config {
+            return self.refuse_config(now, reason, out);
+        }
+        self.trust_failed = true;
+        out.push(self.obs(
+            now,
+            "trust_list_rejected",
+            format!("{}: {reason}", kind_name(kind)),
+        ));
+        self.next_after(kind, now, out);
+    }
+
+    fn refuse_config(&mut self, now: Now, reason: String, out: &mut Vec<Effect>) {
+        out.push(self.obs(now, "config_rejected", reason));
+        let status = if self.trust_failed {
+            status::TRUST_LIST_UPDATE_FAILED
+        } else {
+            status::CONFIG_AUTH_FAILED
+        };
+        self.enter(State::Failed { status }, now, out);
+    }
+
+    /// Opens a TVS session to TVS `ix` of the current config, or refuses the file when none
+    /// is left ("check whether the TVS server is active").
+    fn try_tvs(&mut self, ix: usize, now: Now, out: &mut Vec<Effect>) {
+        let State::Tvs(mut wait) = std::mem::replace(&mut self.state, State::Off) else {
+            return;
+        };
+        let tvs = self
+            .config
+            .as_ref()
+            .and_then(|c| c.tvs.get(ix))
+            .map(|s| s.address.clone());
+        let Some(host) = tvs else {
+            let reason = TrustError::UnknownSigner {
+                subject: wait.header.signer_name.clone().unwrap_or_default(),
+                serial: hex::encode(wait.header.signer_serial.clone().unwrap_or_default()),
+            };
+            let kind = wait.kind;
+            return self.refuse(kind, now, format!("{reason} (no TVS left to ask)"), out);
+        };
+        self.next_session += 1;
+        wait.session = (u64::from(self.id) << 24) | self.next_session;
+        wait.tvs_ix = ix;
+        let request = TvsMessage {
+            session: 1000 + self.next_session as u32,
+            body: TvsBody::QueryReq {
+                device_name: format!("CP-{}-{}", self.model, self.device),
+                subject: wait.header.signer_name.clone().unwrap_or_default(),
+                issuer: wait.header.signer_issuer.clone().unwrap_or_default(),
+                serial: wait.header.signer_serial.clone().unwrap_or_default(),
+            },
+        };
+        out.push(self.obs(
+            now,
+            "tvs_query",
+            format!("{} signer to tvs@{host}", kind_name(wait.kind)),
+        ));
+        out.push(Effect::Send {
+            to: Addr::Tvs(host),
+            msg: Msg::TvsPlain {
+                phone: self.id,
+                session: wait.session,
+                client_cert: Some(self.cert.der().into()),
+                request: request.encode(),
+            },
+        });
+        out.push(Effect::Timer {
+            after_ms: self.timers.tvs_ms,
+            token: self.token(T_TVS),
+        });
+        self.state = State::Tvs(wait);
+        out.push(self.obs(now, "state", self.status()));
+    }
+
+    fn on_tvs_reply(&mut self, server_cert: &[u8], reply: &[u8], now: Now, out: &mut Vec<Effect>) {
+        let State::Tvs(wait) = std::mem::replace(&mut self.state, State::Off) else {
+            return;
+        };
+        // Identity mode: the TVS certificate must still match a TVS record of the ITL.
+        let trusted =
+            Certificate::from_der(server_cert).is_ok_and(|c| self.trust.trusts_tvs_server(&c));
+        if !trusted {
+            out.push(self.obs(
+                now,
+                "tls_failure",
+                "TVS certificate is not in the ITL: handshake failure",
+            ));
+            let next = wait.tvs_ix + 1;
+            self.state = State::Tvs(wait);
+            return self.try_tvs(next, now, out);
+        }
+        self.settle_tvs(wait, reply, now, out);
+    }
+
+    fn settle_tvs(&mut self, wait: Box<TvsWait>, reply: &[u8], now: Now, out: &mut Vec<Effect>) {
+        let answer = TvsMessage::decode(reply).ok().map(|m| m.body);
+        let Some(TvsBody::QueryRes {
+            valid,
+            certificate,
+            roles,
+            ttl_s,
+        }) = answer
+        else {
+            return self.refuse(wait.kind, now, "TVS answer unreadable".into(), out);
+        };
+        out.push(self.obs(
+            now,
+            "tvs_answer",
+            format!("{} valid={valid}", kind_name(wait.kind)),
+        ));
+        let decision = self.trust.on_tvs_answer(
+            wait.kind,
+            &wait.raw,
+            &wait.header,
+            valid,
+            certificate.as_deref(),
+            &roles,
+            ttl_s,
+            now.wall,
+            self.backend,
+        );
+        match decision {
+            Decision::Accept(path) => {
+                let TvsWait {
+                    kind, raw, list, ..
+                } = *wait;
+                self.accept(kind, path, &raw, list, now, out)
+            }
+            Decision::Reject(e) => self.refuse(wait.kind, now, e.to_string(), out),
+            Decision::AskTvs { .. } => self.refuse(wait.kind, now, "TVS loop".into(), out),
+        }
+    }
+
+    fn register(&mut self, ix: usize, now: Now, out: &mut Vec<Effect>) {
+        let cm = self
+            .config
+            .as_ref()
+            .and_then(|c| c.callmanagers.get(ix))
+            .cloned();
+        let Some(host) = cm else {
+            return self.enter(
+                State::Failed {
+                    status: status::REGISTRATION_FAILED,
+                },
+                now,
+                out,
+            );
+        };
+        self.enter(State::Registering { cm_ix: ix }, now, out);
+        out.push(Effect::Send {
+            to: Addr::CallManager(host),
+            msg: Msg::Register {
+                phone: self.id,
+                device: self.device.clone(),
+            },
+        });
+        out.push(Effect::Timer {
+            after_ms: self.timers.register_ms,
+            token: self.token(T_REGISTER),
+        });
+    }
+}
+
+fn header_len(raw: &[u8]) -> usize {
+    crate::tlv::parse_header(raw)
+        .map(|h| h.header_length as usize)
+        .unwrap_or(raw.len())
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Ctl => "CTL",
+        FileKind::Itl => "ITL",
+        FileKind::Config => "config",
+    }
+}
