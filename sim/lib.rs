@@ -4,4 +4,6 @@
 //! reading files, formatting CUCM-style and JSON output, and the demo cluster.
 
 pub mod demo;
+pub mod engine;
 pub mod inspect;
+pub mod report;

@@ -2,4 +2,5 @@
 
 mod artefacts;
 mod cli;
+mod engine;
 mod support;

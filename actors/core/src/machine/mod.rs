@@ -16,7 +16,7 @@ pub mod phone;
 pub mod tftp;
 pub mod tvs;
 
-pub use msg::{Addr, Effect, Msg, Now, Observation};
+pub use msg::{Addr, Effect, Msg, Now, Observation, Operator, ServiceAction, TftpBuild, TvsStores};
 
 #[cfg(test)]
 mod tests;

@@ -111,6 +111,10 @@ pub struct Phone {
     pub state: State,
     pub timers: PhoneTimers,
     pub backend: Backend,
+    /// After a Trust List update failure in this boot, refuse the new config even if TVS
+    /// would vouch for its signer. F1/F4 say such phones "don't take the new config or
+    /// register" [C S5]; the per-file mechanism is [I], hence a setting (default on).
+    pub refuse_config_after_trust_failure: bool,
     generation: u64,
     next_session: u64,
     trust_failed: bool,
@@ -135,6 +139,7 @@ impl Phone {
             state: State::Off,
             timers: PhoneTimers::default(),
             backend: Backend::default(),
+            refuse_config_after_trust_failure: true,
             generation: 0,
             next_session: 0,
             trust_failed: false,
@@ -335,6 +340,13 @@ impl Phone {
         };
         if held.is_some_and(|l| l.raw[..] == raw[..]) {
             return self.next_after(kind, now, out); // same checksum: nothing to do
+        }
+        if kind == FileKind::Config && self.trust_failed && self.refuse_config_after_trust_failure {
+            return self.refuse_config(
+                now,
+                "new config not honoured after a Trust List update failure".into(),
+                out,
+            );
         }
         let parsed = match kind {
             FileKind::Config => parse_signed_config(&raw).map(|c| (c.header, None)),

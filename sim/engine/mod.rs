@@ -1,0 +1,17 @@
+//! The engine: builds a world of actors from a [`WorldSpec`], replays its timed events on
+//! virtual time, and returns the observation trace.
+//!
+//! ```text
+//!  WorldSpec ──world::build──► PKI per cluster, MICs per phone (all from the seed)
+//!            ──run::run──────► current-thread tokio runtime, paused clock
+//!                               shells (cucmsim-actors) + bus + supervisor
+//!                               director: power-on spread, steps and faults at their times
+//!                               ──► trace (Vec<Observation>), counters, wall time
+//! ```
+
+pub mod run;
+pub mod spec;
+pub mod world;
+
+pub use run::{run, RunOutput};
+pub use spec::{ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};

@@ -1,0 +1,192 @@
+//! Running a world on virtual time: a current-thread tokio runtime with a paused clock, so
+//! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
+
+use super::spec::{Event, Service, WorldSpec};
+use super::world;
+use cucmsim_actors::bus::Counters;
+use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
+use cucmsim_actors::{Bus, Input};
+use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
+use cucmsim_core::machine::tftp::Tftp;
+use cucmsim_core::machine::tvs::Tvs;
+use cucmsim_core::machine::{Addr, Msg, Observation};
+use cucmsim_core::pki::mic::ManufacturingCa;
+use cucmsim_core::pki::KeyForge;
+use cucmsim_core::WallTime;
+use ractor::Actor;
+use sha2::Digest;
+use std::time::{Duration, Instant};
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub trace: Vec<Observation>,
+    pub counters: Counters,
+    pub virtual_ms: u64,
+    pub wall_s: f64,
+}
+
+/// Runs the world to its end and returns the trace.
+pub fn run(spec: &WorldSpec) -> Result<RunOutput, String> {
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    let (trace, counters) = rt.block_on(drive(spec))?;
+    Ok(RunOutput {
+        trace,
+        counters,
+        virtual_ms: spec.duration_ms,
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String> {
+    let forge = KeyForge::new(spec.seed);
+    let mfg = ManufacturingCa::new(
+        &forge,
+        world::install_time(spec.epoch).plus_s(-WallTime::YEAR_S * 4),
+    )
+    .map_err(|e| e.to_string())?;
+    let bus = Bus::new(spec.seed, spec.epoch, spec.latency_ms.0, spec.latency_ms.1);
+    for rule in &spec.link_rules {
+        bus.add_rule(rule.clone());
+    }
+    let (sup, _) = Actor::spawn(None, Supervisor { bus: bus.clone() }, ())
+        .await
+        .map_err(|e| e.to_string())?;
+    let spawn_err = |e: ractor::SpawnErr| e.to_string();
+    spawn_shell(&bus, &sup, Sftp::default())
+        .await
+        .map_err(spawn_err)?;
+    spawn_shell(&bus, &sup, Dhcp::default())
+        .await
+        .map_err(spawn_err)?;
+    for (ix, c) in spec.clusters.iter().enumerate() {
+        let publisher = world::publisher(spec, ix, &forge, &mfg)?;
+        for node in &c.nodes {
+            if node.services.contains(&Service::Tftp) {
+                spawn_shell(&bus, &sup, Tftp::new(&node.name))
+                    .await
+                    .map_err(spawn_err)?;
+            }
+            if node.services.contains(&Service::Tvs) {
+                spawn_shell(&bus, &sup, Tvs::new(&node.name))
+                    .await
+                    .map_err(spawn_err)?;
+            }
+            if node.services.contains(&Service::CallManager) {
+                spawn_shell(&bus, &sup, CallManager::new(&node.name, &c.name))
+                    .await
+                    .map_err(spawn_err)?;
+            }
+        }
+        let actor = spawn_shell(&bus, &sup, publisher)
+            .await
+            .map_err(spawn_err)?;
+        let _ = actor.cast(Input::Start);
+    }
+    let mut phones = Vec::with_capacity(spec.phone_count() as usize);
+    for fleet in &spec.fleets {
+        let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
+        deliver(
+            &bus,
+            Addr::Dhcp,
+            Msg::DhcpSet {
+                first: fleet.first,
+                count: fleet.count,
+                option150: tftp,
+            },
+        );
+        for id in fleet.first..fleet.first + fleet.count {
+            let phone = world::phone(fleet, id, &forge, &mfg, spec.epoch)?;
+            phones.push(spawn_shell(&bus, &sup, phone).await.map_err(spawn_err)?);
+        }
+    }
+    // Power-on instants, spread over the boot window from the seed.
+    let start = tokio::time::Instant::now();
+    let window = spec.phone_boot_ms.max(1);
+    for (i, phone) in phones.iter().enumerate() {
+        let at = spread(spec.seed, i as u64, window);
+        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || Input::Start);
+    }
+    for (at_ms, event) in &spec.events {
+        tokio::time::sleep_until(start + Duration::from_millis(*at_ms)).await;
+        dispatch(spec, &bus, event);
+    }
+    tokio::time::sleep_until(start + Duration::from_millis(spec.duration_ms)).await;
+    let trace = bus.take_trace();
+    let counters = bus.counters();
+    sup.stop(None);
+    Ok((trace, counters))
+}
+
+fn spread(seed: u64, i: u64, window: u64) -> u64 {
+    let mut h = sha2::Sha256::new();
+    h.update(seed.to_be_bytes());
+    h.update(b"power-on");
+    h.update(i.to_be_bytes());
+    let d = h.finalize();
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % window
+}
+
+/// The harness talks to shells directly, not through the link policy.
+fn deliver(bus: &Bus, to: Addr, msg: Msg) {
+    if let Some(actor) = bus.route(&to) {
+        let _ = actor.cast(Input::Msg(msg));
+    }
+}
+
+fn dispatch(spec: &WorldSpec, bus: &Bus, event: &Event) {
+    let now = bus.now(&Addr::Dhcp);
+    bus.observe(Observation::new(
+        now,
+        "harness",
+        "event",
+        format!("{event:?}").chars().take(160).collect::<String>(),
+    ));
+    match event {
+        Event::Operator { cluster, op } => deliver(
+            bus,
+            Addr::Publisher(cluster.clone()),
+            Msg::Operator(op.clone()),
+        ),
+        Event::Option150 { first, count, tftp } => deliver(
+            bus,
+            Addr::Dhcp,
+            Msg::DhcpSet {
+                first: *first,
+                count: *count,
+                option150: tftp.clone(),
+            },
+        ),
+        Event::ResetPhones { first, count } => {
+            for id in *first..first + count {
+                deliver(bus, Addr::Phone(id), Msg::Reset);
+            }
+        }
+        Event::ResetCluster { cluster } => {
+            if let Some(ix) = spec.clusters.iter().position(|c| &c.name == cluster) {
+                for host in spec.hosts_with(ix, Service::CallManager) {
+                    deliver(bus, Addr::CallManager(host), Msg::ResetRegistered);
+                }
+            }
+        }
+        Event::Service {
+            host,
+            service,
+            action,
+        } => {
+            let to = match service {
+                Service::Tftp => Addr::Tftp(host.clone()),
+                Service::Tvs => Addr::Tvs(host.clone()),
+                Service::CallManager => Addr::CallManager(host.clone()),
+                Service::Capf | Service::CtlProvider => return,
+            };
+            deliver(bus, to, Msg::Service(*action));
+        }
+        Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
+    }
+}

@@ -1,0 +1,137 @@
+//! What the engine runs: the world and its timed events, already resolved (names to hosts,
+//! fleets to phone id ranges). The scenario language compiles to this.
+
+use cucmsim_actors::{Group, LinkRule};
+use cucmsim_core::machine::cluster::Enterprise;
+use cucmsim_core::machine::{Operator, ServiceAction};
+use cucmsim_core::pki::KeyProfile;
+use cucmsim_core::tlv::content::CucmVersion;
+use cucmsim_core::WallTime;
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+/// CUCM services a node may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    CallManager,
+    Tftp,
+    Tvs,
+    Capf,
+    CtlProvider,
+}
+
+/// A node.
+#[derive(Clone, Debug)]
+pub struct NodeDef {
+    pub name: String,
+    pub ip: Option<Ipv4Addr>,
+    pub services: BTreeSet<Service>,
+    pub imp: bool,
+}
+
+/// A cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterDef {
+    pub name: String,
+    pub version: CucmVersion,
+    pub mixed_mode: bool,
+    pub key: KeyProfile,
+    pub domain: String,
+    pub enterprise: Enterprise,
+    /// `nodes[0]` is the publisher.
+    pub nodes: Vec<NodeDef>,
+}
+
+/// A fleet of phones: ids `first..first + count`.
+#[derive(Clone, Debug)]
+pub struct FleetDef {
+    pub name: String,
+    pub first: u32,
+    pub count: u32,
+    pub model: String,
+    pub mac_start: u64,
+    /// Index into `WorldSpec::clusters`: where the phones start.
+    pub cluster: usize,
+    pub key: KeyProfile,
+}
+
+/// A timed event the director carries out.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An operator step on a cluster's publisher.
+    Operator { cluster: String, op: Operator },
+    /// Phones `first..first+count` get a new option 150.
+    Option150 {
+        first: u32,
+        count: u32,
+        tftp: Vec<String>,
+    },
+    /// Reset phones by id range.
+    ResetPhones { first: u32, count: u32 },
+    /// Reset every phone registered with a cluster.
+    ResetCluster { cluster: String },
+    /// Stop, start or restart a service on a host.
+    Service {
+        host: String,
+        service: Service,
+        action: ServiceAction,
+    },
+    /// Skew the wall clock of a group of hosts.
+    Skew { group: Group, secs: i64 },
+}
+
+/// How phones talk to TVS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// A real TLS handshake over the bus (the default).
+    Full,
+    /// The TVS certificate is checked against the ITL without a handshake (very large runs).
+    Identity,
+}
+
+/// Everything the engine needs.
+#[derive(Clone, Debug)]
+pub struct WorldSpec {
+    pub name: String,
+    pub seed: u64,
+    pub duration_ms: u64,
+    pub epoch: WallTime,
+    /// Phones power on spread over this window.
+    pub phone_boot_ms: u64,
+    pub tls: TlsMode,
+    pub clusters: Vec<ClusterDef>,
+    pub fleets: Vec<FleetDef>,
+    /// Events, sorted by time.
+    pub events: Vec<(u64, Event)>,
+    pub link_rules: Vec<LinkRule>,
+    /// LAN latency: base and jitter, ms [I].
+    pub latency_ms: (u64, u64),
+}
+
+impl WorldSpec {
+    /// Total phones.
+    pub fn phone_count(&self) -> u32 {
+        self.fleets.iter().map(|f| f.count).sum()
+    }
+
+    /// The fleet of phone `id`.
+    pub fn fleet_of(&self, id: u32) -> Option<&FleetDef> {
+        self.fleets
+            .iter()
+            .find(|f| id >= f.first && id < f.first + f.count)
+    }
+
+    /// The hosts of a cluster's nodes running `service`, in node order.
+    pub fn hosts_with(&self, cluster: usize, service: Service) -> Vec<String> {
+        self.clusters
+            .get(cluster)
+            .map(|c| {
+                c.nodes
+                    .iter()
+                    .filter(|n| n.services.contains(&service))
+                    .map(|n| n.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
