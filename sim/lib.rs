@@ -5,5 +5,8 @@
 
 pub mod demo;
 pub mod engine;
+pub mod expect;
 pub mod inspect;
+pub mod invariants;
 pub mod report;
+pub mod runner;

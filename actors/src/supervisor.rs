@@ -9,6 +9,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 /// The supervisor actor.
 pub struct Supervisor {
     pub bus: Bus,
+    /// The participant kind it supervises (`phone`, `tvs`, …), named in its reports.
+    pub kind: &'static str,
 }
 
 impl Actor for Supervisor {

@@ -54,36 +54,59 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
     for rule in &spec.link_rules {
         bus.add_rule(rule.clone());
     }
-    let (sup, _) = Actor::spawn(None, Supervisor { bus: bus.clone() }, ())
-        .await
-        .map_err(|e| e.to_string())?;
     let spawn_err = |e: ractor::SpawnErr| e.to_string();
-    spawn_shell(&bus, &sup, Sftp::default())
+    // One supervisor per participant kind under a root: a failing shell is reported, the
+    // rest of the world goes on.
+    let (root, _) = Actor::spawn(
+        None,
+        Supervisor {
+            bus: bus.clone(),
+            kind: "root",
+        },
+        (),
+    )
+    .await
+    .map_err(spawn_err)?;
+    let mut kinds = vec![];
+    for name in ["infra", "tftp", "tvs", "callmanager", "publisher", "phone"] {
+        // Unnamed: ractor's name registry is process-wide and runs may be concurrent.
+        let sup = Supervisor {
+            bus: bus.clone(),
+            kind: name,
+        };
+        let (a, _) = Actor::spawn_linked(None, sup, (), root.get_cell())
+            .await
+            .map_err(spawn_err)?;
+        kinds.push(a);
+    }
+    let [sup_infra, sup_tftp, sup_tvs, sup_ccm, sup_pub, sup_phone] =
+        <[_; 6]>::try_from(kinds).map_err(|_| "supervisors")?;
+    spawn_shell(&bus, &sup_infra, Sftp::default())
         .await
         .map_err(spawn_err)?;
-    spawn_shell(&bus, &sup, Dhcp::default())
+    spawn_shell(&bus, &sup_infra, Dhcp::default())
         .await
         .map_err(spawn_err)?;
     for (ix, c) in spec.clusters.iter().enumerate() {
         let publisher = world::publisher(spec, ix, &forge, &mfg)?;
         for node in &c.nodes {
             if node.services.contains(&Service::Tftp) {
-                spawn_shell(&bus, &sup, Tftp::new(&node.name))
+                spawn_shell(&bus, &sup_tftp, Tftp::new(&node.name))
                     .await
                     .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::Tvs) {
-                spawn_shell(&bus, &sup, Tvs::new(&node.name))
+                spawn_shell(&bus, &sup_tvs, Tvs::new(&node.name))
                     .await
                     .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::CallManager) {
-                spawn_shell(&bus, &sup, CallManager::new(&node.name, &c.name))
+                spawn_shell(&bus, &sup_ccm, CallManager::new(&node.name, &c.name))
                     .await
                     .map_err(spawn_err)?;
             }
         }
-        let actor = spawn_shell(&bus, &sup, publisher)
+        let actor = spawn_shell(&bus, &sup_pub, publisher)
             .await
             .map_err(spawn_err)?;
         let _ = actor.cast(Input::Start);
@@ -102,7 +125,11 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
         );
         for id in fleet.first..fleet.first + fleet.count {
             let phone = world::phone(fleet, id, &forge, &mfg, spec.epoch)?;
-            phones.push(spawn_shell(&bus, &sup, phone).await.map_err(spawn_err)?);
+            phones.push(
+                spawn_shell(&bus, &sup_phone, phone)
+                    .await
+                    .map_err(spawn_err)?,
+            );
         }
     }
     // Power-on instants, spread over the boot window from the seed.
@@ -119,7 +146,7 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
     tokio::time::sleep_until(start + Duration::from_millis(spec.duration_ms)).await;
     let trace = bus.take_trace();
     let counters = bus.counters();
-    sup.stop(None);
+    root.stop(None);
     Ok((trace, counters))
 }
 
