@@ -5,6 +5,7 @@
 //!    to that phone.
 //! 2. No shell failed (the supervisor reports `actor_failed`).
 //! 3. A phone registers only after it accepted a configuration file.
+//!
 //! ("TVS never vouches outside its stores" is enforced by construction — TVS answers from its
 //! store snapshot — and tested in the core; the trace does not carry the stores.)
 
