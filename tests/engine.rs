@@ -173,3 +173,24 @@ fn same_seed_same_trace_hash() {
     let b = canonical(run(&migration(8, true)).unwrap().trace);
     assert_eq!(trace_hash(&a), trace_hash(&b));
 }
+
+/// Scale smoke: `cargo test --release --test tests scale_smoke -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scale_smoke() {
+    let n: u32 = std::env::var("PHONES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let spec = migration(n, true);
+    let out = run(&spec).unwrap();
+    let trace = canonical(out.trace);
+    let after = phones_at(&trace, 15 * MIN);
+    println!(
+        "{n} phones: wall {:.1} s, {} observations, {} messages, {:?}",
+        out.wall_s,
+        trace.len(),
+        out.counters.sent,
+        by_state(&after)
+    );
+}
