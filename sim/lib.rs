@@ -8,5 +8,7 @@ pub mod engine;
 pub mod expect;
 pub mod inspect;
 pub mod invariants;
+pub mod lang;
 pub mod report;
+pub mod run_cmd;
 pub mod runner;

@@ -5,7 +5,7 @@
 //! 2 bad input — unreadable file, parse error, bad arguments — with one clear line, never a panic.
 
 use clap::{Parser, Subcommand};
-use cucmsim::{demo, inspect};
+use cucmsim::{demo, inspect, run_cmd};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -27,6 +27,14 @@ enum Command {
     /// Exit 0 when the file parsed and its signature verified, 1 when it parsed but did not
     /// verify (or no signer record was found), 2 when it could not be read or parsed.
     Inspect(inspect::InspectArgs),
+    /// Run a scenario on virtual time and check its expectations (no file: the bundled
+    /// default, scenarios/default.toml). Exit 0 when every expectation holds, 1 when one
+    /// fails, 2 for a bad scenario. Writes report.json under --out
+    /// (default results/<scenario>/<seed>/).
+    Run(run_cmd::RunArgs),
+    /// Check a scenario file without running it: exit 0 when it is valid, 2 with
+    /// `file:line:col: what is wrong` when it is not.
+    Check(run_cmd::CheckArgs),
     /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
@@ -51,6 +59,8 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
+        Command::Run(args) => run_cmd::run(&args),
+        Command::Check(args) => run_cmd::check(&args),
         Command::Pki {
             command: PkiCommand::Demo(args),
         } => demo::run(&args),

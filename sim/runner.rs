@@ -104,7 +104,8 @@ pub fn execute(c: &Compiled, phones_override: Option<u32>) -> Result<Report, Str
             dropped: out.counters.dropped,
             duplicated: out.counters.duplicated,
         },
-        tvs_mode: format!("{:?}", c.spec.tls).to_lowercase(),
+        // The engine carries TVS sessions as identity checks until the TLS transport lands.
+        tvs_mode: "identity".to_string(),
         reproduce: reproduce_command(c, phones_override),
     })
 }

@@ -3,4 +3,5 @@
 mod artefacts;
 mod cli;
 mod engine;
+mod scenarios;
 mod support;

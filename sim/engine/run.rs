@@ -9,12 +9,16 @@ use cucmsim_actors::{Bus, Input};
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
-use cucmsim_core::machine::{Addr, Msg, Observation};
+use cucmsim_core::machine::{Addr, Msg, Observation, Operator};
+use cucmsim_core::pki::cluster::ClusterPki;
+use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::mic::ManufacturingCa;
 use cucmsim_core::pki::KeyForge;
 use cucmsim_core::WallTime;
 use ractor::Actor;
 use sha2::Digest;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a run produced.
@@ -87,8 +91,10 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
     spawn_shell(&bus, &sup_infra, Dhcp::default())
         .await
         .map_err(spawn_err)?;
+    let mut pkis = BTreeMap::new();
     for (ix, c) in spec.clusters.iter().enumerate() {
         let publisher = world::publisher(spec, ix, &forge, &mfg)?;
+        pkis.insert(c.name.clone(), publisher.pki.clone());
         for node in &c.nodes {
             if node.services.contains(&Service::Tftp) {
                 spawn_shell(&bus, &sup_tftp, Tftp::new(&node.name))
@@ -141,7 +147,7 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
     }
     for (at_ms, event) in &spec.events {
         tokio::time::sleep_until(start + Duration::from_millis(*at_ms)).await;
-        dispatch(spec, &bus, event);
+        dispatch(spec, &bus, &pkis, event);
     }
     tokio::time::sleep_until(start + Duration::from_millis(spec.duration_ms)).await;
     let trace = bus.take_trace();
@@ -166,7 +172,7 @@ fn deliver(bus: &Bus, to: Addr, msg: Msg) {
     }
 }
 
-fn dispatch(spec: &WorldSpec, bus: &Bus, event: &Event) {
+fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, event: &Event) {
     let now = bus.now(&Addr::Dhcp);
     bus.observe(Observation::new(
         now,
@@ -215,5 +221,38 @@ fn dispatch(spec: &WorldSpec, bus: &Bus, event: &Event) {
             deliver(bus, to, Msg::Service(*action));
         }
         Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
+        Event::Upload {
+            cluster,
+            store,
+            owner,
+            node,
+            cert_type,
+        } => {
+            let cert = pkis.get(owner).and_then(|p| cert_of(p, node, *cert_type));
+            match cert {
+                Some(der) => deliver(
+                    bus,
+                    Addr::Publisher(cluster.clone()),
+                    Msg::Operator(Operator::UploadCertificate { store: *store, der }),
+                ),
+                None => bus.observe(Observation::new(
+                    now,
+                    "harness",
+                    "operator_error",
+                    format!("{owner}/{node} has no {cert_type}"),
+                )),
+            }
+        }
     }
+}
+
+/// The DER of `node`'s certificate of type `t` (ITLRecovery and CAPF are the publisher's).
+fn cert_of(pki: &ClusterPki, node: &str, t: CertType) -> Option<Arc<[u8]>> {
+    let n = pki.nodes.iter().find(|n| n.spec.names.hostname == node)?;
+    let id = match t {
+        CertType::ItlRecovery => Some(&pki.itl_recovery),
+        CertType::Capf => Some(&pki.capf),
+        other => n.identity(other),
+    }?;
+    Some(id.cert.der().into())
 }

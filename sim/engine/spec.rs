@@ -78,6 +78,14 @@ pub enum Event {
     },
     /// Skew the wall clock of a group of hosts.
     Skew { group: Group, secs: i64 },
+    /// Upload certificate `cert_type` of `owner`'s node `node` to `store` on `cluster`.
+    Upload {
+        cluster: String,
+        store: cucmsim_core::pki::StoreName,
+        owner: String,
+        node: String,
+        cert_type: cucmsim_core::pki::identity::CertType,
+    },
 }
 
 /// How phones talk to TVS.

@@ -1,0 +1,83 @@
+//! The scenario language: TOML files describing clusters, phone fleets, operator steps,
+//! faults and expectations (reference: `scenarios/README.md`).
+//!
+//! ```text
+//!  text ──toml + serde (deny_unknown_fields)──► raw::File ──compile::compile──► runner::Compiled
+//!        every error: "FILE:LINE:COL: what is wrong" (exit 2), never a panic
+//! ```
+
+pub mod compile;
+pub mod raw;
+
+use crate::runner::Compiled;
+use std::fmt;
+use std::path::Path;
+
+/// The scenario `cucmsim run` runs when given no file.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+/// How the embedded default is named in messages and reproduce commands.
+pub const DEFAULT_NAME: &str = "scenarios/default.toml";
+
+/// A scenario error with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    /// 1-based; 0 when the error has no position (an unreadable file).
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses and checks a scenario from text; `file` names it in errors.
+pub fn parse_str(file: &str, text: &str) -> Result<Compiled, ScenarioError> {
+    let raw: raw::File = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let message = e.message().trim().replace('\n', " ");
+        ScenarioError {
+            file: file.to_string(),
+            line,
+            col,
+            message,
+        }
+    })?;
+    compile::compile(file, text, raw)
+}
+
+/// Reads, parses and checks a scenario file.
+pub fn load(path: &Path) -> Result<Compiled, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut compiled = parse_str(&file, &text)?;
+    compiled.source = path.to_path_buf();
+    Ok(compiled)
+}

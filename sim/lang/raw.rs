@@ -1,0 +1,164 @@
+//! The scenario file as TOML sees it: serde structs with `deny_unknown_fields`, values that
+//! later checks must point at kept as `Spanned`. Steps, faults and expectations are flat
+//! structs tagged by `action` / `kind` (serde's internally tagged enums lose spans), and
+//! [`super::compile`] checks which fields each tag allows.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A duration: `"15 min"`, `"250 ms"`, `"2 h"`, `"7 days"`, or a bare number of seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Dur {
+    Text(String),
+    Secs(i64),
+}
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub scenario: Option<S<Meta>>,
+    #[serde(default)]
+    pub cluster: Vec<S<Cluster>>,
+    #[serde(default)]
+    pub fleet: Vec<S<Fleet>>,
+    #[serde(default)]
+    pub step: Vec<S<Step>>,
+    #[serde(default)]
+    pub fault: Vec<S<Fault>>,
+    #[serde(default)]
+    pub expect: Vec<S<Expect>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: S<String>,
+    pub seed: Option<u64>,
+    pub duration: S<Dur>,
+    pub epoch: Option<S<String>>,
+    pub tls: Option<S<String>>,
+    pub phone_boot: Option<S<Dur>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub name: S<String>,
+    pub version: S<String>,
+    pub security_mode: Option<S<String>>,
+    pub key: Option<S<String>>,
+    pub domain: Option<String>,
+    pub enterprise: Option<Enterprise>,
+    #[serde(default)]
+    pub node: Vec<S<Node>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enterprise {
+    pub rollback_to_pre_8: Option<bool>,
+    pub phone_interaction_on_cert_update: Option<S<String>>,
+    pub tftp_file_signature: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub name: S<String>,
+    pub ip: Option<S<String>>,
+    pub services: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub imp: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    pub name: S<String>,
+    pub count: S<i64>,
+    pub model: Option<String>,
+    pub mac_start: S<String>,
+    pub cluster: S<String>,
+    pub security_profile: Option<S<String>>,
+    pub key: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub at: S<Dur>,
+    pub action: S<String>,
+    pub cluster: Option<S<String>>,
+    pub node: Option<S<String>>,
+    pub fleet: Option<S<String>>,
+    pub types: Option<S<Vec<String>>>,
+    pub store: Option<S<String>>,
+    pub certificate: Option<S<String>>,
+    pub tftp: Option<S<Vec<String>>>,
+    pub service: Option<S<String>>,
+    pub name: Option<S<String>>,
+    pub value: Option<S<toml::Value>>,
+    #[serde(rename = "type")]
+    pub cert_type: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub kind: S<String>,
+    pub at: Option<S<Dur>>,
+    #[serde(rename = "for")]
+    pub lasts: Option<S<Dur>>,
+    pub cluster: Option<S<String>>,
+    pub node: Option<S<String>>,
+    pub service: Option<S<String>>,
+    pub between: Option<S<Vec<String>>>,
+    pub rate: Option<S<f64>>,
+    pub ms: Option<S<i64>>,
+    pub jitter_ms: Option<S<i64>>,
+    pub host: Option<S<String>>,
+    pub by: Option<S<Dur>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub kind: S<String>,
+    pub by: Option<S<Dur>>,
+    pub state: Option<S<String>>,
+    pub cluster: Option<S<String>>,
+    pub fleet: Option<S<String>>,
+    pub count: Option<S<i64>>,
+    pub at_least: Option<S<i64>>,
+    pub at_most: Option<S<i64>>,
+    pub what: Option<S<String>>,
+    pub happens: Option<bool>,
+}
+
+/// `(field name, span)` of every optional field that is present.
+macro_rules! present {
+    ($ty:ty, [$($field:ident => $name:literal),*]) => {
+        impl $ty {
+            pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+                let mut out = vec![];
+                $(
+                    if let Some(v) = &self.$field {
+                        out.push(($name, v.span()));
+                    }
+                )*
+                out
+            }
+        }
+    };
+}
+
+present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types => "types", store => "store",
+    certificate => "certificate", tftp => "tftp", service => "service", name => "name", value => "value",
+    cert_type => "type"]);
+present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
+    between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by"]);
+present!(Expect, [by => "by", state => "state", cluster => "cluster", fleet => "fleet", count => "count",
+    at_least => "at_least", at_most => "at_most", what => "what"]);

@@ -1,0 +1,151 @@
+//! `cucmsim run` and `cucmsim check`: argument handling, exit codes and output around the
+//! scenario language ([`crate::lang`]) and the runner ([`crate::runner`]).
+
+use crate::engine::spec::TlsMode;
+use crate::lang::compile::{compile_with, Overrides};
+use crate::lang::{line_col, raw, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
+use crate::runner::{execute, summary, write_report, Compiled};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Arguments of `cucmsim run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file; without one, the bundled default (scenarios/default.toml).
+    pub scenario: Option<PathBuf>,
+    /// Seed: decides keys, latencies, power-on order and faults. Same seed, same trace hash.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Total phones: the scenario's fleets (and its expectation counts) scale to this.
+    #[arg(long)]
+    pub phones: Option<u32>,
+    /// Where report.json goes (default results/<scenario>/<seed>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// TVS sessions: a real TLS handshake (full) or an identity check of the TVS certificate.
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsArg>,
+}
+
+/// `--tls` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TlsArg {
+    Full,
+    Identity,
+}
+
+/// Arguments of `cucmsim check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+}
+
+fn load(path: Option<&PathBuf>, o: Overrides) -> Result<Compiled, ScenarioError> {
+    let (name, text) = match path {
+        None => (DEFAULT_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
+        Some(p) => {
+            let name = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| ScenarioError {
+                file: name.clone(),
+                line: 0,
+                col: 0,
+                message: format!("cannot read: {e}"),
+            })?;
+            (name, text)
+        }
+    };
+    let raw: raw::File = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
+        ScenarioError {
+            file: name.clone(),
+            line,
+            col,
+            message: e.message().trim().replace('\n', " "),
+        }
+    })?;
+    let mut compiled = compile_with(&name, &text, raw, o)?;
+    compiled.source = PathBuf::from(name);
+    Ok(compiled)
+}
+
+/// `cucmsim run`; returns the exit code.
+pub fn run(args: &RunArgs) -> u8 {
+    let tls = args.tls.map(|t| {
+        if t == TlsArg::Full {
+            TlsMode::Full
+        } else {
+            TlsMode::Identity
+        }
+    });
+    let overrides = Overrides {
+        seed: args.seed,
+        phones: args.phones,
+        tls,
+    };
+    let compiled = match load(args.scenario.as_ref(), overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let report = match execute(&compiled, args.phones) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cucmsim run: {e}");
+            return 1;
+        }
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join(&report.scenario)
+            .join(report.seed.to_string())
+    });
+    if let Err(e) = write_report(&dir, &report) {
+        eprintln!("cucmsim run: {e}");
+        return 2;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", summary(&report));
+        println!("report: {}", dir.join("report.json").display());
+    }
+    if report.expectations.failed == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+/// `cucmsim check`; returns the exit code.
+pub fn check(args: &CheckArgs) -> u8 {
+    match load(Some(&args.scenario), Overrides::default()) {
+        Ok(c) => {
+            let s = &c.spec;
+            println!(
+                "{}: ok — scenario {:?}, {} clusters, {} phones in {} fleets, {} timed events, {} link faults, {} expectations",
+                args.scenario.display(),
+                s.name,
+                s.clusters.len(),
+                s.phone_count(),
+                s.fleets.len(),
+                s.events.len(),
+                s.link_rules.len(),
+                c.expectations.len()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            2
+        }
+    }
+}

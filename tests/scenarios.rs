@@ -1,0 +1,137 @@
+//! Every bundled scenario runs as a test and meets its own expectations; the scenario
+//! language reports bad files with `file:line:col` and exit code 2.
+
+use super::support::{run, scratch};
+use cucmsim::lang::compile::Overrides;
+use cucmsim::runner::execute;
+use std::path::Path;
+
+fn run_scenario(rel: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let compiled = cucmsim::lang::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let report = execute(&compiled, None).unwrap();
+    let failed: Vec<_> = report
+        .expectations
+        .details
+        .iter()
+        .filter(|d| !d.passed)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{rel}: {failed:#?}\nreproduce: {}",
+        report.reproduce
+    );
+}
+
+#[test]
+fn default_scenario() {
+    run_scenario("scenarios/default.toml");
+}
+
+#[test]
+fn migration_itl_bulk() {
+    run_scenario("scenarios/migration/itl_bulk.toml");
+}
+
+#[test]
+fn migration_itl_no_import() {
+    run_scenario("scenarios/migration/itl_no_import.toml");
+}
+
+#[test]
+fn migration_source_tvs_down() {
+    run_scenario("scenarios/migration/source_tvs_down.toml");
+}
+
+#[test]
+fn migration_itl_recovery_missing() {
+    run_scenario("scenarios/migration/itl_recovery_missing.toml");
+}
+
+#[test]
+fn same_seed_same_trace_hash_different_seed_differs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let hash = |seed| {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let raw = toml::from_str(&text).unwrap();
+        let o = Overrides {
+            seed: Some(seed),
+            phones: Some(30),
+            tls: None,
+        };
+        let c = cucmsim::lang::compile::compile_with("default.toml", &text, raw, o).unwrap();
+        execute(&c, Some(30)).unwrap().trace_hash
+    };
+    assert_eq!(hash(7), hash(7));
+    assert_ne!(hash(7), hash(8));
+}
+
+#[test]
+fn check_reports_unknown_keys_with_line_and_column() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml"),
+    )
+    .unwrap();
+    let bad = text.replacen("  ip = \"10.1.0.1\"", "  ipp = \"10.1.0.1\"", 1);
+    let line = bad.lines().position(|l| l.contains("ipp")).unwrap() + 1;
+    let (_g, path) = scratch("bad.toml", bad.as_bytes());
+    let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:3: ", path.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ipp"), "{stderr}");
+    // A reference to a cluster that does not exist points at the value.
+    let bad = text.replacen(
+        "cluster = \"src\"\n\n[[step]]",
+        "cluster = \"nowhere\"\n\n[[step]]",
+        1,
+    );
+    let line = bad.lines().position(|l| l.contains("nowhere")).unwrap() + 1;
+    let (_g2, path) = scratch("bad2.toml", bad.as_bytes());
+    let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:11: ", path.display())),
+        "{stderr}"
+    );
+    // Bad durations, and a valid file.
+    let bad = text.replacen("duration = \"20 min\"", "duration = \"20 fortnights\"", 1);
+    let (_g3, path) = scratch("bad3.toml", bad.as_bytes());
+    let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(":9:12: bad duration"), "{stderr}");
+    let (_g4, path) = scratch("good.toml", text.as_bytes());
+    assert_eq!(run(&["check", path.to_str().unwrap()]).0, 0);
+    assert_eq!(run(&["check", "/nonexistent.toml"]).0, 2);
+}
+
+#[test]
+fn run_writes_report_json_with_the_documented_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (code, stdout, stderr) = run(&["run", "--phones", "20", "--out", out, "--json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "scenario",
+        "seed",
+        "trace_hash",
+        "phones",
+        "failures",
+        "expectations",
+        "virtual_time_s",
+        "wall_time_s",
+        "events",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["phones"]["total"], 20);
+    assert_eq!(v["phones"]["by_state"]["Registered"], 20);
+    assert_eq!(v["expectations"]["failed"], 0);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["trace_hash"], v["trace_hash"]);
+}
