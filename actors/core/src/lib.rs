@@ -27,6 +27,7 @@ pub mod phone;
 pub mod pkcs12;
 pub mod pki;
 pub mod sgn;
+pub mod tls;
 pub mod tlv;
 pub mod tvs;
 pub mod wall;
