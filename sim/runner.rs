@@ -104,8 +104,7 @@ pub fn execute(c: &Compiled, phones_override: Option<u32>) -> Result<Report, Str
             dropped: out.counters.dropped,
             duplicated: out.counters.duplicated,
         },
-        // The engine carries TVS sessions as identity checks until the TLS transport lands.
-        tvs_mode: "identity".to_string(),
+        tvs_mode: format!("{:?}", c.spec.tls).to_lowercase(),
         reproduce: reproduce_command(c, phones_override),
     })
 }

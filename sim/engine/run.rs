@@ -1,7 +1,7 @@
 //! Running a world on virtual time: a current-thread tokio runtime with a paused clock, so
 //! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
 
-use super::spec::{Event, Service, WorldSpec};
+use super::spec::{Event, Service, TlsMode, WorldSpec};
 use super::world;
 use cucmsim_actors::bus::Counters;
 use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
@@ -130,7 +130,14 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
             },
         );
         for id in fleet.first..fleet.first + fleet.count {
-            let phone = world::phone(fleet, id, &forge, &mfg, spec.epoch)?;
+            let phone = world::phone(
+                fleet,
+                id,
+                &forge,
+                &mfg,
+                spec.epoch,
+                spec.tls == TlsMode::Full,
+            )?;
             phones.push(
                 spawn_shell(&bus, &sup_phone, phone)
                     .await

@@ -81,6 +81,7 @@ pub fn phone(
     forge: &KeyForge,
     mfg: &ManufacturingCa,
     epoch: WallTime,
+    tls: bool,
 ) -> Result<Phone, String> {
     let mac = format!(
         "{:012X}",
@@ -89,5 +90,14 @@ pub fn phone(
     let mic = mfg
         .issue_mic(forge, &fleet.model, &mac, fleet.key, install_time(epoch))
         .map_err(|e| format!("MIC for {mac}: {e}"))?;
-    Ok(Phone::new(id, &mac, &fleet.model, mic.cert))
+    let mut phone = Phone::new(
+        id,
+        &mac,
+        &fleet.model,
+        mic.cert,
+        mic.key,
+        vec![mfg.issuing.cert.clone()],
+    );
+    phone.tls = tls;
+    Ok(phone)
 }

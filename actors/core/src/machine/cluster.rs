@@ -151,7 +151,8 @@ impl Publisher {
                     .nodes
                     .iter()
                     .find(|n| &n.spec.names.hostname == host)?;
-                let tvs_cert = node.identity(CertType::Tvs)?.cert.clone();
+                let tvs = node.identity(CertType::Tvs)?;
+                let (tvs_cert, tvs_key) = (tvs.cert.clone(), tvs.key.clone());
                 let mut own: Vec<(Certificate, Role)> =
                     vec![(self.pki.itl_recovery.cert.clone(), Role::Sast)];
                 if let Some(cm) = node.identity(CertType::CallManager) {
@@ -164,6 +165,7 @@ impl Publisher {
                     stores: stores.clone(),
                     own,
                     tvs_cert,
+                    tvs_key,
                 }));
                 Some(Effect::Send {
                     to: Addr::Tvs(host.clone()),

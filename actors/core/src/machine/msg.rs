@@ -174,8 +174,9 @@ pub struct TvsStores {
     pub stores: Vec<crate::pki::TrustStore>,
     /// The node's own certificates with their ITL roles.
     pub own: Vec<(crate::pki::Certificate, crate::tlv::Role)>,
-    /// The TVS certificate presented to phones.
+    /// The TVS certificate presented to phones, and its key.
     pub tvs_cert: crate::pki::Certificate,
+    pub tvs_key: Arc<crate::pki::PrivateKey>,
 }
 
 /// Operator steps handled by a publisher.

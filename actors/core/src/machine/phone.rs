@@ -12,8 +12,10 @@
 
 use super::msg::{Addr, Effect, Msg, Now, Observation};
 use crate::phone::trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};
+use crate::pki::keys::PrivateKey;
 use crate::pki::{Backend, Certificate};
 use crate::sgn::{parse_signed_config, PhoneConfig};
+use crate::tls::{client_config, SimClock, TlsEnd};
 use crate::tlv::parse::Header;
 use crate::tlv::{parse, TrustList};
 use crate::tvs::{TvsBody, TvsMessage};
@@ -83,6 +85,13 @@ pub enum State {
 pub struct TvsWait {
     pub session: u64,
     pub tvs_ix: usize,
+    /// The TLS session to TVS (`None` in identity mode).
+    pub tls: Option<TlsEnd>,
+    /// The encoded QUERY_CERT_REQ, sent once the handshake completes.
+    pub request: Vec<u8>,
+    pub sent: bool,
+    /// Plaintext received so far.
+    pub received: Vec<u8>,
     pub kind: FileKind,
     pub raw: Arc<[u8]>,
     pub header: Header,
@@ -106,8 +115,13 @@ pub struct Phone {
     pub model: String,
     pub trust: PhoneTrust,
     pub config: Option<PhoneConfig>,
-    /// The MIC (or LSC) presented to TVS.
+    /// The MIC (or LSC) presented to TVS, its key and the chain sent with it.
     pub cert: Certificate,
+    pub key: Arc<PrivateKey>,
+    pub chain: Vec<Certificate>,
+    /// TVS sessions over real TLS (else: identity check of the TVS certificate).
+    pub tls: bool,
+    clock: SimClock,
     pub state: State,
     pub timers: PhoneTimers,
     pub backend: Backend,
@@ -128,7 +142,14 @@ const T_REGISTER: u64 = 4;
 
 impl Phone {
     /// A phone that has never booted: no CTL, no ITL, no config.
-    pub fn new(id: u32, mac: &str, model: &str, cert: Certificate) -> Phone {
+    pub fn new(
+        id: u32,
+        mac: &str,
+        model: &str,
+        cert: Certificate,
+        key: Arc<PrivateKey>,
+        chain: Vec<Certificate>,
+    ) -> Phone {
         Phone {
             id,
             device: format!("SEP{}", mac.to_ascii_uppercase()),
@@ -136,6 +157,10 @@ impl Phone {
             trust: PhoneTrust::new(),
             config: None,
             cert,
+            key,
+            chain,
+            tls: true,
+            clock: SimClock::default(),
             state: State::Off,
             timers: PhoneTimers::default(),
             backend: Backend::default(),
@@ -264,6 +289,9 @@ impl Phone {
                 },
                 State::Tvs(w),
             ) if w.session == session => self.on_tvs_reply(&server_cert, &reply, now, out),
+            (Msg::TvsTls { session, bytes, .. }, State::Tvs(w)) if w.session == session => {
+                self.on_tvs_tls(&bytes, now, out)
+            }
             (Msg::TvsAbort { session, reason }, State::Tvs(w)) if w.session == session => {
                 let next = w.tvs_ix + 1;
                 out.push(self.obs(now, "tls_failure", reason));
@@ -373,6 +401,10 @@ impl Phone {
                 let wait = TvsWait {
                     session: 0,
                     tvs_ix: 0,
+                    tls: None,
+                    request: vec![],
+                    sent: false,
+                    received: vec![],
                     kind,
                     raw,
                     header,
@@ -478,21 +510,117 @@ impl Phone {
             "tvs_query",
             format!("{} signer to tvs@{host}", kind_name(wait.kind)),
         ));
-        out.push(Effect::Send {
-            to: Addr::Tvs(host),
-            msg: Msg::TvsPlain {
-                phone: self.id,
-                session: wait.session,
-                client_cert: Some(self.cert.der().into()),
-                request: request.encode(),
-            },
-        });
+        wait.request = request.encode();
+        wait.sent = false;
+        wait.received.clear();
+        wait.tls = None;
+        if self.tls {
+            match self.open_tls(&host, now) {
+                Ok(mut end) => {
+                    let hello = end.take_outgoing();
+                    wait.tls = Some(end);
+                    out.push(Effect::Send {
+                        to: Addr::Tvs(host),
+                        msg: Msg::TvsTls {
+                            phone: self.id,
+                            session: wait.session,
+                            bytes: hello,
+                        },
+                    });
+                }
+                Err(e) => {
+                    out.push(self.obs(now, "tls_failure", e));
+                    self.state = State::Tvs(wait);
+                    return self.try_tvs(ix + 1, now, out);
+                }
+            }
+        } else {
+            wait.sent = true;
+            out.push(Effect::Send {
+                to: Addr::Tvs(host),
+                msg: Msg::TvsPlain {
+                    phone: self.id,
+                    session: wait.session,
+                    client_cert: Some(self.cert.der().into()),
+                    request: wait.request.clone(),
+                },
+            });
+        }
         out.push(Effect::Timer {
             after_ms: self.timers.tvs_ms,
             token: self.token(T_TVS),
         });
         self.state = State::Tvs(wait);
         out.push(self.obs(now, "state", self.status()));
+    }
+
+    /// A TLS client pinned to the TVS records of the held ITL, at this phone's wall clock.
+    fn open_tls(&self, host: &str, now: Now) -> Result<TlsEnd, String> {
+        self.clock.set(now.wall);
+        let records: Vec<Certificate> = self
+            .trust
+            .itl
+            .iter()
+            .flat_map(|itl| itl.records.iter())
+            .filter(|r| r.role == Some(crate::tlv::Role::Tvs))
+            .filter_map(|r| {
+                r.certificate
+                    .as_deref()
+                    .and_then(|d| Certificate::from_der(d).ok())
+            })
+            .collect();
+        let config = client_config(records, (&self.cert, &self.key), &self.chain, &self.clock)?;
+        TlsEnd::client(config, host)
+    }
+
+    /// A TLS flight from TVS: advance the handshake, send the query once it is up, read the
+    /// answer when it arrives. A handshake failure is the phone's "SSL3 alert … handshake
+    /// failure" and moves on to the next TVS.
+    fn on_tvs_tls(&mut self, bytes: &[u8], now: Now, out: &mut Vec<Effect>) {
+        let State::Tvs(mut wait) = std::mem::replace(&mut self.state, State::Off) else {
+            return;
+        };
+        self.clock.set(now.wall);
+        let Some(end) = wait.tls.as_mut() else {
+            self.state = State::Tvs(wait);
+            return;
+        };
+        if let Err(e) = end.feed(bytes) {
+            out.push(self.obs(
+                now,
+                "tls_failure",
+                format!("SSL3 alert read:fatal:handshake failure ({e})"),
+            ));
+            let next = wait.tvs_ix + 1;
+            self.state = State::Tvs(wait);
+            return self.try_tvs(next, now, out);
+        }
+        if end.is_established() && !wait.sent {
+            wait.sent = end.send(&wait.request).is_ok();
+        }
+        let flight = end.take_outgoing();
+        wait.received.extend(end.take_plain());
+        if !flight.is_empty() {
+            let host = self
+                .config
+                .as_ref()
+                .and_then(|c| c.tvs.get(wait.tvs_ix))
+                .map(|s| s.address.clone())
+                .unwrap_or_default();
+            out.push(Effect::Send {
+                to: Addr::Tvs(host),
+                msg: Msg::TvsTls {
+                    phone: self.id,
+                    session: wait.session,
+                    bytes: flight,
+                },
+            });
+        }
+        if TvsMessage::decode(&wait.received).is_ok() {
+            let reply = std::mem::take(&mut wait.received);
+            return self.settle_tvs(wait, &reply, now, out);
+        }
+        self.state = State::Tvs(wait);
     }
 
     fn on_tvs_reply(&mut self, server_cert: &[u8], reply: &[u8], now: Now, out: &mut Vec<Effect>) {

@@ -84,7 +84,14 @@ fn phone() -> Phone {
             WallTime::from_ymd(2020, 1, 1).unwrap(),
         )
         .unwrap();
-    Phone::new(7, "001122334455", "8861", mic.cert)
+    Phone::new(
+        7,
+        "001122334455",
+        "8861",
+        mic.cert,
+        mic.key,
+        vec![mfg.issuing.cert],
+    )
 }
 
 fn publisher(c: &ClusterPki) -> Publisher {

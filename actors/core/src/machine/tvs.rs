@@ -1,14 +1,28 @@
 //! The TVS service of one node: answers QUERY_CERT and CERT_VERIFICATION from a snapshot of
-//! the node's trust stores taken when the service (re)starts (reference §2, §4.1).
+//! the node's trust stores taken when the service (re)starts (reference §2, §4.1), over a
+//! real TLS session per phone request (or, in identity mode, in the clear).
 //!
 //! ```text
-//!  TvsStores ─► directory snapshot (roles by store)      Service(Stop) ─► no answers (F2)
+//!  TvsStores ─► (on start/restart) directory snapshot (roles by store) + TLS server config
+//!                                  (TVS certificate; phone certificates checked against CAPF-trust)
+//!  TvsTls flight ─► session handshake ─► request complete? ─► TvsDirectory::answer ─► TvsTls back
 //!  TvsPlain{request} ─► TvsDirectory::answer ─► TvsPlainReply{TVS certificate, answer}
+//!  Service(Stop) ─► no answers, sessions dropped (F2)
 //! ```
 
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TvsStores};
+use crate::pki::StoreName;
+use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tvs::{RoleMap, TvsBody, TvsDirectory, TvsMessage};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// One phone's session: the TLS end and the request bytes received so far.
+#[derive(Debug)]
+struct Session {
+    tls: TlsEnd,
+    received: Vec<u8>,
+}
 
 /// One node's TVS.
 #[derive(Debug)]
@@ -18,6 +32,9 @@ pub struct Tvs {
     pub roles: RoleMap,
     stores: Option<Arc<TvsStores>>,
     directory: TvsDirectory,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    sessions: BTreeMap<(u32, u64), Session>,
+    clock: SimClock,
 }
 
 impl Tvs {
@@ -28,6 +45,9 @@ impl Tvs {
             roles: RoleMap::default(),
             stores: None,
             directory: TvsDirectory::default(),
+            tls: None,
+            sessions: BTreeMap::new(),
+            clock: SimClock::default(),
         }
     }
 
@@ -35,15 +55,26 @@ impl Tvs {
         format!("tvs@{}", self.host)
     }
 
+    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::new(now, &self.who(), what, detail))
+    }
+
     /// Reads the stores, as the service does when it starts.
     fn load(&mut self) {
-        if let Some(s) = &self.stores {
-            self.directory = TvsDirectory::snapshot(
-                s.stores.iter(),
-                s.own.iter().map(|(c, r)| (c, *r)),
-                &self.roles,
-            );
-        }
+        let Some(s) = &self.stores else { return };
+        self.directory = TvsDirectory::snapshot(
+            s.stores.iter(),
+            s.own.iter().map(|(c, r)| (c, *r)),
+            &self.roles,
+        );
+        let anchors = s
+            .stores
+            .iter()
+            .filter(|st| st.name() == StoreName::CapfTrust)
+            .flat_map(|st| st.iter().cloned())
+            .collect();
+        self.tls = server_config((&s.tvs_cert, &s.tvs_key), anchors, &self.clock).ok();
+        self.sessions.clear();
     }
 
     /// Handles one message.
@@ -59,16 +90,15 @@ impl Tvs {
             }
             Msg::Service(action) => {
                 self.up = !matches!(action, ServiceAction::Stop);
+                self.sessions.clear();
                 if self.up {
                     self.load();
                 }
-                let detail = format!("{action:?}, {} certificates known", self.directory.len());
-                out.push(Effect::Observe(Observation::new(
+                out.push(self.obs(
                     now,
-                    &self.who(),
                     "service",
-                    detail,
-                )));
+                    format!("{action:?}, {} certificates known", self.directory.len()),
+                ));
             }
             Msg::TvsPlain {
                 phone,
@@ -76,37 +106,98 @@ impl Tvs {
                 request,
                 ..
             } if self.up => {
-                let Some(stores) = &self.stores else {
+                let Some(stores) = self.stores.clone() else {
                     return out;
                 };
-                let Ok(req) = TvsMessage::decode(&request) else {
-                    return out;
-                };
-                let Some(answer) = self.directory.answer(&req) else {
-                    return out;
-                };
-                let found = matches!(
-                    answer.body,
-                    TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
-                );
-                out.push(Effect::Observe(Observation::new(
-                    now,
-                    &self.who(),
-                    "tvs_answer",
-                    format!("phone#{phone} found={found}"),
-                )));
-                let reply = Msg::TvsPlainReply {
-                    session,
-                    server_cert: stores.tvs_cert.der().into(),
-                    reply: answer.encode(),
-                };
-                out.push(Effect::Send {
-                    to: Addr::Phone(phone),
-                    msg: reply,
-                });
+                if let Some(reply) = self.answer(phone, &request, now, &mut out) {
+                    out.push(Effect::Send {
+                        to: Addr::Phone(phone),
+                        msg: Msg::TvsPlainReply {
+                            session,
+                            server_cert: stores.tvs_cert.der().into(),
+                            reply,
+                        },
+                    });
+                }
             }
+            Msg::TvsTls {
+                phone,
+                session,
+                bytes,
+            } if self.up => self.on_tls(phone, session, &bytes, now, &mut out),
             _ => {}
         }
         out
+    }
+
+    /// Decodes a request and answers it from the directory (`None` until it is complete).
+    fn answer(
+        &self,
+        phone: u32,
+        request: &[u8],
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) -> Option<Vec<u8>> {
+        let req = TvsMessage::decode(request).ok()?;
+        let answer = self.directory.answer(&req)?;
+        let found = matches!(
+            answer.body,
+            TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
+        );
+        out.push(self.obs(now, "tvs_answer", format!("phone#{phone} found={found}")));
+        Some(answer.encode())
+    }
+
+    fn on_tls(&mut self, phone: u32, session: u64, bytes: &[u8], now: Now, out: &mut Vec<Effect>) {
+        self.clock.set(now.wall);
+        let key = (phone, session);
+        if !self.sessions.contains_key(&key) {
+            let Some(config) = self.tls.clone() else {
+                return;
+            };
+            match TlsEnd::server(config) {
+                Ok(tls) => {
+                    self.sessions.insert(
+                        key,
+                        Session {
+                            tls,
+                            received: vec![],
+                        },
+                    );
+                }
+                Err(_) => return,
+            }
+        }
+        let Some(mut s) = self.sessions.remove(&key) else {
+            return;
+        };
+        if let Err(e) = s.tls.feed(bytes) {
+            out.push(self.obs(now, "tls_failure", format!("phone#{phone}: {e}")));
+            let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
+            out.push(Effect::Send {
+                to: Addr::Phone(phone),
+                msg: Msg::TvsAbort { session, reason },
+            });
+            return;
+        }
+        s.received.extend(s.tls.take_plain());
+        let mut done = false;
+        if let Some(reply) = self.answer(phone, &s.received, now, out) {
+            done = s.tls.send(&reply).is_ok();
+        }
+        let flight = s.tls.take_outgoing();
+        if !flight.is_empty() {
+            out.push(Effect::Send {
+                to: Addr::Phone(phone),
+                msg: Msg::TvsTls {
+                    phone,
+                    session,
+                    bytes: flight,
+                },
+            });
+        }
+        if !done {
+            self.sessions.insert(key, s);
+        }
     }
 }
