@@ -7,6 +7,7 @@
 //! ```
 
 pub mod compile;
+mod events;
 pub mod raw;
 
 use crate::runner::Compiled;

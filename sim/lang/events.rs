@@ -1,0 +1,546 @@
+//! Compiling steps, faults and expectations: each tag (`action`, `kind`) checks the keys it
+//! uses, resolves names (clusters, nodes, fleets) and becomes timed events, link rules or
+//! checks over the trace. Every error points at the offending value.
+
+use super::compile::{service, R};
+use super::raw::{self, S};
+use crate::engine::{ClusterDef, Event, FleetDef, NodeDef, Service};
+use crate::expect::{Count, Expectation};
+use cucmsim_actors::{Group, LinkEffect, LinkRule};
+use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::{Operator, ServiceAction};
+use cucmsim_core::pki::identity::CertType;
+use cucmsim_core::pki::StoreName;
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+type MakeCount = fn(u64) -> Count;
+
+pub(super) struct World<'a> {
+    pub(super) cx: &'a super::compile::Ctx<'a>,
+    pub(super) clusters: &'a [ClusterDef],
+    pub(super) fleets: &'a [FleetDef],
+    pub(super) events: Vec<(u64, Event)>,
+    pub(super) rules: Vec<LinkRule>,
+}
+
+impl<'a> World<'a> {
+    /// Complains about the first present field that `tag` does not use.
+    fn only(&self, tag: &str, present: &[(&'static str, Range<usize>)], allowed: &[&str]) -> R<()> {
+        match present.iter().find(|(name, _)| !allowed.contains(name)) {
+            Some((name, span)) => Err(self
+                .cx
+                .err(span.clone(), format!("`{name}` is not used by {tag:?}"))),
+            None => Ok(()),
+        }
+    }
+
+    fn cluster(&self, name: &Option<S<String>>, span: Range<usize>) -> R<&'a ClusterDef> {
+        let n = name
+            .as_ref()
+            .ok_or_else(|| self.cx.err(span, "this needs `cluster`"))?;
+        self.clusters
+            .iter()
+            .find(|c| &c.name == n.get_ref())
+            .ok_or_else(|| {
+                self.cx
+                    .err(n.span(), format!("no cluster named {:?}", n.get_ref()))
+            })
+    }
+
+    fn fleet(&self, name: &S<String>) -> R<&'a FleetDef> {
+        self.fleets
+            .iter()
+            .find(|f| &f.name == name.get_ref())
+            .ok_or_else(|| {
+                self.cx
+                    .err(name.span(), format!("no fleet named {:?}", name.get_ref()))
+            })
+    }
+
+    fn node_of(&self, c: &'a ClusterDef, node: &S<String>) -> R<&'a NodeDef> {
+        c.nodes
+            .iter()
+            .find(|n| &n.name == node.get_ref())
+            .ok_or_else(|| {
+                self.cx.err(
+                    node.span(),
+                    format!("no node {:?} in cluster {:?}", node.get_ref(), c.name),
+                )
+            })
+    }
+
+    fn group(&self, name: &str, span: Range<usize>) -> R<Group> {
+        if let Some(c) = self.clusters.iter().find(|c| c.name == name) {
+            return Ok(Group {
+                hosts: c.nodes.iter().map(|n| n.name.clone()).collect(),
+                phones: vec![],
+            });
+        }
+        if let Some(f) = self.fleets.iter().find(|f| f.name == name) {
+            return Ok(Group {
+                hosts: BTreeSet::new(),
+                phones: vec![(f.first, f.count)],
+            });
+        }
+        if self
+            .clusters
+            .iter()
+            .any(|c| c.nodes.iter().any(|n| n.name == name))
+        {
+            return Ok(Group {
+                hosts: [name.to_string()].into_iter().collect(),
+                phones: vec![],
+            });
+        }
+        Err(self
+            .cx
+            .err(span, format!("{name:?} is not a cluster, fleet or node")))
+    }
+
+    pub(super) fn step(&mut self, s: &raw::Step) -> R<()> {
+        let at = self.cx.ms(&s.at)?;
+        let action = s.action.get_ref().as_str();
+        let aspan = s.action.span();
+        match action {
+            "bulk_export" => {
+                self.only(action, &s.present(), &["cluster", "types"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let types = match &s.types {
+                    None => vec!["all".to_string()],
+                    Some(t) => t.get_ref().clone(),
+                };
+                let mut out = vec![];
+                for t in &types {
+                    let span = s.types.as_ref().map_or(aspan.clone(), |t| t.span());
+                    match t.to_ascii_lowercase().as_str() {
+                        "all" => out.extend([CertType::Tomcat, CertType::CallManager, CertType::Capf, CertType::ItlRecovery]),
+                        "tomcat" => out.push(CertType::Tomcat),
+                        "callmanager" | "tftp" => out.push(CertType::CallManager),
+                        "capf" => out.push(CertType::Capf),
+                        "itlrecovery" => out.push(CertType::ItlRecovery),
+                        other => return Err(self.cx.err(span, format!("unknown certificate type {other:?}: expected all, tomcat, callmanager, capf or itlrecovery"))),
+                    }
+                }
+                self.events.push((
+                    at,
+                    Event::Operator {
+                        cluster: c,
+                        op: Operator::BulkExport { types: out },
+                    },
+                ));
+            }
+            "bulk_consolidate" | "bulk_import" => {
+                self.only(action, &s.present(), &["cluster"])?;
+                let c = self.cluster(&s.cluster, aspan)?.name.clone();
+                let op = if action == "bulk_import" {
+                    Operator::BulkImport
+                } else {
+                    Operator::BulkConsolidate
+                };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
+            "upload_certificate" => {
+                self.only(action, &s.present(), &["cluster", "store", "certificate"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let store = s.store.as_ref().ok_or_else(|| {
+                    self.cx
+                        .err(aspan.clone(), "upload_certificate needs `store`")
+                })?;
+                let store: StoreName = store
+                    .get_ref()
+                    .parse()
+                    .map_err(|e: String| self.cx.err(store.span(), e))?;
+                let cert = s.certificate.as_ref().ok_or_else(|| {
+                    self.cx
+                        .err(aspan.clone(), "upload_certificate needs `certificate`")
+                })?;
+                let parts: Vec<&str> = cert.get_ref().split('/').collect();
+                let [cl, node, ty] = parts[..] else {
+                    return Err(self.cx.err(cert.span(), "certificate must be \"<cluster>/<node>/<type>\", e.g. \"dst/dst-pub/CallManager\""));
+                };
+                let owner =
+                    self.clusters.iter().find(|x| x.name == cl).ok_or_else(|| {
+                        self.cx.err(cert.span(), format!("no cluster named {cl:?}"))
+                    })?;
+                if !owner.nodes.iter().any(|n| n.name == node) {
+                    return Err(self
+                        .cx
+                        .err(cert.span(), format!("no node {node:?} in cluster {cl:?}")));
+                }
+                let cert_type: CertType = ty
+                    .parse()
+                    .map_err(|e: String| self.cx.err(cert.span(), e))?;
+                self.events.push((
+                    at,
+                    Event::Upload {
+                        cluster: c,
+                        store,
+                        owner: cl.to_string(),
+                        node: node.to_string(),
+                        cert_type,
+                    },
+                ));
+            }
+            "set_option150" => {
+                self.only(action, &s.present(), &["fleet", "tftp"])?;
+                let tftp = s
+                    .tftp
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(aspan.clone(), "set_option150 needs `tftp`"))?;
+                for host in tftp.get_ref() {
+                    let runs = self
+                        .clusters
+                        .iter()
+                        .flat_map(|c| &c.nodes)
+                        .any(|n| &n.name == host && n.services.contains(&Service::Tftp));
+                    if !runs {
+                        return Err(self
+                            .cx
+                            .err(tftp.span(), format!("{host:?} is not a node running tftp")));
+                    }
+                }
+                for f in self.selected_fleets(&s.fleet)? {
+                    self.events.push((
+                        at,
+                        Event::Option150 {
+                            first: f.0,
+                            count: f.1,
+                            tftp: tftp.get_ref().clone(),
+                        },
+                    ));
+                }
+            }
+            "reset_phones" => {
+                self.only(action, &s.present(), &["fleet", "cluster"])?;
+                if let (Some(_), Some(c)) = (&s.fleet, &s.cluster) {
+                    return Err(self.cx.err(c.span(), "give `fleet` or `cluster`, not both"));
+                }
+                if s.cluster.is_some() {
+                    let c = self.cluster(&s.cluster, aspan)?.name.clone();
+                    self.events.push((at, Event::ResetCluster { cluster: c }));
+                } else {
+                    for f in self.selected_fleets(&s.fleet)? {
+                        self.events.push((
+                            at,
+                            Event::ResetPhones {
+                                first: f.0,
+                                count: f.1,
+                            },
+                        ));
+                    }
+                }
+            }
+            "restart_service" => {
+                self.only(action, &s.present(), &["cluster", "node", "service"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?;
+                let svc = s
+                    .service
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(aspan, "restart_service needs `service`"))?;
+                let svc_k = service(self.cx, svc)?;
+                let nodes: Vec<&NodeDef> = match &s.node {
+                    Some(n) => vec![self.node_of(c, n)?],
+                    None => c
+                        .nodes
+                        .iter()
+                        .filter(|n| n.services.contains(&svc_k))
+                        .collect(),
+                };
+                for n in nodes {
+                    self.events.push((
+                        at,
+                        Event::Service {
+                            host: n.name.clone(),
+                            service: svc_k,
+                            action: ServiceAction::Restart,
+                        },
+                    ));
+                }
+            }
+            "set_enterprise_parameter" => {
+                self.only(action, &s.present(), &["cluster", "name", "value"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let name = s.name.as_ref().ok_or_else(|| {
+                    self.cx
+                        .err(aspan.clone(), "set_enterprise_parameter needs `name`")
+                })?;
+                let known = [
+                    "rollback_to_pre_8",
+                    "phone_interaction_on_cert_update",
+                    "tftp_file_signature",
+                ];
+                if !known.contains(&name.get_ref().as_str()) {
+                    return Err(self.cx.err(
+                        name.span(),
+                        format!(
+                            "unknown parameter {:?}: expected one of {}",
+                            name.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                let value = s
+                    .value
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(aspan, "set_enterprise_parameter needs `value`"))?;
+                let text = match value.get_ref() {
+                    toml::Value::String(v) => v.clone(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => {
+                        return Err(self.cx.err(
+                            value.span(),
+                            format!(
+                                "value must be a string or a boolean, not {}",
+                                other.type_str()
+                            ),
+                        ))
+                    }
+                };
+                self.events.push((
+                    at,
+                    Event::Operator {
+                        cluster: c,
+                        op: Operator::SetParameter {
+                            name: name.get_ref().clone(),
+                            value: text,
+                        },
+                    },
+                ));
+            }
+            "regenerate_certificate" => {
+                return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
+            }
+            other => {
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter")));
+            }
+        }
+        Ok(())
+    }
+
+    fn selected_fleets(&self, fleet: &Option<S<String>>) -> R<Vec<(u32, u32)>> {
+        Ok(match fleet {
+            Some(f) => {
+                let f = self.fleet(f)?;
+                vec![(f.first, f.count)]
+            }
+            None => self.fleets.iter().map(|f| (f.first, f.count)).collect(),
+        })
+    }
+
+    fn window(&self, f: &raw::Fault) -> R<(u64, u64)> {
+        let kspan = f.kind.span();
+        let at =
+            f.at.as_ref()
+                .ok_or_else(|| self.cx.err(kspan.clone(), "this fault needs `at`"))?;
+        let lasts = f
+            .lasts
+            .as_ref()
+            .ok_or_else(|| self.cx.err(kspan, "this fault needs `for`"))?;
+        let from = self.cx.ms(at)?;
+        Ok((from, from + self.cx.ms(lasts)?))
+    }
+
+    fn between(&self, f: &raw::Fault) -> R<Option<(Group, Group)>> {
+        let Some(b) = &f.between else { return Ok(None) };
+        let [x, y] = &b.get_ref()[..] else {
+            return Err(self.cx.err(
+                b.span(),
+                "between must name exactly two clusters, fleets or nodes",
+            ));
+        };
+        Ok(Some((self.group(x, b.span())?, self.group(y, b.span())?)))
+    }
+
+    pub(super) fn fault(&mut self, f: &raw::Fault) -> R<()> {
+        let kind = f.kind.get_ref().as_str();
+        let kspan = f.kind.span();
+        match kind {
+            "service_down" | "node_crash" => {
+                if kind == "node_crash" {
+                    self.only(kind, &f.present(), &["cluster", "node", "at", "for"])?;
+                } else {
+                    self.only(
+                        kind,
+                        &f.present(),
+                        &["cluster", "node", "service", "at", "for"],
+                    )?;
+                }
+                let (from, until) = self.window(f)?;
+                let c = self.cluster(&f.cluster, kspan.clone())?;
+                let node = f
+                    .node
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(kspan.clone(), "this fault needs `node`"))?;
+                let node = self.node_of(c, node)?;
+                let services: Vec<Service> = match &f.service {
+                    Some(s) => vec![service(self.cx, s)?],
+                    None if kind == "node_crash" => node.services.iter().copied().collect(),
+                    None => return Err(self.cx.err(kspan, "service_down needs `service`")),
+                };
+                for svc in services {
+                    self.events.push((
+                        from,
+                        Event::Service {
+                            host: node.name.clone(),
+                            service: svc,
+                            action: ServiceAction::Stop,
+                        },
+                    ));
+                    self.events.push((
+                        until,
+                        Event::Service {
+                            host: node.name.clone(),
+                            service: svc,
+                            action: ServiceAction::Start,
+                        },
+                    ));
+                }
+            }
+            "partition" | "loss" | "delay" | "duplicate" => {
+                let (from, until) = self.window(f)?;
+                let effect = match kind {
+                    "partition" => {
+                        self.only(kind, &f.present(), &["between", "at", "for"])?;
+                        if f.between.is_none() {
+                            return Err(self.cx.err(kspan, "partition needs `between`"));
+                        }
+                        LinkEffect::Partition
+                    }
+                    "loss" | "duplicate" => {
+                        self.only(kind, &f.present(), &["between", "at", "for", "rate"])?;
+                        let r = f.rate.as_ref().ok_or_else(|| {
+                            self.cx.err(kspan.clone(), format!("{kind} needs `rate`"))
+                        })?;
+                        if !(0.0..=1.0).contains(r.get_ref()) {
+                            return Err(self.cx.err(r.span(), "rate must be between 0.0 and 1.0"));
+                        }
+                        if kind == "loss" {
+                            LinkEffect::Loss(*r.get_ref())
+                        } else {
+                            LinkEffect::Duplicate(*r.get_ref())
+                        }
+                    }
+                    _ => {
+                        self.only(
+                            kind,
+                            &f.present(),
+                            &["between", "at", "for", "ms", "jitter_ms"],
+                        )?;
+                        let ms =
+                            f.ms.as_ref()
+                                .ok_or_else(|| self.cx.err(kspan.clone(), "delay needs `ms`"))?;
+                        let jitter = f.jitter_ms.as_ref().map(|j| *j.get_ref()).unwrap_or(0);
+                        if *ms.get_ref() < 0 || jitter < 0 {
+                            return Err(self.cx.err(ms.span(), "delays cannot be negative"));
+                        }
+                        LinkEffect::Delay {
+                            ms: *ms.get_ref() as u64,
+                            jitter_ms: jitter as u64,
+                        }
+                    }
+                };
+                self.rules.push(LinkRule {
+                    from_ms: from,
+                    until_ms: until,
+                    between: self.between(f)?,
+                    effect,
+                });
+            }
+            "clock_skew" => {
+                self.only(kind, &f.present(), &["host", "by", "at"])?;
+                let host = f
+                    .host
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(kspan.clone(), "clock_skew needs `host`"))?;
+                let by =
+                    f.by.as_ref()
+                        .ok_or_else(|| self.cx.err(kspan, "clock_skew needs `by`"))?;
+                let group = self.group(host.get_ref(), host.span())?;
+                let at =
+                    f.at.as_ref()
+                        .map(|a| self.cx.ms(a))
+                        .transpose()?
+                        .unwrap_or(0);
+                self.events.push((
+                    at,
+                    Event::Skew {
+                        group,
+                        secs: self.cx.signed_ms(by)? / 1000,
+                    },
+                ));
+            }
+            other => {
+                return Err(self.cx.err(kspan, format!("unknown fault kind {other:?}: expected service_down, node_crash, partition, loss, delay, duplicate or clock_skew")));
+            }
+        }
+        Ok(())
+    }
+
+    fn count(
+        &self,
+        e: &raw::Expect,
+        scale: &dyn Fn(i64) -> u64,
+        required: bool,
+    ) -> R<Option<Count>> {
+        let given: Vec<(&S<i64>, MakeCount)> = [
+            (&e.count, Count::Exactly as MakeCount),
+            (&e.at_least, Count::AtLeast),
+            (&e.at_most, Count::AtMost),
+        ]
+        .into_iter()
+        .filter_map(|(v, f)| v.as_ref().map(|v| (v, f)))
+        .collect();
+        match given[..] {
+            [] if required => Err(self
+                .cx
+                .err(e.kind.span(), "give one of `count`, `at_least`, `at_most`")),
+            [] => Ok(None),
+            [(v, f)] if *v.get_ref() >= 0 => Ok(Some(f(scale(*v.get_ref())))),
+            [(v, _)] => Err(self.cx.err(v.span(), "counts cannot be negative")),
+            [_, (v, _), ..] => Err(self
+                .cx
+                .err(v.span(), "give only one of `count`, `at_least`, `at_most`")),
+        }
+    }
+
+    pub(super) fn expect(&self, e: &raw::Expect, scale: &dyn Fn(i64) -> u64) -> R<Expectation> {
+        let kind = e.kind.get_ref().as_str();
+        match kind {
+            "phones" => {
+                self.only(kind, &e.present(), &["by", "state", "cluster", "fleet", "count", "at_least", "at_most"])?;
+                let by = e.by.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "phones needs `by`"))?;
+                let state = e.state.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "phones needs `state`"))?;
+                if !status::ALL.contains(&state.get_ref().as_str()) {
+                    return Err(self.cx.err(state.span(), format!("unknown phone state {:?}: expected one of {}", state.get_ref(), status::ALL.join(", "))));
+                }
+                let cluster = match &e.cluster {
+                    Some(c) => Some(self.cluster(&e.cluster, c.span())?.name.clone()),
+                    None => None,
+                };
+                let fleet = match &e.fleet {
+                    Some(f) => {
+                        let f = self.fleet(f)?;
+                        let mut devices: Vec<String> = (0..f.count).map(|i| format!("SEP{:012X}", (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF)).collect();
+                        devices.sort();
+                        Some((f.name.clone(), devices))
+                    }
+                    None => None,
+                };
+                let count = self.count(e, scale, true)?.expect("required");
+                Ok(Expectation::Phones { by_ms: self.cx.ms(by)?, state: state.get_ref().clone(), cluster, fleet, count })
+            }
+            "observation" => {
+                self.only(kind, &e.present(), &["by", "what", "count", "at_least", "at_most"])?;
+                let what = e.what.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "observation needs `what`"))?;
+                let by_ms = e.by.as_ref().map(|b| self.cx.ms(b)).transpose()?;
+                Ok(Expectation::Observation { by_ms, what: what.get_ref().clone(), happens: e.happens.unwrap_or(true), count: self.count(e, scale, false)? })
+            }
+            "no_invariant_violation" => {
+                self.only(kind, &e.present(), &[])?;
+                Ok(Expectation::NoInvariantViolation)
+            }
+            other => Err(self.cx.err(e.kind.span(), format!("unknown expectation kind {other:?}: expected phones, observation or no_invariant_violation"))),
+        }
+    }
+}
