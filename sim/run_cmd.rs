@@ -4,7 +4,7 @@
 use crate::engine::spec::TlsMode;
 use crate::lang::compile::{compile_with, Overrides};
 use crate::lang::{line_col, raw, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
-use crate::runner::{execute, summary, write_report, Compiled};
+use crate::runner::{execute_with_trace, summary, write_report, write_trace, Compiled};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -25,6 +25,9 @@ pub struct RunArgs {
     /// Print the report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the observation trace, one JSON object a line, to trace.jsonl beside the report.
+    #[arg(long)]
+    pub trace: bool,
     /// TVS sessions: a real TLS handshake (full) or an identity check of the TVS certificate.
     #[arg(long, value_enum)]
     pub tls: Option<TlsArg>,
@@ -93,7 +96,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
-    let report = match execute(&compiled, args.phones) {
+    let (report, trace) = match execute_with_trace(&compiled, args.phones) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cucmsim run: {e}");
@@ -108,6 +111,12 @@ pub fn run(args: &RunArgs) -> u8 {
     if let Err(e) = write_report(&dir, &report) {
         eprintln!("cucmsim run: {e}");
         return 2;
+    }
+    if args.trace {
+        if let Err(e) = write_trace(&dir.join("trace.jsonl"), &trace) {
+            eprintln!("cucmsim run: {e}");
+            return 2;
+        }
     }
     if args.json {
         println!(

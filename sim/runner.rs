@@ -4,6 +4,7 @@
 use crate::engine::{run, WorldSpec};
 use crate::expect::{evaluate, fmt_ms, Expectation, Outcome};
 use crate::report::{by_state, canonical, failures, phones_at, trace_hash};
+use cucmsim_core::machine::Observation;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -69,6 +70,14 @@ pub fn reproduce_command(c: &Compiled, phones: Option<u32>) -> String {
 
 /// Runs and builds the report.
 pub fn execute(c: &Compiled, phones_override: Option<u32>) -> Result<Report, String> {
+    execute_with_trace(c, phones_override).map(|(r, _)| r)
+}
+
+/// Runs and returns the report and the canonical observation trace.
+pub fn execute_with_trace(
+    c: &Compiled,
+    phones_override: Option<u32>,
+) -> Result<(Report, Vec<Observation>), String> {
     let out = run(&c.spec)?;
     let trace = canonical(out.trace);
     let end = phones_at(&trace, c.spec.duration_ms);
@@ -80,7 +89,7 @@ pub fn execute(c: &Compiled, phones_override: Option<u32>) -> Result<Report, Str
             *by_cluster.entry(cl.clone()).or_insert(0) += 1;
         }
     }
-    Ok(Report {
+    let report = Report {
         scenario: c.spec.name.clone(),
         seed: c.spec.seed,
         trace_hash: trace_hash(&trace),
@@ -106,7 +115,18 @@ pub fn execute(c: &Compiled, phones_override: Option<u32>) -> Result<Report, Str
         },
         tvs_mode: format!("{:?}", c.spec.tls).to_lowercase(),
         reproduce: reproduce_command(c, phones_override),
-    })
+    };
+    Ok((report, trace))
+}
+
+/// Writes the trace as JSON lines (one observation a line) to `path`.
+pub fn write_trace(path: &Path, trace: &[Observation]) -> Result<(), String> {
+    let mut text = String::new();
+    for o in trace {
+        text += &serde_json::to_string(o).map_err(|e| e.to_string())?;
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The human summary.

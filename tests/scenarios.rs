@@ -135,3 +135,121 @@ fn run_writes_report_json_with_the_documented_fields() {
             .unwrap();
     assert_eq!(file["trace_hash"], v["trace_hash"]);
 }
+
+/// The default scenario with extra TOML appended, at a small size.
+fn variant(extra: &str, phones: u32) -> cucmsim::runner::Report {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Drop the default expectations; the test states its own.
+    let text = text
+        .split("[[expect]]")
+        .next()
+        .unwrap()
+        .replace("count = 200", &format!("count = {phones}"))
+        + extra;
+    let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let o = Overrides {
+        seed: Some(3),
+        phones: None,
+        tls: None,
+    };
+    let c = cucmsim::lang::compile::compile_with("variant.toml", &text, raw, o)
+        .unwrap_or_else(|e| panic!("{e}"));
+    execute(&c, None).unwrap()
+}
+
+fn assert_all_pass(r: &cucmsim::runner::Report) {
+    let failed: Vec<_> = r
+        .expectations
+        .details
+        .iter()
+        .filter(|d| !d.passed)
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn phone_clock_skew_makes_the_tvs_certificate_expired_over_real_tls() {
+    // Clusters are installed a year before the epoch with 5-year certificates: phones whose
+    // clock runs 5 years ahead see the source TVS certificate as expired in the handshake.
+    let r = variant(
+        r#"
+[[fault]]
+kind = "clock_skew"
+host = "lobby"
+by = "1825 days"
+at = "6 min"
+
+[[expect]]
+kind = "phones"
+by = "20 min"
+state = "Trust List update failed"
+count = 12
+
+[[expect]]
+kind = "observation"
+what = "tls_failure"
+at_least = 24
+"#,
+        12,
+    );
+    assert_all_pass(&r);
+}
+
+#[test]
+fn a_partition_between_phones_and_source_tvs_fails_the_migration() {
+    let r = variant(
+        r#"
+[[fault]]
+kind = "partition"
+between = ["lobby", "src"]
+at = "6 min"
+for = "14 min"
+
+[[expect]]
+kind = "phones"
+by = "20 min"
+state = "Trust List update failed"
+count = 10
+
+[[expect]]
+kind = "observation"
+what = "tvs_timeout"
+at_least = 20
+"#,
+        10,
+    );
+    assert_all_pass(&r);
+}
+
+#[test]
+fn heavy_loss_and_duplication_do_not_break_invariants() {
+    let r = variant(
+        r#"
+[[fault]]
+kind = "duplicate"
+rate = 0.3
+at = "0 s"
+for = "20 min"
+
+[[fault]]
+kind = "delay"
+ms = 300
+jitter_ms = 200
+at = "0 s"
+for = "20 min"
+
+[[expect]]
+kind = "phones"
+by = "20 min"
+state = "Registered"
+cluster = "dst"
+count = 10
+
+[[expect]]
+kind = "no_invariant_violation"
+"#,
+        10,
+    );
+    assert_all_pass(&r);
+}

@@ -174,7 +174,8 @@ impl Bus {
     }
 
     /// Sends `msg` from `from` (whose `seq`-th message this is) to `to`, through the link
-    /// policy. Messages to unknown addresses are dropped (no such host).
+    /// policy. Messages to unknown addresses are dropped (no such host). Duplication applies
+    /// only to datagrams (TFTP, DHCP): TCP never delivers a duplicate to the application.
     pub fn send(&self, from: &Addr, seq: u64, to: Addr, msg: Msg) {
         let t = self.elapsed_ms();
         let mut delay = self.0.base_latency_ms
@@ -194,7 +195,9 @@ impl Bus {
                 LinkEffect::Delay { ms, jitter_ms } => {
                     delay += ms + (self.draw(from, &to, seq, 2) * jitter_ms as f64) as u64
                 }
-                LinkEffect::Duplicate(p) if copies == 1 && self.draw(from, &to, seq, 3) < p => {
+                LinkEffect::Duplicate(p)
+                    if copies == 1 && !msg.on_stream() && self.draw(from, &to, seq, 3) < p =>
+                {
                     copies = 2
                 }
                 _ => {}

@@ -140,6 +140,26 @@ pub enum Msg {
     ResetRegistered,
 }
 
+impl Msg {
+    /// Whether the message travels on a TCP stream (TVS 2445 over TLS, SIP/SCCP registration,
+    /// SFTP): the network may lose or delay it, but TCP never hands a duplicate to the
+    /// application. TFTP (UDP 69) and DHCP can see duplicates.
+    pub fn on_stream(&self) -> bool {
+        matches!(
+            self,
+            Msg::TvsTls { .. }
+                | Msg::TvsAbort { .. }
+                | Msg::TvsPlain { .. }
+                | Msg::TvsPlainReply { .. }
+                | Msg::Register { .. }
+                | Msg::RegisterAck { .. }
+                | Msg::SftpPut { .. }
+                | Msg::SftpList { .. }
+                | Msg::SftpFiles { .. }
+        )
+    }
+}
+
 /// Service control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServiceAction {

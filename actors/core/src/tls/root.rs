@@ -1,0 +1,2 @@
+//! placeholder
+pub use crate::wall::WallTime as _W;
