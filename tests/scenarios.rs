@@ -253,3 +253,50 @@ kind = "no_invariant_violation"
     );
     assert_all_pass(&r);
 }
+
+#[test]
+fn secure_migration_verifies_the_new_ctl_through_tvs_then_the_itl_through_the_ctl() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .split("[[expect]]")
+        .next()
+        .unwrap()
+        .replace("count = 200", "count = 8");
+    let text = text.replace(
+        "version = \"10.5\"\n",
+        "version = \"10.5\"\nsecurity_mode = \"mixed\"\n",
+    );
+    let text = text.replace(
+        "version = \"12.5\"\n",
+        "version = \"12.5\"\nsecurity_mode = \"mixed\"\n",
+    ) + r#"
+[[expect]]
+kind = "phones"
+by = "20 min"
+state = "Registered"
+cluster = "dst"
+count = 8
+
+[[expect]]
+kind = "observation"
+what = "tvs_query"
+count = 8
+
+[[expect]]
+kind = "no_invariant_violation"
+"#;
+    let raw = toml::from_str(&text).unwrap();
+    let c = cucmsim::lang::compile::compile_with("mixed.toml", &text, raw, Overrides::default())
+        .unwrap();
+    let (r, trace) = cucmsim::runner::execute_with_trace(&c, None).unwrap();
+    assert_all_pass(&r);
+    // Only the CTL went through TVS; the destination ITL was verified against the new CTL.
+    assert!(trace
+        .iter()
+        .filter(|o| o.what == "tvs_query")
+        .all(|o| o.detail.starts_with("CTL")));
+    assert!(trace
+        .iter()
+        .any(|o| o.what == "trust_list_installed" && o.detail == "ITL via Ctl"));
+}
