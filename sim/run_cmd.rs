@@ -2,8 +2,8 @@
 //! scenario language ([`crate::lang`]) and the runner ([`crate::runner`]).
 
 use crate::engine::spec::TlsMode;
-use crate::lang::compile::{compile_with, Overrides};
-use crate::lang::{line_col, raw, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
+use crate::lang::compile::Overrides;
+use crate::lang::{parse_with, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
 use crate::runner::{execute_with_trace, summary, write_report, write_trace, Compiled};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -61,16 +61,7 @@ fn load(path: Option<&PathBuf>, o: Overrides) -> Result<Compiled, ScenarioError>
             (name, text)
         }
     };
-    let raw: raw::File = toml::from_str(&text).map_err(|e| {
-        let (line, col) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
-        ScenarioError {
-            file: name.clone(),
-            line,
-            col,
-            message: e.message().trim().replace('\n', " "),
-        }
-    })?;
-    let mut compiled = compile_with(&name, &text, raw, o)?;
+    let mut compiled = parse_with(&name, &text, o)?;
     compiled.source = PathBuf::from(name);
     Ok(compiled)
 }

@@ -56,6 +56,15 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses and checks a scenario from text; `file` names it in errors.
 pub fn parse_str(file: &str, text: &str) -> Result<Compiled, ScenarioError> {
+    parse_with(file, text, compile::Overrides::default())
+}
+
+/// Parses and checks a scenario from text with command-line overrides.
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    o: compile::Overrides,
+) -> Result<Compiled, ScenarioError> {
     let raw: raw::File = toml::from_str(text).map_err(|e| {
         let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
         let message = e.message().trim().replace('\n', " ");
@@ -66,7 +75,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Compiled, ScenarioError> {
             message,
         }
     })?;
-    compile::compile(file, text, raw)
+    compile::compile_with(file, text, raw, o)
 }
 
 /// Reads, parses and checks a scenario file.
