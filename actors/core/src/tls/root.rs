@@ -1,2 +1,0 @@
-//! placeholder
-pub use crate::wall::WallTime as _W;
