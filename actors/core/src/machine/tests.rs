@@ -342,3 +342,52 @@ fn dhcp_and_callmanager_basics() {
     );
     let _ = Arc::new(0);
 }
+
+#[test]
+fn tftp_serves_per_device_names_and_stops_when_down() {
+    let c = cluster("a");
+    let pubr = publisher(&c);
+    let mut tftp = Tftp::new("a-sub");
+    for e in pubr.start(now(0)) {
+        if let Effect::Send {
+            to: Addr::Tftp(h),
+            msg,
+        } = e
+        {
+            if h == "a-sub" {
+                let out = tftp.handle(msg, now(0));
+                assert_eq!(out.len(), 1);
+                assert!(
+                    show(&out)[0].starts_with("observe tftp@a-sub tftp_rebuilt ITL "),
+                    "{:?}",
+                    show(&out)
+                );
+            }
+        }
+    }
+    let get = |file: &str| Msg::TftpGet {
+        phone: 4,
+        file: file.into(),
+    };
+    assert_eq!(
+        show(&tftp.handle(get("ITLSEP001122334455.tlv"), now(1))),
+        ["send phone#4 TftpReply(ITLSEP001122334455.tlv, true)"]
+    );
+    assert_eq!(
+        show(&tftp.handle(get("CTLSEP001122334455.tlv"), now(1))),
+        ["send phone#4 TftpReply(CTLSEP001122334455.tlv, false)"]
+    );
+    assert_eq!(
+        show(&tftp.handle(get("SEP001122334455.cnf.xml.sgn"), now(1))),
+        ["send phone#4 TftpReply(SEP001122334455.cnf.xml.sgn, true)"]
+    );
+    assert_eq!(
+        show(&tftp.handle(Msg::Service(ServiceAction::Stop), now(2))),
+        ["observe tftp@a-sub service Stop"]
+    );
+    assert!(
+        tftp.handle(get("ITLSEP001122334455.tlv"), now(3))
+            .is_empty(),
+        "a stopped TFTP does not answer"
+    );
+}
