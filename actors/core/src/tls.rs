@@ -13,6 +13,11 @@
 //! given anchors at the TVS's clock. Whether a real TVS verifies the phone's certificate is [I];
 //! with no anchors it accepts any. Handshake signatures are checked by rustls with ring.
 //! Time comes from a [`SimClock`] the caller sets before feeding bytes — never the host clock.
+//!
+//! Protocol: TLS 1.2 only. CUCM 14's TVS cipher list is all TLS 1.2 [C S19]; rustls offers its
+//! ECDHE-RSA/ECDSA-AES-GCM suites, which are in that list (the CBC and static-RSA ones are
+//! not implemented by rustls). A fresh client configuration per session means no resumption:
+//! every TVS session is a full handshake, as a phone's first contact is.
 
 use crate::pki::chain::verify_chain;
 use crate::pki::keys::PrivateKey;
@@ -204,7 +209,7 @@ pub fn client_config(
         algs: algorithms(),
     });
     let config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&[&rustls::version::TLS12])
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
@@ -224,7 +229,7 @@ pub fn server_config(
         algs: algorithms(),
     });
     let config = rustls::ServerConfig::builder_with_details(provider(), Arc::new(clock.clone()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&[&rustls::version::TLS12])
         .map_err(|e| e.to_string())?
         .with_client_cert_verifier(verifier)
         .with_single_cert(
