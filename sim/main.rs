@@ -49,7 +49,18 @@ enum PkiCommand {
     Demo(demo::DemoArgs),
 }
 
+/// `tracing` logs on stderr, filtered by `RUST_LOG` (nothing when it is unset).
+fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
 fn main() -> ExitCode {
+    init_tracing();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

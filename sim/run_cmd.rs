@@ -2,10 +2,14 @@
 //! scenario language ([`crate::lang`]) and the runner ([`crate::runner`]).
 
 use crate::engine::spec::TlsMode;
+use crate::engine::Progress;
 use crate::lang::compile::Overrides;
 use crate::lang::{parse_with, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
-use crate::runner::{execute_with_trace, summary, write_report, write_trace, Compiled};
+use crate::output::write_all;
+use crate::runner::{execute_full, summary, write_trace, Compiled};
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Arguments of `cucmsim run`.
@@ -19,9 +23,13 @@ pub struct RunArgs {
     /// Total phones: the scenario's fleets (and its expectation counts) scale to this.
     #[arg(long)]
     pub phones: Option<u32>,
-    /// Where report.json goes (default results/<scenario>/<seed>/).
+    /// Where the reports go (default results/<scenario>/<seed>/): report.json, summary.md,
+    /// report.html with SVG plots, latency/*.hgrm and cpu/*.hgrm.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress bar (it is also off when stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Print the report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -87,24 +95,35 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
-    let (report, trace) = match execute_with_trace(&compiled, args.phones) {
+    let bar = progress_bar(args.quiet || args.json);
+    let result = execute_full(&compiled, args.phones, &mut |p| show(&bar, p));
+    bar.finish_and_clear();
+    let result = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cucmsim run: {e}");
             return 1;
         }
     };
+    let report = &result.report;
+    tracing::info!(
+        scenario = %report.scenario,
+        seed = report.seed,
+        wall_s = report.wall_time_s,
+        events = report.events,
+        "run finished"
+    );
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results")
             .join(&report.scenario)
             .join(report.seed.to_string())
     });
-    if let Err(e) = write_report(&dir, &report) {
+    if let Err(e) = write_all(&dir, &result) {
         eprintln!("cucmsim run: {e}");
         return 2;
     }
     if args.trace {
-        if let Err(e) = write_trace(&dir.join("trace.jsonl"), &trace) {
+        if let Err(e) = write_trace(&dir.join("trace.jsonl"), &result.trace) {
             eprintln!("cucmsim run: {e}");
             return 2;
         }
@@ -112,16 +131,60 @@ pub fn run(args: &RunArgs) -> u8 {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            serde_json::to_string_pretty(report).unwrap_or_default()
         );
     } else {
-        print!("{}", summary(&report));
-        println!("report: {}", dir.join("report.json").display());
+        print!("{}", summary(report));
+        println!(
+            "reports: {} (report.json, summary.md, report.html, latency/*.hgrm)",
+            dir.display()
+        );
     }
     if report.expectations.failed == 0 {
         0
     } else {
         1
+    }
+}
+
+/// A progress bar on stderr, hidden when asked or when stderr is not a terminal.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>9} [{bar:40}] {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn show(bar: &ProgressBar, p: Progress) {
+    if bar.is_hidden() {
+        return;
+    }
+    match p {
+        Progress::Building { done, total } => {
+            bar.set_prefix("building");
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("{done}/{total} phones"));
+        }
+        Progress::Running {
+            virtual_ms,
+            total_ms,
+        } => {
+            bar.set_prefix("running");
+            bar.set_length(total_ms);
+            bar.set_position(virtual_ms);
+            bar.set_message(format!(
+                "virtual {} of {}",
+                crate::expect::fmt_ms(virtual_ms),
+                crate::expect::fmt_ms(total_ms)
+            ));
+        }
     }
 }
 

@@ -1,10 +1,15 @@
-//! `cucmsim run`: run a compiled scenario, evaluate its expectations, write `report.json`,
-//! print the human summary (or the JSON), and say how to reproduce a failure.
+//! `cucmsim run`: run a compiled scenario, evaluate its expectations, measure it (virtual-time
+//! latency histograms, the timeline, the real CPU cost per input), build the report, and say
+//! how to reproduce a failure. [`crate::output`] writes the report forms.
 
-use crate::engine::{run, WorldSpec};
+use crate::engine::spec::{Event, WorldSpec};
+use crate::engine::{run_with, Progress};
 use crate::expect::{evaluate, fmt_ms, Expectation, Outcome};
+use crate::metrics::{latencies, summarize, timeline, Summary, Timeline};
+use crate::plots::Window;
 use crate::report::{by_state, canonical, failures, phones_at, trace_hash};
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::{Observation, ServiceAction};
+use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,6 +40,35 @@ pub struct Report {
     pub messages: Messages,
     pub tvs_mode: String,
     pub reproduce: String,
+    /// Virtual-time latency percentiles by metric (see [`crate::metrics`]).
+    pub latency: BTreeMap<String, Summary>,
+    /// Real CPU time spent handling each kind of input on this machine (host clock; differs
+    /// run to run, never part of the trace hash).
+    pub cpu_cost: BTreeMap<String, CpuCost>,
+    /// Faults of the scenario as windows of virtual time.
+    pub faults: Vec<Window>,
+}
+
+/// The real cost of one kind of input, in µs.
+#[derive(Clone, Debug, Serialize)]
+pub struct CpuCost {
+    pub count: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    /// All such inputs together, ms.
+    pub total_ms: f64,
+}
+
+/// Everything a run produced: the report, the trace, and what the report forms are drawn from.
+pub struct RunResult {
+    pub report: Report,
+    pub trace: Vec<Observation>,
+    /// Virtual-time latencies, µs.
+    pub latency: BTreeMap<&'static str, Histogram<u64>>,
+    /// Real CPU cost per input kind, ns.
+    pub cpu: BTreeMap<String, Histogram<u64>>,
+    pub timeline: Timeline,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,8 +112,28 @@ pub fn execute_with_trace(
     c: &Compiled,
     phones_override: Option<u32>,
 ) -> Result<(Report, Vec<Observation>), String> {
-    let out = run(&c.spec)?;
+    execute_full(c, phones_override, &mut |_| {}).map(|r| (r.report, r.trace))
+}
+
+/// Points of the timeline plots.
+const TIMELINE_BUCKETS: u64 = 240;
+
+/// Runs with a progress callback and returns everything the report forms need.
+pub fn execute_full(
+    c: &Compiled,
+    phones_override: Option<u32>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunResult, String> {
+    let out = run_with(&c.spec, progress)?;
     let trace = canonical(out.trace);
+    let latency = latencies(&trace);
+    let cpu = out.costs.into_histograms();
+    let timeline = timeline(
+        &trace,
+        u64::from(c.spec.phone_count()),
+        c.spec.duration_ms,
+        TIMELINE_BUCKETS,
+    );
     let end = phones_at(&trace, c.spec.duration_ms);
     let details = evaluate(&c.expectations, &trace);
     let passed = details.iter().filter(|d| d.passed).count() as u64;
@@ -115,8 +169,78 @@ pub fn execute_with_trace(
         },
         tvs_mode: format!("{:?}", c.spec.tls).to_lowercase(),
         reproduce: reproduce_command(c, phones_override),
+        latency: latency
+            .iter()
+            .map(|(k, h)| (k.to_string(), summarize(h, 1000.0)))
+            .collect(),
+        cpu_cost: cpu.iter().map(|(k, h)| (k.clone(), cpu_cost(h))).collect(),
+        faults: fault_windows(&c.spec),
     };
-    Ok((report, trace))
+    Ok(RunResult {
+        report,
+        trace,
+        latency,
+        cpu,
+        timeline,
+    })
+}
+
+fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
+    let us = |ns: u64| ns as f64 / 1000.0;
+    CpuCost {
+        count: h.len(),
+        p50_us: us(h.value_at_quantile(0.5)),
+        p99_us: us(h.value_at_quantile(0.99)),
+        max_us: us(h.max()),
+        total_ms: h.mean() * h.len() as f64 / 1e6,
+    }
+}
+
+/// The scenario's faults as windows: link rules, and service stops paired with their starts.
+pub fn fault_windows(spec: &WorldSpec) -> Vec<Window> {
+    let mut out: Vec<Window> = spec
+        .link_rules
+        .iter()
+        .map(|r| Window {
+            from_ms: r.from_ms,
+            until_ms: r.until_ms,
+            label: format!("{:?}", r.effect)
+                .split(['(', ' '])
+                .next()
+                .unwrap_or("link")
+                .to_lowercase(),
+        })
+        .collect();
+    for (i, (at, ev)) in spec.events.iter().enumerate() {
+        match ev {
+            Event::Service {
+                host,
+                service,
+                action: ServiceAction::Stop,
+            } => {
+                let until = spec.events[i + 1..]
+                    .iter()
+                    .find(|(_, e)| {
+                        matches!(e, Event::Service { host: h, service: s, action: ServiceAction::Start }
+                            if h == host && s == service)
+                    })
+                    .map_or(spec.duration_ms, |(t, _)| *t);
+                out.push(Window {
+                    from_ms: *at,
+                    until_ms: until,
+                    label: format!("{service:?} down on {host}").to_lowercase(),
+                });
+            }
+            Event::Skew { secs, .. } => out.push(Window {
+                from_ms: *at,
+                until_ms: *at,
+                label: format!("clock skew {secs} s"),
+            }),
+            _ => {}
+        }
+    }
+    out.sort_by_key(|w| (w.from_ms, w.until_ms));
+    out
 }
 
 /// Writes the trace as JSON lines (one observation a line) to `path`.
@@ -166,11 +290,38 @@ pub fn summary(r: &Report) -> String {
         r.messages.sent,
         r.messages.dropped
     );
+    if !r.latency.is_empty() {
+        let _ = writeln!(
+            s,
+            "latency (virtual time)        count      p50      p99      max"
+        );
+        for (name, l) in &r.latency {
+            let _ = writeln!(
+                s,
+                "  {name:<26} {:>7} {:>8} {:>8} {:>8}",
+                l.count,
+                fmt_latency(l.p50_ms),
+                fmt_latency(l.p99_ms),
+                fmt_latency(l.max_ms)
+            );
+        }
+    }
     let _ = writeln!(s, "trace hash {}", r.trace_hash);
     if r.expectations.failed > 0 {
         let _ = writeln!(s, "reproduce: {}", r.reproduce);
     }
     s
+}
+
+/// A latency in ms for a table cell: `12 ms`, `1.5 s`, `3.2 min`.
+pub fn fmt_latency(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 120_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{:.1} min", ms / 60_000.0)
+    }
 }
 
 /// Writes `report.json` into `dir`.

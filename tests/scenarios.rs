@@ -134,6 +134,27 @@ fn run_writes_report_json_with_the_documented_fields() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
     assert_eq!(file["trace_hash"], v["trace_hash"]);
+    // Latency percentiles in virtual time, with the documented keys and a sane order.
+    let itl = &v["latency"]["phone.itl_ms"];
+    assert_eq!(itl["count"], 40, "two boots of 20 phones: {itl}");
+    let p = |k: &str| itl[k].as_f64().unwrap();
+    assert!(p("p50_ms") > 0.0 && p("p50_ms") <= p("p90_ms"));
+    assert!(p("p90_ms") <= p("p99_ms") && p("p99_ms") <= p("p999_ms"));
+    assert!(p("p999_ms") <= p("max_ms"));
+    assert_eq!(v["latency"]["phone.migration_ms"]["count"], 20);
+    assert_eq!(v["latency"]["tvs.query_ms"]["count"], 20);
+    // Real CPU cost is its own section: phones verified 3 files a boot.
+    assert_eq!(v["cpu_cost"]["phone/TftpReply"]["count"], 120);
+    // The other forms: Markdown, HTML with three inline SVG plots, .hgrm files.
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.starts_with("# default — seed 1 — PASS"), "{md}");
+    assert!(md.contains("| phone.itl_ms | 40 |"), "{md}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains("Registered (dst)") && html.contains("Registered (src)"));
+    let hgrm = std::fs::read_to_string(dir.path().join("latency/phone.itl_ms.hgrm")).unwrap();
+    assert!(hgrm.contains("Total count    =           40"), "{hgrm}");
+    assert!(dir.path().join("cpu/phone.TftpReply.hgrm").exists());
 }
 
 /// The default scenario with extra TOML appended, at a small size.

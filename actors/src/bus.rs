@@ -5,6 +5,7 @@
 //! Randomness per message comes from a hash of (seed, sender, receiver, sender's sequence
 //! number), not from a shared generator, so it does not depend on how tasks interleave.
 
+use crate::cost::CostMeter;
 use crate::shell::Input;
 use cucmsim_core::machine::{Addr, Msg, Now, Observation};
 use cucmsim_core::WallTime;
@@ -75,6 +76,7 @@ struct Inner {
     skews: RwLock<Vec<(Group, i64)>>,
     trace: Mutex<Vec<Observation>>,
     counters: Mutex<Counters>,
+    costs: Mutex<CostMeter>,
 }
 
 /// Message counters.
@@ -105,6 +107,7 @@ impl Bus {
             skews: RwLock::new(vec![]),
             trace: Mutex::new(vec![]),
             counters: Mutex::new(Counters::default()),
+            costs: Mutex::new(CostMeter::default()),
         }))
     }
 
@@ -159,6 +162,20 @@ impl Bus {
     /// Takes the trace collected so far.
     pub fn take_trace(&self) -> Vec<Observation> {
         std::mem::take(&mut *self.0.trace.lock().expect("trace"))
+    }
+
+    /// Records the real CPU time a shell spent handling one input.
+    pub fn record_cost(&self, kind: &'static str, input: &'static str, took: Duration) {
+        self.0
+            .costs
+            .lock()
+            .expect("costs")
+            .record(kind, input, took);
+    }
+
+    /// Takes the cost histograms collected so far.
+    pub fn take_costs(&self) -> CostMeter {
+        std::mem::take(&mut *self.0.costs.lock().expect("costs"))
     }
 
     pub fn counters(&self) -> Counters {

@@ -9,11 +9,13 @@
 //!                                   Send    ──► Bus::send (link policy: latency, loss, duplicate, partition) ──► mailbox
 //!                                   Timer   ──► ractor send_after (virtual time)
 //!                                   Observe ──► Bus trace
+//!  (the real CPU time of each on_input goes to the bus's CostMeter, never into virtual time)
 //! ```
 //! No trust decision lives here (design.md principle 4). The bus is the seam where the QUIC
 //! transport will plug in.
 
 pub mod bus;
+pub mod cost;
 pub mod machines;
 pub mod shell;
 pub mod supervisor;

@@ -65,7 +65,12 @@ impl<M: Machine> Actor for Shell<M> {
     ) -> Result<(), ActorProcessingErr> {
         let addr = state.machine.addr();
         let now = self.bus.now(&addr);
-        for effect in state.machine.on_input(input, now) {
+        let input_kind = crate::cost::input_kind(&input);
+        let started = std::time::Instant::now();
+        let effects = state.machine.on_input(input, now);
+        self.bus
+            .record_cost(crate::cost::addr_kind(&addr), input_kind, started.elapsed());
+        for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {
                     state.seq += 1;

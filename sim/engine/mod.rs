@@ -6,12 +6,12 @@
 //!            ──run::run──────► current-thread tokio runtime, paused clock
 //!                               shells (cucmsim-actors) + bus + supervisor
 //!                               director: power-on spread, steps and faults at their times
-//!                               ──► trace (Vec<Observation>), counters, wall time
+//!                               ──► trace (Vec<Observation>), counters, real CPU costs, wall time
 //! ```
 
 pub mod run;
 pub mod spec;
 pub mod world;
 
-pub use run::{run, RunOutput};
+pub use run::{run, run_with, Progress, RunOutput};
 pub use spec::{ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};

@@ -4,6 +4,7 @@
 use super::spec::{Event, Service, TlsMode, WorldSpec};
 use super::world;
 use cucmsim_actors::bus::Counters;
+use cucmsim_actors::cost::CostMeter;
 use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
 use cucmsim_actors::{Bus, Input};
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
@@ -22,32 +23,73 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a run produced.
-#[derive(Debug)]
 pub struct RunOutput {
     pub trace: Vec<Observation>,
     pub counters: Counters,
+    /// Real CPU time per handled input (host clock; never part of the trace).
+    pub costs: CostMeter,
     pub virtual_ms: u64,
     pub wall_s: f64,
 }
 
+/// Where a run is, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Phones spawned so far (keys derived, certificates issued).
+    Building { done: u64, total: u64 },
+    /// Virtual time reached.
+    Running { virtual_ms: u64, total_ms: u64 },
+}
+
 /// Runs the world to its end and returns the trace.
 pub fn run(spec: &WorldSpec) -> Result<RunOutput, String> {
+    run_with(spec, &mut |_| {})
+}
+
+/// Runs the world, telling `progress` where it is now and then (about 500 times a run).
+pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<RunOutput, String> {
     let started = Instant::now();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
-    let (trace, counters) = rt.block_on(drive(spec))?;
+    let (trace, counters, costs) = rt.block_on(drive(spec, progress))?;
     Ok(RunOutput {
         trace,
         counters,
+        costs,
         virtual_ms: spec.duration_ms,
         wall_s: started.elapsed().as_secs_f64(),
     })
 }
 
-async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String> {
+/// Sleeps (virtual time) until `until`, reporting progress every `tick_ms`.
+async fn sleep_reporting(
+    start: tokio::time::Instant,
+    until_ms: u64,
+    total_ms: u64,
+    progress: &mut dyn FnMut(Progress),
+) {
+    let tick_ms = (total_ms / 500).max(1);
+    loop {
+        let now_ms = start.elapsed().as_millis() as u64;
+        progress(Progress::Running {
+            virtual_ms: now_ms.min(total_ms),
+            total_ms,
+        });
+        if now_ms >= until_ms {
+            return;
+        }
+        let next = (now_ms / tick_ms + 1) * tick_ms;
+        tokio::time::sleep_until(start + Duration::from_millis(next.min(until_ms))).await;
+    }
+}
+
+async fn drive(
+    spec: &WorldSpec,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Vec<Observation>, Counters, CostMeter), String> {
     let forge = KeyForge::new(spec.seed);
     let mfg = ManufacturingCa::new(
         &forge,
@@ -117,7 +159,8 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
             .map_err(spawn_err)?;
         let _ = actor.cast(Input::Start);
     }
-    let mut phones = Vec::with_capacity(spec.phone_count() as usize);
+    let total = u64::from(spec.phone_count());
+    let mut phones = Vec::with_capacity(total as usize);
     for fleet in &spec.fleets {
         let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
         deliver(
@@ -143,6 +186,12 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
                     .await
                     .map_err(spawn_err)?,
             );
+            if phones.len() % 256 == 0 {
+                progress(Progress::Building {
+                    done: phones.len() as u64,
+                    total,
+                });
+            }
         }
     }
     // Power-on instants, spread over the boot window from the seed.
@@ -152,15 +201,17 @@ async fn drive(spec: &WorldSpec) -> Result<(Vec<Observation>, Counters), String>
         let at = spread(spec.seed, i as u64, window);
         ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || Input::Start);
     }
+    let end = spec.duration_ms;
     for (at_ms, event) in &spec.events {
-        tokio::time::sleep_until(start + Duration::from_millis(*at_ms)).await;
+        sleep_reporting(start, *at_ms, end, progress).await;
         dispatch(spec, &bus, &pkis, event);
     }
-    tokio::time::sleep_until(start + Duration::from_millis(spec.duration_ms)).await;
+    sleep_reporting(start, end, end, progress).await;
     let trace = bus.take_trace();
     let counters = bus.counters();
+    let costs = bus.take_costs();
     root.stop(None);
-    Ok((trace, counters))
+    Ok((trace, counters, costs))
 }
 
 fn spread(seed: u64, i: u64, window: u64) -> u64 {
