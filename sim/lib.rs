@@ -11,6 +11,7 @@ pub mod invariants;
 pub mod lang;
 pub mod metrics;
 pub mod output;
+pub mod perf;
 pub mod plots;
 pub mod report;
 pub mod run_cmd;

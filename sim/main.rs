@@ -5,7 +5,7 @@
 //! 2 bad input — unreadable file, parse error, bad arguments — with one clear line, never a panic.
 
 use clap::{Parser, Subcommand};
-use cucmsim::{demo, inspect, run_cmd};
+use cucmsim::{demo, inspect, perf, run_cmd};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -35,11 +35,24 @@ enum Command {
     /// Check a scenario file without running it: exit 0 when it is valid, 2 with
     /// `file:line:col: what is wrong` when it is not.
     Check(run_cmd::CheckArgs),
+    /// Benchmarks of the simulator and of the simulated services.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// How fast and lean the simulator is: a migration at --phones (default 100,000) against
+    /// the bound Σ verifications × single-verify cost ÷ cores, both measured in this run, and
+    /// RSS per phone from a second, smaller run.
+    Scale(perf::ScaleArgs),
 }
 
 #[derive(Subcommand)]
@@ -72,6 +85,9 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Run(args) => run_cmd::run(&args),
         Command::Check(args) => run_cmd::check(&args),
+        Command::Bench {
+            command: BenchCommand::Scale(args),
+        } => perf::scale(&args),
         Command::Pki {
             command: PkiCommand::Demo(args),
         } => demo::run(&args),

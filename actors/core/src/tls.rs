@@ -116,6 +116,7 @@ impl ServerCertVerifier for PhoneTvsVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
         verify_tls12_signature(m, c, d, &self.algs)
     }
 
@@ -125,6 +126,7 @@ impl ServerCertVerifier for PhoneTvsVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
         verify_tls13_signature(m, c, d, &self.algs)
     }
 
@@ -173,6 +175,7 @@ impl ClientCertVerifier for TvsClientVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
         verify_tls12_signature(m, c, d, &self.algs)
     }
 
@@ -182,11 +185,31 @@ impl ClientCertVerifier for TvsClientVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
         verify_tls13_signature(m, c, d, &self.algs)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algs.supported_schemes()
+    }
+}
+
+/// Counts a handshake signature checked here, and the peer's signing of it
+/// ([`crate::pki::ops`]). The simulated keys are RSA-2048 or P-256.
+fn count_handshake_signature(scheme: SignatureScheme) {
+    use crate::pki::ops::{count, Op};
+    let ec = matches!(
+        scheme,
+        SignatureScheme::ECDSA_NISTP256_SHA256
+            | SignatureScheme::ECDSA_NISTP384_SHA384
+            | SignatureScheme::ECDSA_NISTP521_SHA512
+    );
+    if ec {
+        count(Op::VerifyEc256);
+        count(Op::SignEc256);
+    } else {
+        count(Op::VerifyRsa2048);
+        count(Op::SignRsa2048Sha2);
     }
 }
 

@@ -211,8 +211,14 @@ impl PrivateKey {
         msg: &[u8],
         enc: EcdsaEncoding,
     ) -> Result<Vec<u8>, SigError> {
+        use super::ops::{count, Op};
         match self {
             PrivateKey::Rsa { key, ring } => {
+                count(match (key.size(), digest) {
+                    (256, DigestAlg::Sha1) => Op::SignRsa2048Sha1,
+                    (256, _) => Op::SignRsa2048Sha2,
+                    _ => Op::SignRsaOther,
+                });
                 if backend == Backend::Ring && digest != DigestAlg::Sha1 {
                     if let Some(pair) = ring.get_or_init(|| ring_rsa_pair(key)) {
                         return ring_rsa_sign(pair, digest, msg);
@@ -221,6 +227,7 @@ impl PrivateKey {
                 rsa_sign(key, digest, msg)
             }
             PrivateKey::EcP256(k) => {
+                count(Op::SignEc256);
                 let prehash = digest.hash(msg);
                 let sig: p256::ecdsa::Signature = k
                     .sign_prehash(&prehash)
@@ -339,6 +346,10 @@ impl PublicKey {
         msg: &[u8],
         sig: &[u8],
     ) -> Result<(), SigError> {
+        super::ops::count_verify(match self {
+            PublicKey::Rsa(k) => Some(k.size() * 8),
+            PublicKey::EcP256(_) => None,
+        });
         match self {
             PublicKey::Rsa(k) => {
                 if backend == Backend::Ring && k.size() >= 256 {

@@ -15,6 +15,7 @@ pub mod dn;
 pub mod identity;
 pub mod keys;
 pub mod mic;
+pub mod ops;
 pub mod store;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};

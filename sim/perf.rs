@@ -1,0 +1,298 @@
+//! `cucmsim bench scale`: how fast and how lean the simulator itself is, against bounds
+//! measured in the same process.
+//!
+//! ```text
+//!  1. calibrate: time each public-key operation the world uses (ring RSA-2048 verify, P-256
+//!     verify, RSA-2048 SHA-1 sign with the rsa crate, RSA-2048 SHA-2 sign with ring, P-256 sign)
+//!  2. run the scenario at --baseline-phones, then at --phones (operation counters reset before
+//!     each run; peak RSS read from /proc/self/status after each)
+//!  3. report: wall time; verify bound = Σ verifications × single-verify cost ÷ cores used
+//!     (the virtual-time runtime is single-threaded: 1 core); crypto bound = the same with
+//!     signatures added; wall ÷ bound; RSS per phone = Δ peak RSS ÷ Δ phones (what one more
+//!     phone costs beyond the shared artefacts); speed = virtual time ÷ wall time
+//! ```
+//! The bounds count operations through `cucmsim_core::pki::ops`, so they are exact for the run
+//! and need no model of what a phone does.
+
+use crate::lang::compile::Overrides;
+use crate::lang::parse_with;
+use crate::runner::execute;
+use clap::Args;
+use cucmsim_core::digest::DigestAlg;
+use cucmsim_core::pki::keys::EcdsaEncoding;
+use cucmsim_core::pki::ops::{self, Op};
+use cucmsim_core::pki::{Backend, KeyForge, KeyProfile, PrivateKey};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The default workload: the bulk migration, each phone asking the source TVS.
+pub const ITL_BULK: &str = include_str!("../scenarios/migration/itl_bulk.toml");
+
+/// Arguments of `cucmsim bench scale`.
+#[derive(Args, Debug)]
+pub struct ScaleArgs {
+    /// Scenario to scale (default: the bundled scenarios/migration/itl_bulk.toml).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Phones in the measured run.
+    #[arg(long, default_value_t = 100_000)]
+    pub phones: u32,
+    /// Phones in the baseline run, for RSS per phone (Δ RSS ÷ Δ phones); 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    pub baseline_phones: u32,
+    /// TVS sessions: full (real TLS 1.2 handshakes) or identity.
+    #[arg(long, value_enum, default_value = "full")]
+    pub tls: crate::run_cmd::TlsArg,
+    /// Iterations of each operation when calibrating.
+    #[arg(long, default_value_t = 2000)]
+    pub calibrate: u32,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One run at one size.
+#[derive(Clone, Debug, Serialize)]
+pub struct SizeRun {
+    pub phones: u32,
+    pub wall_s: f64,
+    pub virtual_s: f64,
+    /// Virtual seconds per wall second.
+    pub speed: f64,
+    pub peak_rss_kb: Option<u64>,
+    pub ops: BTreeMap<String, u64>,
+    pub expectations_failed: u64,
+}
+
+/// The benchmark's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScaleReport {
+    pub scenario: String,
+    /// Mean cost of one operation, µs, measured before the runs.
+    pub op_cost_us: BTreeMap<String, f64>,
+    pub baseline: Option<SizeRun>,
+    pub run: SizeRun,
+    pub cores_used: u32,
+    /// Σ verifications × cost ÷ cores, s.
+    pub verify_bound_s: f64,
+    pub wall_over_verify_bound: f64,
+    /// Σ (verifications + signatures) × cost ÷ cores, s.
+    pub crypto_bound_s: f64,
+    pub wall_over_crypto_bound: f64,
+    /// Δ peak RSS ÷ Δ phones between the baseline and the run, KB.
+    pub rss_per_phone_kb: Option<f64>,
+}
+
+/// Peak resident set of this process so far (Linux `VmHWM`), KB.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn time_op(n: u32, mut f: impl FnMut()) -> f64 {
+    f(); // warm caches and lazily built key forms
+    let t = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    t.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1))
+}
+
+/// Mean µs of each operation on this machine, with the backends the world uses.
+pub fn calibrate(n: u32) -> BTreeMap<Op, f64> {
+    let forge = KeyForge::new(0xC0FFEE);
+    let rsa = forge.key("bench-rsa", KeyProfile::Rsa { bits: 2048 });
+    let ec = forge.key("bench-ec", KeyProfile::EcP256);
+    let msg = vec![0x5a; 4096];
+    let fixed = EcdsaEncoding::Der;
+    let sig = |k: &PrivateKey, d| k.sign(Backend::Ring, d, &msg, fixed).expect("sign");
+    let rsa_sig = sig(&rsa, DigestAlg::Sha1);
+    let ec_sig = sig(&ec, DigestAlg::Sha256);
+    let (rsa_pub, ec_pub) = (rsa.public_key(), ec.public_key());
+    let mut out = BTreeMap::new();
+    out.insert(
+        Op::VerifyRsa2048,
+        time_op(n, || {
+            rsa_pub
+                .verify(Backend::Ring, DigestAlg::Sha1, &msg, &rsa_sig)
+                .expect("verify");
+        }),
+    );
+    out.insert(
+        Op::VerifyEc256,
+        time_op(n, || {
+            ec_pub
+                .verify(Backend::Ring, DigestAlg::Sha256, &msg, &ec_sig)
+                .expect("verify");
+        }),
+    );
+    let few = (n / 10).max(1);
+    out.insert(
+        Op::SignRsa2048Sha1,
+        time_op(few, || {
+            sig(&rsa, DigestAlg::Sha1);
+        }),
+    );
+    out.insert(
+        Op::SignRsa2048Sha2,
+        time_op(few, || {
+            sig(&rsa, DigestAlg::Sha256);
+        }),
+    );
+    out.insert(
+        Op::SignEc256,
+        time_op(few, || {
+            sig(&ec, DigestAlg::Sha256);
+        }),
+    );
+    // Other RSA sizes are rare in the bundled scenarios; cost them as RSA-2048.
+    out.insert(Op::VerifyRsaOther, out[&Op::VerifyRsa2048]);
+    out.insert(Op::SignRsaOther, out[&Op::SignRsa2048Sha2]);
+    ops::reset();
+    out
+}
+
+fn run_size(args: &ScaleArgs, name: &str, text: &str, phones: u32) -> Result<SizeRun, String> {
+    let tls = Some(match args.tls {
+        crate::run_cmd::TlsArg::Full => crate::engine::spec::TlsMode::Full,
+        crate::run_cmd::TlsArg::Identity => crate::engine::spec::TlsMode::Identity,
+    });
+    let o = Overrides {
+        seed: None,
+        phones: Some(phones),
+        tls,
+    };
+    let mut c = parse_with(name, text, o).map_err(|e| e.to_string())?;
+    c.source = PathBuf::from(name);
+    ops::reset();
+    let r = execute(&c, Some(phones))?;
+    Ok(SizeRun {
+        phones,
+        wall_s: r.wall_time_s,
+        virtual_s: r.virtual_time_s,
+        speed: r.virtual_time_s / r.wall_time_s.max(1e-9),
+        peak_rss_kb: peak_rss_kb(),
+        ops: ops::snapshot()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(op, n)| (op.name().to_string(), n))
+            .collect(),
+        expectations_failed: r.expectations.failed,
+    })
+}
+
+/// Runs the benchmark.
+pub fn measure(args: &ScaleArgs) -> Result<ScaleReport, String> {
+    let (name, text) = match &args.scenario {
+        None => (
+            "scenarios/migration/itl_bulk.toml".to_string(),
+            ITL_BULK.to_string(),
+        ),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+    };
+    let costs = calibrate(args.calibrate);
+    let baseline = (args.baseline_phones > 0 && args.baseline_phones < args.phones)
+        .then(|| run_size(args, &name, &text, args.baseline_phones))
+        .transpose()?;
+    let run = run_size(args, &name, &text, args.phones)?;
+    let cores_used = 1;
+    let cost_of = |filter: &dyn Fn(Op) -> bool| -> f64 {
+        ops::snapshot()
+            .into_iter()
+            .filter(|(op, _)| filter(*op))
+            .map(|(op, n)| n as f64 * costs[&op] / 1e6)
+            .sum::<f64>()
+            / f64::from(cores_used)
+    };
+    let verify_bound_s = cost_of(&|op| op.is_verify());
+    let crypto_bound_s = cost_of(&|_| true);
+    let rss_per_phone_kb = match (&baseline, run.peak_rss_kb) {
+        (Some(b), Some(hi)) => b
+            .peak_rss_kb
+            .map(|lo| (hi as f64 - lo as f64) / f64::from(args.phones - b.phones)),
+        _ => None,
+    };
+    Ok(ScaleReport {
+        scenario: name,
+        op_cost_us: costs
+            .iter()
+            .map(|(op, us)| (op.name().to_string(), *us))
+            .collect(),
+        baseline,
+        cores_used,
+        verify_bound_s,
+        wall_over_verify_bound: run.wall_s / verify_bound_s.max(1e-9),
+        crypto_bound_s,
+        wall_over_crypto_bound: run.wall_s / crypto_bound_s.max(1e-9),
+        run,
+        rss_per_phone_kb,
+    })
+}
+
+/// The table.
+pub fn render(r: &ScaleReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!(
+        "scale benchmark: {}\n\nsingle-operation cost on this machine:\n",
+        r.scenario
+    );
+    for (op, us) in &r.op_cost_us {
+        let _ = writeln!(s, "  {op:<26} {us:>9.1} µs");
+    }
+    for run in r.baseline.iter().chain(std::iter::once(&r.run)) {
+        let _ = writeln!(
+            s,
+            "\n{} phones: wall {:.1} s, virtual {:.0} s ({:.0}× real time), peak RSS {} KB, {} expectations failed",
+            run.phones,
+            run.wall_s,
+            run.virtual_s,
+            run.speed,
+            run.peak_rss_kb.map_or("?".into(), |k| k.to_string()),
+            run.expectations_failed
+        );
+        for (op, n) in &run.ops {
+            let _ = writeln!(s, "  {op:<26} {n:>10}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nverify bound (Σ verifications × cost ÷ {} core): {:.2} s → wall is {:.2}× the bound (target ≤ 1.2×)",
+        r.cores_used, r.verify_bound_s, r.wall_over_verify_bound
+    );
+    let _ = writeln!(
+        s,
+        "crypto bound (verifications and signatures):    {:.2} s → wall is {:.2}× the bound",
+        r.crypto_bound_s, r.wall_over_crypto_bound
+    );
+    if let Some(kb) = r.rss_per_phone_kb {
+        let _ = writeln!(
+            s,
+            "RSS per phone (Δ peak RSS ÷ Δ phones): {kb:.1} KB (target ≤ 10 KB)"
+        );
+    }
+    s
+}
+
+/// `cucmsim bench scale`; returns the exit code.
+pub fn scale(args: &ScaleArgs) -> u8 {
+    match measure(args) {
+        Ok(r) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            } else {
+                print!("{}", render(&r));
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("cucmsim bench scale: {e}");
+            2
+        }
+    }
+}
