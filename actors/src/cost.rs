@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use crate::shell::Input;
 
-/// Histograms of handling cost in nanoseconds, keyed `kind/input` (`phone/TftpReply`).
+/// Histograms of handling cost in nanoseconds (2 significant digits, up to 10 min), keyed
+/// `kind/input` (`phone/TftpReply`).
 #[derive(Default)]
 pub struct CostMeter {
     hists: BTreeMap<(&'static str, &'static str), Histogram<u64>>,
@@ -25,7 +26,7 @@ impl CostMeter {
     pub fn record(&mut self, kind: &'static str, input: &'static str, took: Duration) {
         let ns = (took.as_nanos() as u64).max(1);
         let h = self.hists.entry((kind, input)).or_insert_with(|| {
-            Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
+            Histogram::new_with_bounds(1, 600_000_000_000, 2).expect("valid histogram bounds")
         });
         h.saturating_record(ns);
     }

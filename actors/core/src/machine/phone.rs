@@ -17,7 +17,7 @@ use crate::pki::{Backend, Certificate};
 use crate::sgn::{parse_signed_config, PhoneConfig};
 use crate::tls::{client_config, SimClock, TlsEnd};
 use crate::tlv::parse::Header;
-use crate::tlv::{parse, TrustList};
+use crate::tlv::{parse_shared, TrustList};
 use crate::tvs::{TvsBody, TvsMessage};
 use std::sync::Arc;
 
@@ -95,7 +95,7 @@ pub struct TvsWait {
     pub kind: FileKind,
     pub raw: Arc<[u8]>,
     pub header: Header,
-    pub list: Option<TrustList>,
+    pub list: Option<Arc<TrustList>>,
 }
 
 /// Inputs of the phone machine.
@@ -378,7 +378,7 @@ impl Phone {
         }
         let parsed = match kind {
             FileKind::Config => parse_signed_config(&raw).map(|c| (c.header, None)),
-            _ => parse(&raw).map(|l| (l.header.clone(), Some(l))),
+            _ => parse_shared(&raw).map(|l| (l.header.clone(), Some(l))),
         };
         let (header, list) = match parsed {
             Ok(p) => p,
@@ -421,7 +421,7 @@ impl Phone {
         kind: FileKind,
         path: TrustPath,
         raw: &[u8],
-        list: Option<TrustList>,
+        list: Option<Arc<TrustList>>,
         now: Now,
         out: &mut Vec<Effect>,
     ) {

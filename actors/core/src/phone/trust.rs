@@ -22,6 +22,7 @@ use crate::tlv::{Role, TrustList};
 use crate::tvs::TTL_S;
 use crate::wall::WallTime;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// What kind of file is being judged.
@@ -103,8 +104,9 @@ struct CacheEntry {
 /// What a phone holds.
 #[derive(Clone, Debug, Default)]
 pub struct PhoneTrust {
-    pub ctl: Option<TrustList>,
-    pub itl: Option<TrustList>,
+    /// Held lists are shared with every phone that holds the same bytes (`tlv::shared`).
+    pub ctl: Option<Arc<TrustList>>,
+    pub itl: Option<Arc<TrustList>>,
     tvs_cache: BTreeMap<String, CacheEntry>,
     pub policy: TvsRolePolicy,
     /// Digests this model can verify (F28: some cannot verify SHA-512).
@@ -280,7 +282,7 @@ impl PhoneTrust {
     }
 
     /// Installs an accepted trust list.
-    pub fn install(&mut self, kind: FileKind, list: TrustList) {
+    pub fn install(&mut self, kind: FileKind, list: Arc<TrustList>) {
         match kind {
             FileKind::Ctl => self.ctl = Some(list),
             FileKind::Itl => self.itl = Some(list),

@@ -54,7 +54,7 @@ fn phone_on(c: &ClusterPki) -> PhoneTrust {
         judge(&p, FileKind::Itl, &first, now()),
         Decision::Accept(TrustPath::FirstUse)
     );
-    p.install(FileKind::Itl, first);
+    p.install(FileKind::Itl, first.into());
     p
 }
 
@@ -244,7 +244,7 @@ fn configs_need_a_tftp_signer_and_rollback_accepts_anything() {
         judge(&p, FileKind::Itl, &rollback, now()),
         Decision::Accept(TrustPath::Itl)
     );
-    p.install(FileKind::Itl, rollback);
+    p.install(FileKind::Itl, rollback.into());
     assert!(p.holds_rollback_itl());
     assert_eq!(
         p.judge(

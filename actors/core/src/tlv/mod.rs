@@ -18,12 +18,14 @@
 pub mod build;
 pub mod content;
 pub mod parse;
+pub mod shared;
 pub mod tags;
 pub mod verify;
 mod wire;
 
 pub use build::{RecordSpec, TrustListBuilder};
 pub use parse::{parse, parse_header, Header, ParseError, Record, TrustList, UnknownTag};
+pub use shared::parse_shared;
 pub use tags::Role;
 pub use verify::VerifyError;
 
