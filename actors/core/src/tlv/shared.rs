@@ -58,7 +58,8 @@ mod tests {
     fn the_same_bytes_share_one_parse_and_other_bytes_do_not() {
         let bytes = include_bytes!("../../testdata/ITLFile.tlv");
         let a = parse_shared(bytes).unwrap();
-        let b = parse_shared(&bytes.to_vec()).unwrap();
+        let copy = bytes.to_vec(); // other memory, same content
+        let b = parse_shared(&copy).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(*a, parse(bytes).unwrap());
         let mut other = bytes.to_vec();
