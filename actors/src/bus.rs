@@ -224,6 +224,7 @@ impl Bus {
         let mut c = self.0.counters.lock().expect("counters");
         c.sent += 1;
         let Some(actor) = route.filter(|_| copies > 0) else {
+            tracing::trace!(%from, %to, t_ms = t, "message dropped");
             c.dropped += 1;
             return;
         };

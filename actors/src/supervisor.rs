@@ -33,6 +33,7 @@ impl Actor for Supervisor {
             let name = who
                 .get_name()
                 .unwrap_or_else(|| format!("{:?}", who.get_id()));
+            tracing::warn!(kind = self.kind, actor = %name, error = %err, "actor failed");
             self.bus.observe(Observation::new(
                 now,
                 &name,

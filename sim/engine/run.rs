@@ -194,6 +194,12 @@ async fn drive(
             }
         }
     }
+    tracing::info!(
+        phones = total,
+        clusters = spec.clusters.len(),
+        seed = spec.seed,
+        "world built"
+    );
     // Power-on instants, spread over the boot window from the seed.
     let start = tokio::time::Instant::now();
     let window = spec.phone_boot_ms.max(1);
@@ -232,6 +238,7 @@ fn deliver(bus: &Bus, to: Addr, msg: Msg) {
 
 fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, event: &Event) {
     let now = bus.now(&Addr::Dhcp);
+    tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
     bus.observe(Observation::new(
         now,
         "harness",
