@@ -159,14 +159,43 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The numbered operator steps and the faults under the timeline.
+fn steps_html(rep: &Report) -> String {
+    let mut h = String::from("<table><tr><th>#</th><th>at</th><th>operator step</th></tr>");
+    for (i, s) in rep.steps.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            crate::expect::fmt_ms(s.from_ms),
+            esc(&s.label)
+        );
+    }
+    h += "</table>";
+    if !rep.faults.is_empty() {
+        h += "<table><tr><th>fault</th><th>from</th><th>until</th></tr>";
+        for w in &rep.faults {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&w.label),
+                crate::expect::fmt_ms(w.from_ms),
+                crate::expect::fmt_ms(w.until_ms)
+            );
+        }
+        h += "</table>";
+    }
+    h
+}
+
 /// The HTML page: the Markdown summary's tables as HTML, and the three plots inline.
 pub fn report_html(r: &RunResult) -> Result<String, String> {
     let rep = &r.report;
     let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
         r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
     let lat = latency_svg("Latency by percentile (virtual time)", &series)?;
-    let states = states_svg(&r.timeline, &rep.faults)?;
-    let tput = throughput_svg(&r.timeline, &rep.faults)?;
+    let states = states_svg(&r.timeline, &rep.faults, &rep.steps)?;
+    let tput = throughput_svg(&r.timeline, &rep.faults, &rep.steps)?;
     let mut h = String::from("<!doctype html>\n<html><head><meta charset=\"utf-8\">");
     let _ = write!(
         h,
@@ -209,6 +238,7 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
     }
     h += "</table><h2>Phones by state over virtual time</h2>";
     h += &states;
+    h += &steps_html(rep);
     h += "<h2>Latency</h2>";
     h += &lat;
     h += "<table><tr><th>metric</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>";

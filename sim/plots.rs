@@ -69,12 +69,15 @@ pub fn latency_svg(title: &str, series: &[(&str, &Histogram<u64>, f64)]) -> Resu
                 (*name, pts)
             })
             .collect();
-        let y_max = points
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-            .fold(0.0f64, f64::max)
-            .max(1.0)
-            * 1.1;
+        // Log y: a run's latencies span ms (LAN round trips) to minutes (TVS outages).
+        const FLOOR_MS: f64 = 0.5;
+        let ys = || points.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
+        let y_max = ys().fold(1.0f64, f64::max) * 1.5;
+        let y_min = ys().fold(f64::MAX, f64::min).clamp(FLOOR_MS, y_max / 10.0) * 0.8;
+        let points: Vec<(&str, Vec<(f64, f64)>)> = points
+            .into_iter()
+            .map(|(n, p)| (n, p.into_iter().map(|(x, y)| (x, y.max(y_min))).collect()))
+            .collect();
         // The x axis ends one decade past the deepest percentile the data reaches.
         let count = series
             .iter()
@@ -88,12 +91,12 @@ pub fn latency_svg(title: &str, series: &[(&str, &Histogram<u64>, f64)]) -> Resu
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d((1.0f64..x_max).log_scale(), 0.0f64..y_max)
+            .build_cartesian_2d((1.0f64..x_max).log_scale(), (y_min..y_max).log_scale())
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("percentile")
-            .y_desc("latency (ms, virtual time)")
+            .y_desc("latency (ms, virtual time, log scale)")
             .x_label_formatter(&|x| {
                 let p = 100.0 * (1.0 - 1.0 / x);
                 format!("{p:.4}")
@@ -133,6 +136,7 @@ fn over_time(
     t_ms: &[u64],
     series: &[(&str, Vec<f64>)],
     windows: &[Window],
+    steps: &[Window],
 ) -> Result<String, String> {
     let end_ms = t_ms.last().copied().unwrap_or(1).max(1);
     let (div, unit) = time_unit(end_ms);
@@ -177,6 +181,24 @@ fn over_time(
                 )))
                 .map_err(err)?;
         }
+        for (i, step) in steps.iter().enumerate() {
+            let x = step.from_ms as f64 / div;
+            let grey = RGBColor(110, 110, 110);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, 0.0), (x, y_max)],
+                    grey.stroke_width(1),
+                )))
+                .map_err(err)?;
+            // Numbered; the page lists what each number is (labels would overlap).
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{}", i + 1),
+                    (x, y_max * 0.04),
+                    ("sans-serif", 10).into_font().color(&grey),
+                )))
+                .map_err(err)?;
+        }
         for (i, (name, values)) in series.iter().enumerate() {
             let color = palette(i);
             let pts: Vec<(f64, f64)> = t_ms
@@ -204,24 +226,29 @@ fn over_time(
     Ok(svg)
 }
 
-/// Phones per state over virtual time, fault windows shaded.
-pub fn states_svg(tl: &Timeline, windows: &[Window]) -> Result<String, String> {
+/// Phones per state over virtual time, fault windows shaded, operator steps marked.
+pub fn states_svg(tl: &Timeline, windows: &[Window], steps: &[Window]) -> Result<String, String> {
     let series: Vec<(&str, Vec<f64>)> = tl
         .states
         .iter()
         .map(|(s, v)| (s.as_str(), v.iter().map(|&n| n as f64).collect()))
         .collect();
     over_time(
-        "Phones by state over virtual time (shaded: faults)",
+        "Phones by state over virtual time (shaded: faults; grey: numbered operator steps)",
         "phones",
         &tl.t_ms,
         &series,
         windows,
+        steps,
     )
 }
 
-/// Events per second of virtual time, fault windows shaded.
-pub fn throughput_svg(tl: &Timeline, windows: &[Window]) -> Result<String, String> {
+/// Events per second of virtual time, fault windows shaded, operator steps marked.
+pub fn throughput_svg(
+    tl: &Timeline,
+    windows: &[Window],
+    steps: &[Window],
+) -> Result<String, String> {
     let series: Vec<(&str, Vec<f64>)> = tl.rates.iter().map(|(k, v)| (*k, v.clone())).collect();
     over_time(
         "Throughput over virtual time",
@@ -229,5 +256,6 @@ pub fn throughput_svg(tl: &Timeline, windows: &[Window]) -> Result<String, Strin
         &tl.t_ms,
         &series,
         windows,
+        steps,
     )
 }

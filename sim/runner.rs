@@ -47,6 +47,8 @@ pub struct Report {
     pub cpu_cost: BTreeMap<String, CpuCost>,
     /// Faults of the scenario as windows of virtual time.
     pub faults: Vec<Window>,
+    /// Operator steps (instants: `from_ms == until_ms`).
+    pub steps: Vec<Window>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -175,6 +177,7 @@ pub fn execute_full(
             .collect(),
         cpu_cost: cpu.iter().map(|(k, h)| (k.clone(), cpu_cost(h))).collect(),
         faults: fault_windows(&c.spec),
+        steps: step_marks(&c.spec),
     };
     Ok(RunResult {
         report,
@@ -194,6 +197,43 @@ fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
         max_us: us(h.max()),
         total_ms: h.mean() * h.len() as f64 / 1e6,
     }
+}
+
+/// The scenario's operator steps as instants, one label per instant.
+pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
+    let mut out: Vec<Window> = vec![];
+    for (at, ev) in &spec.events {
+        let label = match ev {
+            Event::Operator { cluster, op } => {
+                let name = format!("{op:?}");
+                let name = name.split([' ', '{', '(']).next().unwrap_or("step");
+                format!("{name} ({cluster})")
+            }
+            Event::Option150 { .. } => "option 150".into(),
+            Event::ResetPhones { .. } => "reset phones".into(),
+            Event::ResetCluster { cluster } => format!("reset ({cluster})"),
+            Event::Service {
+                host,
+                service,
+                action: ServiceAction::Restart,
+            } => format!("restart {service:?} on {host}").to_lowercase(),
+            Event::Upload { store, .. } => format!("upload to {store}"),
+            Event::Service { .. } | Event::Skew { .. } => continue,
+        };
+        match out.last_mut() {
+            Some(w) if w.from_ms == *at => {
+                if !w.label.contains(&label) {
+                    w.label += &format!(", {label}");
+                }
+            }
+            _ => out.push(Window {
+                from_ms: *at,
+                until_ms: *at,
+                label,
+            }),
+        }
+    }
+    out
 }
 
 /// The scenario's faults as windows: link rules, and service stops paired with their starts.
@@ -240,7 +280,17 @@ pub fn fault_windows(spec: &WorldSpec) -> Vec<Window> {
         }
     }
     out.sort_by_key(|w| (w.from_ms, w.until_ms));
-    out
+    // One label per window: "tvs down on a, tvs down on b".
+    let mut merged: Vec<Window> = vec![];
+    for w in out {
+        match merged.last_mut() {
+            Some(m) if m.from_ms == w.from_ms && m.until_ms == w.until_ms => {
+                m.label += &format!(", {}", w.label)
+            }
+            _ => merged.push(w),
+        }
+    }
+    merged
 }
 
 /// Writes the trace as JSON lines (one observation a line) to `path`.
