@@ -58,6 +58,8 @@ pub struct ScaleArgs {
 pub struct SizeRun {
     pub phones: u32,
     pub wall_s: f64,
+    /// Of `wall_s`, building the world (keys, certificates, MICs, actors).
+    pub build_s: f64,
     pub virtual_s: f64,
     /// Virtual seconds per wall second.
     pub speed: f64,
@@ -172,6 +174,7 @@ fn run_size(args: &ScaleArgs, name: &str, text: &str, phones: u32) -> Result<Siz
     Ok(SizeRun {
         phones,
         wall_s: r.wall_time_s,
+        build_s: r.build_time_s,
         virtual_s: r.virtual_time_s,
         speed: r.virtual_time_s / r.wall_time_s.max(1e-9),
         peak_rss_kb: peak_rss_kb(),
@@ -248,9 +251,10 @@ pub fn render(r: &ScaleReport) -> String {
     for run in r.baseline.iter().chain(std::iter::once(&r.run)) {
         let _ = writeln!(
             s,
-            "\n{} phones: wall {:.1} s, virtual {:.0} s ({:.0}× real time), peak RSS {} KB, {} expectations failed",
+            "\n{} phones: wall {:.1} s ({:.1} s building the world), virtual {:.0} s ({:.0}× real time), peak RSS {} KB, {} expectations failed",
             run.phones,
             run.wall_s,
+            run.build_s,
             run.virtual_s,
             run.speed,
             run.peak_rss_kb.map_or("?".into(), |k| k.to_string()),

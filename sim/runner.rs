@@ -35,6 +35,8 @@ pub struct Report {
     pub expectations: Expectations,
     pub virtual_time_s: f64,
     pub wall_time_s: f64,
+    /// Of `wall_time_s`, building the world (keys, certificates, MICs, actors).
+    pub build_time_s: f64,
     /// Observations in the trace.
     pub events: u64,
     pub messages: Messages,
@@ -162,6 +164,7 @@ pub fn execute_full(
         },
         virtual_time_s: out.virtual_ms as f64 / 1000.0,
         wall_time_s: out.wall_s,
+        build_time_s: out.build_s,
         events: trace.len() as u64,
         messages: Messages {
             sent: out.counters.sent,
@@ -333,9 +336,10 @@ pub fn summary(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "virtual time {}, wall time {:.2} s, {} observations, {} messages ({} dropped)",
+        "virtual time {}, wall time {:.2} s ({:.2} s building the world), {} observations, {} messages ({} dropped)",
         fmt_ms((r.virtual_time_s * 1000.0) as u64),
         r.wall_time_s,
+        r.build_time_s,
         r.events,
         r.messages.sent,
         r.messages.dropped

@@ -30,6 +30,9 @@ pub struct RunOutput {
     pub costs: CostMeter,
     pub virtual_ms: u64,
     pub wall_s: f64,
+    /// Of `wall_s`, the time spent building the world (keys, certificates, MICs, actors)
+    /// before virtual time starts.
+    pub build_s: f64,
 }
 
 /// Where a run is, for a progress display.
@@ -54,13 +57,21 @@ pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<
         .start_paused(true)
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
-    let (trace, counters, costs) = rt.block_on(drive(spec, progress))?;
+    let mut built = None;
+    let mut watch = |p: Progress| {
+        if built.is_none() && matches!(p, Progress::Running { .. }) {
+            built = Some(started.elapsed().as_secs_f64());
+        }
+        progress(p)
+    };
+    let (trace, counters, costs) = rt.block_on(drive(spec, &mut watch))?;
     Ok(RunOutput {
         trace,
         counters,
         costs,
         virtual_ms: spec.duration_ms,
         wall_s: started.elapsed().as_secs_f64(),
+        build_s: built.unwrap_or(0.0),
     })
 }
 
