@@ -6,8 +6,8 @@
 //!
 //! ```text
 //!  mailbox Input ──► Shell<M> ──► M::on_input(input, bus.now(host)) ──► effects
-//!                                   Send    ──► Bus::send (link policy: latency, loss, duplicate, partition) ──► mailbox
-//!                                   Timer   ──► ractor send_after (virtual time)
+//!                                   Send    ──► Bus::send (link policy: latency, loss, duplicate, partition) ──► postman ──► mailbox
+//!                                   Timer   ──► Bus::timer (the postman queue, virtual time)
 //!                                   Observe ──► Bus trace
 //!  (the real CPU time of each on_input goes to the bus's CostMeter, never into virtual time)
 //! ```

@@ -4,7 +4,6 @@
 use crate::bus::Bus;
 use cucmsim_core::machine::{Addr, Effect, Msg, Now};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use std::time::Duration;
 
 /// What a shell's mailbox carries.
 #[derive(Clone, Debug)]
@@ -77,11 +76,7 @@ impl<M: Machine> Actor for Shell<M> {
                     self.bus.send(&addr, state.seq, to, msg);
                 }
                 Effect::Timer { after_ms, token } => {
-                    ractor::time::send_after(
-                        Duration::from_millis(after_ms),
-                        myself.get_cell(),
-                        move || Input::Timer(token),
-                    );
+                    self.bus.timer(myself.clone(), after_ms, token);
                 }
                 Effect::Observe(obs) => self.bus.observe(obs),
             }
