@@ -250,3 +250,44 @@ fn demo_is_deterministic_and_digest_selectable() {
         2
     );
 }
+
+#[test]
+fn bench_scale_counts_operations_and_compares_wall_time_with_the_bounds() {
+    let (code, v) = json(&[
+        "bench",
+        "scale",
+        "--phones",
+        "40",
+        "--baseline-phones",
+        "20",
+        "--calibrate",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let run = &v["run"];
+    assert_eq!(run["phones"], 40);
+    assert_eq!(run["expectations_failed"], 0);
+    // Each phone verifies its ITL and config files on two clusters and a TVS handshake: the
+    // counters see at least 4 RSA-2048 verifications a phone, and every TLS handshake's
+    // signatures.
+    let verifies = run["ops"]["verify RSA-2048"].as_u64().unwrap();
+    assert!(verifies >= 4 * 40, "{run}");
+    assert!(run["ops"]["verify ECDSA P-256"].as_u64().unwrap() >= 40);
+    assert!(run["ops"]["sign RSA-2048 SHA-1"].as_u64().unwrap() >= 2 * 40);
+    let cost = v["op_cost_us"]["verify RSA-2048"].as_f64().unwrap();
+    assert!(cost > 0.0);
+    let bound = v["verify_bound_s"].as_f64().unwrap();
+    assert!(bound >= verifies as f64 * cost / 1e6 * 0.99, "{v}");
+    assert!(v["crypto_bound_s"].as_f64().unwrap() > bound);
+    let ratio = v["wall_over_verify_bound"].as_f64().unwrap();
+    assert!((ratio - run["wall_s"].as_f64().unwrap() / bound).abs() < 1e-6 * ratio.max(1.0));
+    assert_eq!(v["baseline"]["phones"], 20);
+}
+
+#[test]
+fn bench_scale_rejects_a_missing_scenario_with_exit_2() {
+    let (code, _, stderr) = run(&["bench", "scale", "--scenario", "/nonexistent.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("/nonexistent.toml"), "{stderr}");
+}
