@@ -69,6 +69,29 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<Vec<PathBuf>, String> {
     Ok(written)
 }
 
+/// count, p50, p90, p99, p99.9, max of one latency metric, as table cells.
+fn latency_cells(l: &crate::metrics::Summary) -> [String; 6] {
+    [
+        l.count.to_string(),
+        fmt_latency(l.p50_ms),
+        fmt_latency(l.p90_ms),
+        fmt_latency(l.p99_ms),
+        fmt_latency(l.p999_ms),
+        fmt_latency(l.max_ms),
+    ]
+}
+
+/// count, p50, p99, max (µs) and total (ms) of one input kind's CPU cost, as table cells.
+fn cpu_cells(c: &crate::runner::CpuCost) -> [String; 5] {
+    [
+        c.count.to_string(),
+        format!("{:.1}", c.p50_us),
+        format!("{:.1}", c.p99_us),
+        format!("{:.1}", c.max_us),
+        format!("{:.1}", c.total_ms),
+    ]
+}
+
 fn verdict(r: &Report) -> &'static str {
     if r.expectations.failed == 0 {
         "PASS"
@@ -121,24 +144,11 @@ pub fn summary_md(r: &Report) -> String {
     }
     s += "\n## Latency (virtual time)\n\n| metric | count | p50 | p90 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|---:|\n";
     for (name, l) in &r.latency {
-        let _ = writeln!(
-            s,
-            "| {name} | {} | {} | {} | {} | {} | {} |",
-            l.count,
-            fmt_latency(l.p50_ms),
-            fmt_latency(l.p90_ms),
-            fmt_latency(l.p99_ms),
-            fmt_latency(l.p999_ms),
-            fmt_latency(l.max_ms)
-        );
+        let _ = writeln!(s, "| {name} | {} |", latency_cells(l).join(" | "));
     }
     s += "\n## Real CPU cost on this machine (host clock)\n\n| participant/input | count | p50 µs | p99 µs | max µs | total ms |\n|---|---:|---:|---:|---:|---:|\n";
     for (name, c) in &r.cpu_cost {
-        let _ = writeln!(
-            s,
-            "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            c.count, c.p50_us, c.p99_us, c.max_us, c.total_ms
-        );
+        let _ = writeln!(s, "| {name} | {} |", cpu_cells(c).join(" | "));
     }
     let _ = write!(
         s,
@@ -245,13 +255,8 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
     for (name, l) in &rep.latency {
         let _ = write!(
             h,
-            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            l.count,
-            fmt_latency(l.p50_ms),
-            fmt_latency(l.p90_ms),
-            fmt_latency(l.p99_ms),
-            fmt_latency(l.p999_ms),
-            fmt_latency(l.max_ms)
+            "<tr><td>{name}</td><td>{}</td></tr>",
+            latency_cells(l).join("</td><td>")
         );
     }
     h += "</table><h2>Throughput</h2>";
@@ -272,8 +277,8 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
     for (name, c) in &rep.cpu_cost {
         let _ = write!(
             h,
-            "<tr><td>{name}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
-            c.count, c.p50_us, c.p99_us, c.max_us, c.total_ms
+            "<tr><td>{name}</td><td>{}</td></tr>",
+            cpu_cells(c).join("</td><td>")
         );
     }
     let _ = writeln!(

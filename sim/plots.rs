@@ -48,6 +48,35 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("plot: {e}")
 }
 
+/// One coloured line per series, and the legend.
+fn draw_lines<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    series: Vec<(&str, Vec<(f64, f64)>)>,
+    legend_at: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, (name, pts)) in series.into_iter().enumerate() {
+        let color = palette(i);
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(legend_at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 /// Latency by percentile, one line per histogram (values in `unit_per_ms` units per ms); the
 /// x axis is 1/(1-p) on a log scale, as HdrHistogram's plotter draws it.
 pub fn latency_svg(title: &str, series: &[(&str, &Histogram<u64>, f64)]) -> Result<String, String> {
@@ -107,23 +136,7 @@ pub fn latency_svg(title: &str, series: &[(&str, &Histogram<u64>, f64)]) -> Resu
             })
             .draw()
             .map_err(err)?;
-        for (i, (name, pts)) in points.into_iter().enumerate() {
-            let color = palette(i);
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(err)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_lines(&mut chart, points, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -199,28 +212,18 @@ fn over_time(
                 )))
                 .map_err(err)?;
         }
-        for (i, (name, values)) in series.iter().enumerate() {
-            let color = palette(i);
-            let pts: Vec<(f64, f64)> = t_ms
-                .iter()
-                .zip(values)
-                .map(|(t, v)| (*t as f64 / div, *v))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(err)?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        let lines = series
+            .iter()
+            .map(|(name, values)| {
+                let pts = t_ms
+                    .iter()
+                    .zip(values)
+                    .map(|(t, v)| (*t as f64 / div, *v))
+                    .collect();
+                (*name, pts)
+            })
+            .collect();
+        draw_lines(&mut chart, lines, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
