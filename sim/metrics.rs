@@ -12,6 +12,9 @@
 //! - `phone.config_ms`: `SEP<MAC>.cnf.xml.sgn` requested → accepted or rejected;
 //! - `tvs.query_ms`: the phone's TVS query sent → answer, timeout or TLS failure (the whole
 //!   TLS session: handshake, query, answer; queueing at the TVS included);
+//! - `tvs.service_ms` (measured by the bus, not from the trace): the time a session spent
+//!   inside the TVS — each request flight's delivery to the TVS's next message on the session,
+//!   summed: queueing and service without the network;
 //! - `phone.boot_to_registered_ms`: power-on or reset → registered;
 //! - `phone.migration_ms`: the reset that ends on another cluster → registered there.
 //!

@@ -130,7 +130,15 @@ pub fn execute_full(
 ) -> Result<RunResult, String> {
     let out = run_with(&c.spec, progress)?;
     let trace = canonical(out.trace);
-    let latency = latencies(&trace);
+    let mut latency = latencies(&trace);
+    if !out.tvs_service_ms.is_empty() {
+        let h = latency
+            .entry("tvs.service_ms")
+            .or_insert_with(crate::metrics::new_histogram);
+        for ms in &out.tvs_service_ms {
+            h.saturating_record(ms * 1000);
+        }
+    }
     let cpu = out.costs.into_histograms();
     let timeline = timeline(
         &trace,

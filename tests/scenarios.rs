@@ -143,6 +143,7 @@ fn run_writes_report_json_with_the_documented_fields() {
     assert!(p("p999_ms") <= p("max_ms"));
     assert_eq!(v["latency"]["phone.migration_ms"]["count"], 20);
     assert_eq!(v["latency"]["tvs.query_ms"]["count"], 20);
+    assert_eq!(v["latency"]["tvs.service_ms"]["count"], 20);
     // Real CPU cost is its own section: phones verified 3 files a boot.
     assert_eq!(v["cpu_cost"]["phone/TftpReply"]["count"], 120);
     // The other forms: Markdown, HTML with three inline SVG plots, .hgrm files.

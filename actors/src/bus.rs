@@ -83,6 +83,42 @@ struct Inner {
     counters: Mutex<Counters>,
     costs: Mutex<CostMeter>,
     post: Arc<Postbox>,
+    tvs_time: Mutex<TvsTime>,
+}
+
+/// Time each TVS session spends inside the TVS (virtual time, measured at its network edge like
+/// a capture on its port would): for every request flight, from its delivery to the TVS to the
+/// TVS's next message on that session — queueing and service, no network latency.
+#[derive(Default)]
+struct TvsTime {
+    /// (TVS host, phone, session) → (delivery time of the pending request, total so far).
+    sessions: HashMap<(String, u32, u64), (Option<u64>, u64)>,
+}
+
+impl TvsTime {
+    fn on_send(&mut self, from: &Addr, to: &Addr, msg: &Msg, sent_ms: u64, due_ms: u64) {
+        let session = match msg {
+            Msg::TvsTls { session, .. }
+            | Msg::TvsPlain { session, .. }
+            | Msg::TvsPlainReply { session, .. }
+            | Msg::TvsAbort { session, .. } => *session,
+            _ => return,
+        };
+        match (from, to) {
+            (Addr::Phone(p), Addr::Tvs(h)) => {
+                let e = self.sessions.entry((h.clone(), *p, session)).or_default();
+                e.0 = Some(due_ms);
+            }
+            (Addr::Tvs(h), Addr::Phone(p)) => {
+                if let Some(e) = self.sessions.get_mut(&(h.clone(), *p, session)) {
+                    if let Some(since) = e.0.take() {
+                        e.1 += sent_ms.saturating_sub(since);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A message (or a shell's timer) waiting for its time.
@@ -225,6 +261,7 @@ impl Bus {
             counters: Mutex::new(Counters::default()),
             costs: Mutex::new(CostMeter::default()),
             post,
+            tvs_time: Mutex::new(TvsTime::default()),
         }))
     }
 
@@ -298,6 +335,19 @@ impl Bus {
             .record(kind, input, took);
     }
 
+    /// Takes the time each TVS session spent inside its TVS (ms of virtual time), for sessions
+    /// the TVS answered at least once, in a stable order.
+    pub fn take_tvs_times(&self) -> Vec<u64> {
+        let sessions = std::mem::take(&mut self.0.tvs_time.lock().expect("tvs time").sessions);
+        let mut out: Vec<((String, u32, u64), u64)> = sessions
+            .into_iter()
+            .filter(|(_, (pending, total))| pending.is_none() || *total > 0)
+            .map(|(k, (_, total))| (k, total))
+            .collect();
+        out.sort();
+        out.into_iter().map(|(_, t)| t).collect()
+    }
+
     /// Takes the cost histograms collected so far.
     pub fn take_costs(&self) -> CostMeter {
         std::mem::take(&mut *self.0.costs.lock().expect("costs"))
@@ -360,6 +410,11 @@ impl Bus {
         c.duplicated += u64::from(copies == 2);
         drop(c);
         let due = t + delay;
+        self.0
+            .tvs_time
+            .lock()
+            .expect("tvs time")
+            .on_send(from, &to, &msg, t, due);
         if copies == 2 {
             self.0
                 .post

@@ -28,6 +28,8 @@ pub struct RunOutput {
     pub counters: Counters,
     /// Real CPU time per handled input (host clock; never part of the trace).
     pub costs: CostMeter,
+    /// Virtual ms each TVS session spent inside its TVS (queueing and service).
+    pub tvs_service_ms: Vec<u64>,
     pub virtual_ms: u64,
     pub wall_s: f64,
     /// Of `wall_s`, the time spent building the world (keys, certificates, MICs, actors)
@@ -64,11 +66,12 @@ pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<
         }
         progress(p)
     };
-    let (trace, counters, costs) = rt.block_on(drive(spec, &mut watch))?;
+    let (trace, counters, costs, tvs_service_ms) = rt.block_on(drive(spec, &mut watch))?;
     Ok(RunOutput {
         trace,
         counters,
         costs,
+        tvs_service_ms,
         virtual_ms: spec.duration_ms,
         wall_s: started.elapsed().as_secs_f64(),
         build_s: built.unwrap_or(0.0),
@@ -100,7 +103,7 @@ async fn sleep_reporting(
 async fn drive(
     spec: &WorldSpec,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(Vec<Observation>, Counters, CostMeter), String> {
+) -> Result<(Vec<Observation>, Counters, CostMeter, Vec<u64>), String> {
     let forge = KeyForge::new(spec.seed);
     let mfg = ManufacturingCa::new(
         &forge,
@@ -227,8 +230,9 @@ async fn drive(
     let trace = bus.take_trace();
     let counters = bus.counters();
     let costs = bus.take_costs();
+    let tvs_times = bus.take_tvs_times();
     root.stop(None);
-    Ok((trace, counters, costs))
+    Ok((trace, counters, costs, tvs_times))
 }
 
 fn spread(seed: u64, i: u64, window: u64) -> u64 {
