@@ -3,6 +3,7 @@
 //! The CLI (`cucmsim inspect`, `cucmsim pki demo`) and what it needs beyond the pure core:
 //! reading files, formatting CUCM-style and JSON output, and the demo cluster.
 
+pub mod bench;
 pub mod demo;
 pub mod engine;
 pub mod expect;

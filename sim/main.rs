@@ -5,7 +5,7 @@
 //! 2 bad input — unreadable file, parse error, bad arguments — with one clear line, never a panic.
 
 use clap::{Parser, Subcommand};
-use cucmsim::{demo, inspect, perf, run_cmd};
+use cucmsim::{bench, demo, inspect, perf, run_cmd};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -53,6 +53,12 @@ enum BenchCommand {
     /// the bound Σ verifications × single-verify cost ÷ cores, both measured in this run, and
     /// RSS per phone from a second, smaller run.
     Scale(perf::ScaleArgs),
+    /// TVS capacity: the server side of phone↔TVS sessions (TLS 1.2 handshake + QUERY_CERT),
+    /// calibrated for real in this run, then served by W workers in model or live mode.
+    Tvs(bench::BenchArgs),
+    /// CAPF capacity: the server side of enrollments (TLS 1.2 handshake + one LSC issued and
+    /// signed by the CAPF key), calibrated for real in this run; LSCs/s vs raw signatures/s.
+    Capf(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -89,6 +95,12 @@ fn main() -> ExitCode {
         Command::Bench {
             command: BenchCommand::Scale(args),
         } => perf::scale(&args),
+        Command::Bench {
+            command: BenchCommand::Tvs(args),
+        } => bench::main(bench::Service::Tvs, &args),
+        Command::Bench {
+            command: BenchCommand::Capf(args),
+        } => bench::main(bench::Service::Capf, &args),
         Command::Pki {
             command: PkiCommand::Demo(args),
         } => demo::run(&args),

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod artefacts;
+mod bench;
 mod cli;
 mod engine;
 mod scenarios;
