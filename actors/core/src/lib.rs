@@ -20,6 +20,7 @@
 //! The one exception is the PKCS#12 writer's salts, drawn by the `p12-keystore` crate from the OS
 //! (see [`pkcs12`]); the certificates and keys inside are still seed-determined.
 
+pub mod capf;
 pub mod digest;
 pub mod error;
 pub mod machine;
