@@ -39,7 +39,20 @@ macro_rules! service_machine {
 }
 
 service_machine!(Tftp, |m: &Tftp| Addr::Tftp(m.host.clone()));
-service_machine!(Tvs, |m: &Tvs| Addr::Tvs(m.host.clone()));
+
+/// TVS releases each queued job's reply on a timer of its own.
+impl Machine for Tvs {
+    fn addr(&self) -> Addr {
+        Addr::Tvs(self.host.clone())
+    }
+    fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect> {
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Timer(t) => self.on_timer(t, now),
+            Input::Start => vec![],
+        }
+    }
+}
 service_machine!(CallManager, |m: &CallManager| Addr::CallManager(
     m.host.clone()
 ));

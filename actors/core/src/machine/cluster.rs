@@ -9,6 +9,10 @@
 //!  BulkImport ─► SftpList ─► SftpFiles ─► stores per §4.1 ─► TvsStores (effective at TVS restart)
 //!  SetParameter rollback_to_pre_8 ─► TftpRebuild (rollback ITL) ─► ResetRegistered
 //! ```
+//! The CallManager acknowledges registrations and keepalives while its service runs; a
+//! keepalive also refreshes the phone's registration there (as a SIP REGISTER refresh does),
+//! so a CallManager restarted under registered phones knows them again at their next keepalive.
+//!
 //! Import mapping [C S6]: CAPF → CallManager-trust; tomcat → tomcat-trust; CallManager and
 //! ITLRecovery → Phone-SAST-trust and CallManager-trust. The import reads the consolidated
 //! files, so consolidation on one cluster must come first [C S6]. Bundle password: `cucmsim`.
@@ -23,7 +27,9 @@ use crate::pki::identity::CertType;
 use crate::pki::{Certificate, StoreName, TrustStore};
 use crate::tlv::Role;
 
-use std::collections::{BTreeMap, BTreeSet};
+use super::tvs::TvsModel;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Password of the bundles the simulated publishers write [I].
@@ -67,6 +73,8 @@ pub struct Publisher {
     pub tftp_hosts: Vec<String>,
     pub tvs_hosts: Vec<String>,
     pub cm_hosts: Vec<String>,
+    /// The service model of this cluster's TVS processes, sent with their stores.
+    pub tvs_model: TvsModel,
     awaiting: Option<Awaiting>,
 }
 
@@ -85,6 +93,7 @@ impl Publisher {
             tftp_hosts: vec![],
             tvs_hosts: vec![],
             cm_hosts: vec![],
+            tvs_model: TvsModel::default(),
             awaiting: None,
         }
     }
@@ -166,6 +175,7 @@ impl Publisher {
                     own,
                     tvs_cert,
                     tvs_key,
+                    model: self.tvs_model,
                 }));
                 Some(Effect::Send {
                     to: Addr::Tvs(host.clone()),
@@ -382,13 +392,13 @@ fn import_stores(t: CertType) -> &'static [StoreName] {
     }
 }
 
-/// The CallManager service of one node: registration.
+/// The CallManager service of one node: registration and keepalives.
 #[derive(Debug)]
 pub struct CallManager {
     pub host: String,
     pub cluster: String,
     pub up: bool,
-    registered: BTreeSet<u32>,
+    registered: PhoneSet,
 }
 
 impl CallManager {
@@ -397,7 +407,7 @@ impl CallManager {
             host: host.into(),
             cluster: cluster.into(),
             up: true,
-            registered: BTreeSet::new(),
+            registered: PhoneSet::default(),
         }
     }
 
@@ -418,8 +428,15 @@ impl CallManager {
                     },
                 });
             }
+            Msg::Keepalive { phone, seq } if self.up => {
+                self.registered.insert(phone);
+                out.push(Effect::Send {
+                    to: Addr::Phone(phone),
+                    msg: Msg::KeepaliveAck { seq },
+                });
+            }
             Msg::ResetRegistered => {
-                for phone in std::mem::take(&mut self.registered) {
+                for phone in std::mem::take(&mut self.registered).iter() {
                     out.push(Effect::Send {
                         to: Addr::Phone(phone),
                         msg: Msg::Reset,
@@ -441,6 +458,45 @@ impl CallManager {
             _ => {}
         }
         out
+    }
+}
+
+/// A set of phone ids as a bitmap: a keepalive's registration refresh touches one word
+/// (10,000 phones keep 157 words), and iteration goes in id order (deterministic resets).
+#[derive(Debug, Default)]
+struct PhoneSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl PhoneSet {
+    fn insert(&mut self, phone: u32) {
+        let (w, bit) = (phone as usize / 64, 1u64 << (phone % 64));
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        if self.words[w] & bit == 0 {
+            self.words[w] |= bit;
+            self.len += 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+
+    /// The ids in increasing order.
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            (0..64)
+                .filter(move |b| word & (1u64 << b) != 0)
+                .map(move |b| (w * 64 + b) as u32)
+        })
     }
 }
 

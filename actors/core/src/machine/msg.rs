@@ -106,6 +106,16 @@ pub enum Msg {
     RegisterAck {
         cluster: String,
     },
+    /// Registered phone → its CallManager, every keepalive interval (a generic registration
+    /// keepalive: SCCP KeepAlive, or a SIP REGISTER refresh) [I].
+    Keepalive {
+        phone: u32,
+        seq: u32,
+    },
+    /// CallManager → phone: keepalive `seq` acknowledged (only while the service runs).
+    KeepaliveAck {
+        seq: u32,
+    },
     /// Cluster → phone: reset (operator step, or automatic after a certificate update).
     Reset,
     /// Publisher → TFTP: rebuild the served files from this cluster state.
@@ -153,6 +163,8 @@ impl Msg {
                 | Msg::TvsPlainReply { .. }
                 | Msg::Register { .. }
                 | Msg::RegisterAck { .. }
+                | Msg::Keepalive { .. }
+                | Msg::KeepaliveAck { .. }
                 | Msg::SftpPut { .. }
                 | Msg::SftpList { .. }
                 | Msg::SftpFiles { .. }
@@ -197,6 +209,8 @@ pub struct TvsStores {
     /// The TVS certificate presented to phones, and its key.
     pub tvs_cert: crate::pki::Certificate,
     pub tvs_key: Arc<crate::pki::PrivateKey>,
+    /// The service model of the TVS process (workers, queue, service times).
+    pub model: crate::machine::tvs::TvsModel,
 }
 
 /// Operator steps handled by a publisher.

@@ -1,21 +1,151 @@
 //! The TVS service of one node: answers QUERY_CERT and CERT_VERIFICATION from a snapshot of
 //! the node's trust stores taken when the service (re)starts (reference §2, §4.1), over a
-//! real TLS session per phone request (or, in identity mode, in the clear).
+//! real TLS session per phone request (or, in identity mode, in the clear), through a
+//! multi-server FCFS queue in virtual time ([`TvsModel`]).
 //!
 //! ```text
 //!  TvsStores ─► (on start/restart) directory snapshot (roles by store) + TLS server config
 //!                                  (TVS certificate; phone certificates checked against CAPF-trust)
-//!  TvsTls flight ─► session handshake ─► request complete? ─► TvsDirectory::answer ─► TvsTls back
-//!  TvsPlain{request} ─► TvsDirectory::answer ─► TvsPlainReply{TVS certificate, answer}
-//!  Service(Stop) ─► no answers, sessions dropped (F2)
+//!                                  + the service model (workers, queue limit, service times)
+//!  TvsTls first flight ─► queue full? ─► refused (observed; the phone hears nothing)
+//!                      └► session handshake ─► job ─┐
+//!  TvsTls later flight ─► handshake / request complete? ─► TvsDirectory::answer ─► TvsTls back
+//!  TvsPlain{request} ─► queue full? ─► refused │ TvsDirectory::answer ─► job ─┤
+//!                                                                             ▼
+//!        a session is one job: its reply effects are computed now (real crypto) and held;
+//!        service = handshake + query; start = max(arrival, earliest free worker);
+//!        done = start + service (µs) ─► Timer(⌈done⌉ ms) ─► effects released at done
+//!  Service(Stop) ─► no answers, sessions and queued jobs dropped (F2)
 //! ```
+//! A session's whole cost (handshake and query) is charged to its first flight, so the queue
+//! is an exact FCFS multi-server queue of sessions, as in `cucmsim bench tvs --mode model`;
+//! its later flights are answered at once (their work is in the job, and they arrive only
+//! after the job's reply). Only a refusal is observed; queueing shows in the latencies
+//! (`tvs.query_ms`, `tvs.service_ms`), not as extra trace.
 
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TvsStores};
 use crate::pki::StoreName;
 use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tvs::{RoleMap, TvsBody, TvsDirectory, TvsMessage};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
+
+/// The TVS process's capacity in virtual time. Cisco publishes no TVS throughput (reference
+/// §5: UNKNOWN), so every figure here is [I] and a scenario setting (`[cluster.tvs]`). The
+/// defaults keep small scenarios close to an instant TVS: a session costs 2.2 ms of one of
+/// four workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TvsModel {
+    /// Jobs processed in parallel (at least 1).
+    pub workers: u32,
+    /// Jobs waiting for a worker; a new session arriving while this many wait is refused.
+    pub queue_limit: u32,
+    /// The server's cost of a full TLS handshake, µs (charged in identity mode too, so both
+    /// modes load the TVS alike).
+    pub handshake_us: u64,
+    /// Lookup and answer of one request, µs.
+    pub query_us: u64,
+}
+
+impl Default for TvsModel {
+    fn default() -> Self {
+        TvsModel {
+            workers: 4,
+            queue_limit: 1000,
+            handshake_us: 2_000,
+            query_us: 200,
+        }
+    }
+}
+
+/// An exact FCFS multi-server queue in µs of virtual time. Jobs arrive in time order (the
+/// machine sees its inputs in order), so start times never decrease.
+#[derive(Debug, Default)]
+struct Queue {
+    /// When each worker is next free, µs, with its number: the earliest on top.
+    free_at_us: BinaryHeap<Reverse<(u64, usize)>>,
+    /// Start times of admitted jobs that have not started yet, in order.
+    starts_us: VecDeque<u64>,
+    /// Jobs computed but not yet complete: (completion µs, job number) → their effects.
+    pending: BTreeMap<(u64, u64), Vec<Effect>>,
+    jobs: u64,
+}
+
+impl Queue {
+    fn clear(&mut self) {
+        self.free_at_us.clear();
+        self.starts_us.clear();
+        self.pending.clear();
+    }
+
+    /// Jobs waiting for a worker at `now_us`.
+    fn waiting(&mut self, now_us: u64) -> usize {
+        while self.starts_us.front().is_some_and(|s| *s <= now_us) {
+            self.starts_us.pop_front();
+        }
+        self.starts_us.len()
+    }
+
+    /// Whether a job arriving at `now_us` would wait (every worker busy).
+    fn all_busy(&self, now_us: u64) -> bool {
+        self.free_at_us
+            .peek()
+            .is_some_and(|Reverse((free, _))| *free > now_us)
+    }
+
+    /// Admits a job of `service_us` arriving at `now`: its effects now when it is already
+    /// complete, else a timer for its completion (rounded up to the next ms).
+    fn submit(
+        &mut self,
+        workers: u32,
+        now: Now,
+        service_us: u64,
+        effects: Vec<Effect>,
+        out: &mut Vec<Effect>,
+    ) {
+        let workers = workers.max(1) as usize;
+        if self.free_at_us.len() != workers {
+            // First job (or the model changed): every worker idle.
+            self.free_at_us = (0..workers).map(|w| Reverse((0, w))).collect();
+        }
+        let now_us = now.mono_ms * 1000;
+        let Reverse((free, w)) = self.free_at_us.pop().expect("at least one worker");
+        let start = free.max(now_us);
+        let done = start + service_us;
+        self.free_at_us.push(Reverse((done, w)));
+        if start > now_us {
+            self.starts_us.push_back(start);
+        }
+        if done <= now_us {
+            out.extend(effects);
+            return;
+        }
+        self.jobs += 1;
+        self.pending.insert((done, self.jobs), effects);
+        out.push(Effect::Timer {
+            after_ms: done.div_ceil(1000) - now.mono_ms,
+            token: self.jobs,
+        });
+    }
+
+    /// Releases the effects of every job complete by `now`, in completion order; their
+    /// observations carry the release time.
+    fn release(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let now_us = now.mono_ms * 1000;
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().0 > now_us {
+                break;
+            }
+            for mut e in entry.remove() {
+                if let Effect::Observe(o) = &mut e {
+                    o.t_ms = now.mono_ms;
+                }
+                out.push(e);
+            }
+        }
+    }
+}
 
 /// One phone's session: the TLS end and the request bytes received so far.
 #[derive(Debug)]
@@ -35,6 +165,8 @@ pub struct Tvs {
     tls: Option<Arc<rustls::ServerConfig>>,
     sessions: BTreeMap<(u32, u64), Session>,
     clock: SimClock,
+    pub model: TvsModel,
+    queue: Queue,
 }
 
 impl Tvs {
@@ -48,6 +180,8 @@ impl Tvs {
             tls: None,
             sessions: BTreeMap::new(),
             clock: SimClock::default(),
+            model: TvsModel::default(),
+            queue: Queue::default(),
         }
     }
 
@@ -75,14 +209,46 @@ impl Tvs {
             .collect();
         self.tls = server_config((&s.tvs_cert, &s.tvs_key), anchors, &self.clock).ok();
         self.sessions.clear();
+        self.queue.clear();
     }
 
-    /// Handles one message.
+    /// A job's completion timer: releases every job complete by now (a stale token finds
+    /// nothing to release).
+    pub fn on_timer(&mut self, _token: u64, now: Now) -> Vec<Effect> {
+        let mut out = vec![];
+        self.queue.release(now, &mut out);
+        out
+    }
+
+    /// Whether a new session is refused: it would wait, and `queue_limit` jobs already wait.
+    /// A refusal is observed.
+    fn refused(&mut self, phone: u32, now: Now, out: &mut Vec<Effect>) -> bool {
+        let now_us = now.mono_ms * 1000;
+        let waiting = self.queue.waiting(now_us);
+        if waiting < self.model.queue_limit as usize || !self.queue.all_busy(now_us) {
+            return false;
+        }
+        out.push(self.obs(
+            now,
+            "tvs_refused",
+            format!("phone#{phone}: queue full ({waiting} waiting)"),
+        ));
+        true
+    }
+
+    fn submit(&mut self, now: Now, service_us: u64, job: Vec<Effect>, out: &mut Vec<Effect>) {
+        self.queue
+            .submit(self.model.workers, now, service_us, job, out);
+    }
+
+    /// Handles one message (jobs complete by now are released first).
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         let mut out = vec![];
+        self.queue.release(now, &mut out);
         match msg {
             Msg::TvsStores(stores) => {
                 let first = self.stores.is_none();
+                self.model = stores.model;
                 self.stores = Some(stores);
                 if first {
                     self.load(); // initial start; later store changes wait for a restart
@@ -91,6 +257,7 @@ impl Tvs {
             Msg::Service(action) => {
                 self.up = !matches!(action, ServiceAction::Stop);
                 self.sessions.clear();
+                self.queue.clear();
                 if self.up {
                     self.load();
                 }
@@ -109,8 +276,12 @@ impl Tvs {
                 let Some(stores) = self.stores.clone() else {
                     return out;
                 };
-                if let Some(reply) = self.answer(phone, &request, now, &mut out) {
-                    out.push(Effect::Send {
+                if self.refused(phone, now, &mut out) {
+                    return out;
+                }
+                let mut job = vec![];
+                if let Some(reply) = self.answer(phone, &request, now, &mut job) {
+                    job.push(Effect::Send {
                         to: Addr::Phone(phone),
                         msg: Msg::TvsPlainReply {
                             session,
@@ -119,6 +290,8 @@ impl Tvs {
                         },
                     });
                 }
+                let service_us = self.model.handshake_us + self.model.query_us;
+                self.submit(now, service_us, job, &mut out);
             }
             Msg::TvsTls {
                 phone,
@@ -151,10 +324,14 @@ impl Tvs {
     fn on_tls(&mut self, phone: u32, session: u64, bytes: &[u8], now: Now, out: &mut Vec<Effect>) {
         self.clock.set(now.wall);
         let key = (phone, session);
-        if !self.sessions.contains_key(&key) {
+        let new = !self.sessions.contains_key(&key);
+        if new {
             let Some(config) = self.tls.clone() else {
                 return;
             };
+            if self.refused(phone, now, out) {
+                return;
+            }
             match TlsEnd::server(config) {
                 Ok(tls) => {
                     self.sessions.insert(
@@ -171,23 +348,24 @@ impl Tvs {
         let Some(mut s) = self.sessions.remove(&key) else {
             return;
         };
+        let mut job = vec![];
         if let Err(e) = s.tls.feed(bytes) {
-            out.push(self.obs(now, "tls_failure", format!("phone#{phone}: {e}")));
+            job.push(self.obs(now, "tls_failure", format!("phone#{phone}: {e}")));
             let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
-            out.push(Effect::Send {
+            job.push(Effect::Send {
                 to: Addr::Phone(phone),
                 msg: Msg::TvsAbort { session, reason },
             });
-            return;
+            return self.finish_flight(new, now, job, out);
         }
         s.received.extend(s.tls.take_plain());
         let mut done = false;
-        if let Some(reply) = self.answer(phone, &s.received, now, out) {
+        if let Some(reply) = self.answer(phone, &s.received, now, &mut job) {
             done = s.tls.send(&reply).is_ok();
         }
         let flight = s.tls.take_outgoing();
         if !flight.is_empty() {
-            out.push(Effect::Send {
+            job.push(Effect::Send {
                 to: Addr::Phone(phone),
                 msg: Msg::TvsTls {
                     phone,
@@ -198,6 +376,17 @@ impl Tvs {
         }
         if !done {
             self.sessions.insert(key, s);
+        }
+        self.finish_flight(new, now, job, out);
+    }
+
+    /// A session's first flight becomes its job; a later flight's effects go out at once.
+    fn finish_flight(&mut self, first: bool, now: Now, job: Vec<Effect>, out: &mut Vec<Effect>) {
+        if first {
+            let service_us = self.model.handshake_us + self.model.query_us;
+            self.submit(now, service_us, job, out);
+        } else {
+            out.extend(job);
         }
     }
 }
