@@ -4,6 +4,7 @@ use cucmsim::engine::spec::TlsMode;
 use cucmsim::engine::{run, ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};
 use cucmsim::report::{by_state, canonical, phones_at, trace_hash};
 use cucmsim_core::machine::cluster::Enterprise;
+use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::machine::{Operator, ServiceAction};
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::KeyProfile;
@@ -28,6 +29,7 @@ fn cluster(name: &str, version: &str) -> ClusterDef {
         key: KeyProfile::RSA2048,
         domain: format!("{name}.lab"),
         enterprise: Enterprise::default(),
+        tvs: TvsModel::default(),
         nodes: vec![node(&format!("{name}-pub")), node(&format!("{name}-sub"))],
     }
 }
@@ -121,6 +123,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             mac_start: 0x0011_2200_0000,
             cluster: 0,
             key: KeyProfile::EcP256,
+            keepalive: None,
         }],
         events,
         link_rules: vec![],

@@ -3,6 +3,7 @@
 
 use cucmsim_actors::{Group, LinkRule};
 use cucmsim_core::machine::cluster::Enterprise;
+use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::machine::{Operator, ServiceAction};
 use cucmsim_core::pki::KeyProfile;
 use cucmsim_core::tlv::content::CucmVersion;
@@ -38,8 +39,31 @@ pub struct ClusterDef {
     pub key: KeyProfile,
     pub domain: String,
     pub enterprise: Enterprise,
+    /// The service model of every TVS process of the cluster ([I] defaults).
+    pub tvs: TvsModel,
     /// `nodes[0]` is the publisher.
     pub nodes: Vec<NodeDef>,
+}
+
+/// Registration keepalives of a fleet [I]: every `interval_ms` while registered; a keepalive
+/// not acked within `timeout_ms` is missed; `misses` in a row unregister the phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keepalive {
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub misses: u32,
+}
+
+impl Keepalive {
+    /// Keepalives every `interval_ms` with the [I] defaults: timeout min(interval, 10 s),
+    /// three misses in a row.
+    pub fn every(interval_ms: u64) -> Keepalive {
+        Keepalive {
+            interval_ms,
+            timeout_ms: interval_ms.min(10_000),
+            misses: 3,
+        }
+    }
 }
 
 /// A fleet of phones: ids `first..first + count`.
@@ -53,6 +77,8 @@ pub struct FleetDef {
     /// Index into `WorldSpec::clusters`: where the phones start.
     pub cluster: usize,
     pub key: KeyProfile,
+    /// Registration keepalives (`None`: none, the default).
+    pub keepalive: Option<Keepalive>,
 }
 
 /// A timed event the director carries out.

@@ -71,6 +71,7 @@ pub fn publisher(
     p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
     p.tvs_hosts = spec.hosts_with(ix, Service::Tvs);
     p.cm_hosts = spec.hosts_with(ix, Service::CallManager);
+    p.tvs_model = c.tvs;
     Ok(p)
 }
 
@@ -99,5 +100,10 @@ pub fn phone(
         vec![mfg.issuing.cert.clone()],
     );
     phone.tls = tls;
+    if let Some(k) = fleet.keepalive {
+        phone.timers.keepalive_ms = k.interval_ms;
+        phone.timers.keepalive_timeout_ms = k.timeout_ms;
+        phone.timers.keepalive_misses = k.misses;
+    }
     Ok(phone)
 }

@@ -5,10 +5,11 @@
 use super::events::World;
 use super::raw::{self, Dur, S};
 use super::ScenarioError;
-use crate::engine::spec::TlsMode;
+use crate::engine::spec::{Keepalive, TlsMode};
 use crate::engine::{ClusterDef, FleetDef, NodeDef, Service, WorldSpec};
 use crate::runner::Compiled;
 use cucmsim_core::machine::cluster::Enterprise;
+use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::pki::KeyProfile;
 use cucmsim_core::{DigestAlg, WallTime};
 use std::collections::BTreeSet;
@@ -100,6 +101,40 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         rest = rest[unit_len..].trim_start();
     }
     Ok(if neg { -total } else { total })
+}
+
+/// Parses a service time in µs: `"2 ms"`, `"0.2 ms"`, `"200 us"` (or `µs`), `"1.5 s"`;
+/// decimals allowed, and the units of [`parse_duration`].
+pub fn parse_duration_us(text: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "bad service time {text:?}: expected e.g. \"2 ms\", \"0.2 ms\", \"200 us\", \"1.5 s\""
+        )
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    if number.is_empty() || number.matches('.').count() > 1 {
+        return Err(bad());
+    }
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    let scale: f64 = match unit {
+        "us" | "µs" => 1.0,
+        "ms" => 1e3,
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1e6,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60e6,
+        "h" | "hour" | "hours" => 3_600e6,
+        _ => return Err(bad()),
+    };
+    let us = (n * scale).round();
+    if !(0.0..=3_600e6).contains(&us) {
+        return Err(format!(
+            "service time {text:?} is out of range (at most 1 h)"
+        ));
+    }
+    Ok(us as u64)
 }
 
 /// Compiles a parsed file.
@@ -279,6 +314,10 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
                     .ok_or_else(|| cx.err(d.span(), "expected sha1, sha256 or sha512"))?;
             }
         }
+        let tvs = match &c.tvs {
+            Some(t) => tvs_model(cx, t.get_ref())?,
+            None => TvsModel::default(),
+        };
         let mut nodes = vec![];
         for (i, n) in c.node.iter().enumerate() {
             let n = n.get_ref();
@@ -332,10 +371,83 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
             version,
             mixed_mode,
             enterprise,
+            tvs,
             nodes,
         });
     }
     Ok(out)
+}
+
+/// `[cluster.tvs]`: each key overrides one [I] default of [`TvsModel`].
+fn tvs_model(cx: &Ctx, t: &raw::Tvs) -> R<TvsModel> {
+    let mut m = TvsModel::default();
+    if let Some(w) = &t.workers {
+        if !(1..=10_000).contains(w.get_ref()) {
+            return Err(cx.err(w.span(), "workers must be between 1 and 10,000"));
+        }
+        m.workers = *w.get_ref() as u32;
+    }
+    if let Some(q) = &t.queue_limit {
+        if !(0..=10_000_000).contains(q.get_ref()) {
+            return Err(cx.err(q.span(), "queue_limit must be between 0 and 10,000,000"));
+        }
+        m.queue_limit = *q.get_ref() as u32;
+    }
+    let us = |d: &S<Dur>| -> R<u64> {
+        match d.get_ref() {
+            Dur::Secs(s) if (0..=3600).contains(s) => Ok(*s as u64 * 1_000_000),
+            Dur::Secs(_) => Err(cx.err(d.span(), "a service time is between 0 and 1 h")),
+            Dur::Text(t) => parse_duration_us(t).map_err(|m| cx.err(d.span(), m)),
+        }
+    };
+    if let Some(h) = &t.handshake {
+        m.handshake_us = us(h)?;
+    }
+    if let Some(q) = &t.query {
+        m.query_us = us(q)?;
+    }
+    Ok(m)
+}
+
+/// A fleet's `keepalive`, `keepalive_timeout` and `keepalive_misses`.
+fn keepalive(cx: &Ctx, f: &raw::Fleet) -> R<Option<Keepalive>> {
+    let Some(every) = &f.keepalive else {
+        let stray = [
+            f.keepalive_timeout.as_ref().map(|v| v.span()),
+            f.keepalive_misses.as_ref().map(|v| v.span()),
+        ];
+        if let Some(span) = stray.into_iter().flatten().next() {
+            return Err(cx.err(
+                span,
+                "this needs `keepalive` (the interval) in the same fleet",
+            ));
+        }
+        return Ok(None);
+    };
+    let interval_ms = cx.ms(every)?;
+    if interval_ms == 0 {
+        return Err(cx.err(
+            every.span(),
+            "keepalive must be longer than 0 (leave it out for no keepalives)",
+        ));
+    }
+    let mut k = Keepalive::every(interval_ms);
+    if let Some(t) = &f.keepalive_timeout {
+        k.timeout_ms = cx.ms(t)?;
+        if k.timeout_ms == 0 || k.timeout_ms > interval_ms {
+            return Err(cx.err(
+                t.span(),
+                "keepalive_timeout must be longer than 0 and at most the keepalive interval",
+            ));
+        }
+    }
+    if let Some(n) = &f.keepalive_misses {
+        if !(1..=1000).contains(n.get_ref()) {
+            return Err(cx.err(n.span(), "keepalive_misses must be between 1 and 1000"));
+        }
+        k.misses = *n.get_ref() as u32;
+    }
+    Ok(Some(k))
 }
 
 fn fleets(
@@ -397,6 +509,7 @@ fn fleets(
             mac_start: u64::from_str_radix(mac, 16).expect("checked hex"),
             cluster,
             key: key(cx, &f.key, KeyProfile::EcP256)?,
+            keepalive: keepalive(cx, f)?,
         });
         next = next
             .checked_add(count)

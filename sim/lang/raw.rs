@@ -52,8 +52,19 @@ pub struct Cluster {
     pub key: Option<S<String>>,
     pub domain: Option<String>,
     pub enterprise: Option<Enterprise>,
+    pub tvs: Option<S<Tvs>>,
     #[serde(default)]
     pub node: Vec<S<Node>>,
+}
+
+/// `[cluster.tvs]`: the TVS service model of every TVS node of the cluster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tvs {
+    pub workers: Option<S<i64>>,
+    pub queue_limit: Option<S<i64>>,
+    pub handshake: Option<S<Dur>>,
+    pub query: Option<S<Dur>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +95,9 @@ pub struct Fleet {
     pub cluster: S<String>,
     pub security_profile: Option<S<String>>,
     pub key: Option<S<String>>,
+    pub keepalive: Option<S<Dur>>,
+    pub keepalive_timeout: Option<S<Dur>>,
+    pub keepalive_misses: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
