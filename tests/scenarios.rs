@@ -322,3 +322,323 @@ kind = "no_invariant_violation"
         .iter()
         .any(|o| o.what == "trust_list_installed" && o.detail == "ITL via Ctl"));
 }
+
+/// `scenarios/perf/keepalive_week.toml` at `phones` phones (the `--phones` override) for
+/// `duration`; or, with `expect`, a fleet of `phones` and these expectations instead of the
+/// file's. `edit` rewrites the text first.
+fn keepalive_week(
+    phones: u32,
+    duration: &str,
+    edit: &dyn Fn(String) -> String,
+    expect: Option<&str>,
+) -> (
+    cucmsim::runner::Report,
+    Vec<cucmsim_core::machine::Observation>,
+) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/perf/keepalive_week.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace(
+            "duration = \"7 days\"",
+            &format!("duration = \"{duration}\""),
+        )
+        .replace("by = \"7 days\"", &format!("by = \"{duration}\""));
+    let (text, scale) = match expect {
+        Some(e) => {
+            let head = text.split("[[expect]]").next().unwrap();
+            let head = head.replace("count = 10000", &format!("count = {phones}"));
+            (head + e, None)
+        }
+        None => (text, Some(phones)),
+    };
+    let text = edit(text);
+    let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let o = Overrides {
+        seed: None,
+        phones: scale,
+        tls: None,
+    };
+    let c = cucmsim::lang::compile::compile_with("keepalive_week.toml", &text, raw, o)
+        .unwrap_or_else(|e| panic!("{e}"));
+    cucmsim::runner::execute_with_trace(&c, scale).unwrap()
+}
+
+#[test]
+fn keepalive_week_small_keeps_every_phone_registered_and_adds_no_trace() {
+    // 50 phones for 6 h 7 min: each registers within the 30 s boot window, then sends a
+    // keepalive every 15 min (the first brought forward to a whole second): 24 each, the
+    // last by 6 h 30 s, the 25th not before 6 h 15 min.
+    const RUN: &str = "6 h 7 min";
+    let (r, trace) = keepalive_week(50, RUN, &|t| t, None);
+    assert_all_pass(&r);
+    assert_eq!(r.phones.by_state["Registered"], 50);
+    // The same world without keepalives: the same trace, 50 × 24 keepalives and acks fewer.
+    let (quiet, quiet_trace) = keepalive_week(
+        50,
+        RUN,
+        &|t| t.replace("keepalive = \"15 min\"\n", ""),
+        None,
+    );
+    assert_all_pass(&quiet);
+    assert_eq!(
+        r.trace_hash, quiet.trace_hash,
+        "keepalives add no observation"
+    );
+    assert_eq!(trace.len(), quiet_trace.len());
+    assert_eq!(r.messages.sent - quiet.messages.sent, 2 * 50 * 24);
+    assert_eq!(r.messages.dropped, 0);
+}
+
+#[test]
+fn phones_notice_a_stopped_callmanager_by_missed_keepalives_and_fail_over() {
+    // A second node; the publisher's CallManager stops at 1 h for 2 h. Each phone misses
+    // its next keepalive (noticed at the tick after), then two more, each at its 10 s
+    // deadline, unregisters, finds cm-pub silent (10 s registration timeout) and registers
+    // with cm-sub.
+    let second_node = |t: String| {
+        t.replace(
+            "  ip = \"10.1.0.1\"\n",
+            "  ip = \"10.1.0.1\"\n  [[cluster.node]]\n  name = \"cm-sub\"\n  ip = \"10.1.0.2\"\n",
+        )
+    };
+    let expect = r#"
+[[fault]]
+kind = "service_down"
+cluster = "campus"
+node = "cm-pub"
+service = "callmanager"
+at = "1 h"
+for = "2 h"
+
+[[expect]]
+kind = "phones"
+by = "6 h"
+state = "Registered"
+cluster = "campus"
+count = 50
+
+[[expect]]
+kind = "observation"
+what = "keepalive_missed"
+by = "1 h"
+happens = false
+
+[[expect]]
+kind = "observation"
+what = "keepalive_missed"
+count = 150
+
+[[expect]]
+kind = "observation"
+what = "unregistered"
+count = 50
+
+[[expect]]
+kind = "no_invariant_violation"
+"#;
+    let (r, trace) = keepalive_week(50, "6 h", &second_node, Some(expect));
+    assert_all_pass(&r);
+    const STOP_MS: u64 = 3_600_000;
+    const KA_MS: u64 = 900_000;
+    let of = |who: &str, what: &str| -> Vec<u64> {
+        trace
+            .iter()
+            .filter(|o| o.who == who && o.what == what)
+            .map(|o| o.t_ms)
+            .collect()
+    };
+    let devices: std::collections::BTreeSet<&str> = trace
+        .iter()
+        .filter(|o| o.what == "unregistered")
+        .map(|o| o.who.as_str())
+        .collect();
+    assert_eq!(devices.len(), 50);
+    for d in devices {
+        let missed = of(d, "keepalive_missed");
+        let [first, second, third] = missed[..] else {
+            panic!("{d}: {missed:?}")
+        };
+        let unregistered = of(d, "unregistered")[0];
+        // First keepalive after the stop at t1 (noticed at t1 + 15 min), the second missed
+        // at t1 + 15 min + 10 s, the third and last at t1 + 30 min + 10 s.
+        assert_eq!(second - first, 10_000, "{d}");
+        assert_eq!(third - first, KA_MS + 10_000, "{d}");
+        assert_eq!(unregistered, third, "{d}");
+        let t1 = first - KA_MS;
+        assert!((STOP_MS..STOP_MS + KA_MS).contains(&t1), "{d}: {t1}");
+        // Back on cm-sub after cm-pub's registration timeout (10 s) and a round trip.
+        let again = *of(d, "registered").last().unwrap();
+        assert!(
+            (unregistered + 10_000..unregistered + 10_010).contains(&again),
+            "{d}: {again}"
+        );
+    }
+}
+
+#[test]
+fn a_tvs_with_one_slow_worker_drains_a_reset_of_500_phones_in_turn() {
+    // 500 phones reset at 7 min and each asks the source TVS to vouch for the destination's
+    // ITL signer. The source TVS has one worker and a 10 ms handshake (+ 0.2 ms query): its
+    // sessions are served one after another, so the phones come through in turn over the
+    // drain time, 500 × 10.2 ms = 5.1 s, well inside the phones' 10 s TVS timeout.
+    const PHONES: u64 = 500;
+    const SESSION_US: u64 = 10_200;
+    const RESET_MS: u64 = 7 * 60_000;
+    let drain_ms = PHONES * SESSION_US / 1000;
+    // Outside the queue a phone spends a few LAN round trips (1–3 ms each way): DHCP, CTL and
+    // ITL before its session, two TLS round trips after its job, the config and the
+    // registration; at most `PIPELINE_MS` in all.
+    const PIPELINE_MS: u64 = 60;
+    let by = |ms: u64| format!("\"{} ms\"", RESET_MS + ms);
+    let through = |ms: u64| {
+        (
+            ms.saturating_sub(PIPELINE_MS) * 1000 / SESSION_US,
+            ms * 1000 / SESSION_US,
+        )
+    };
+    let (half_lo, half_hi) = through(drain_ms / 2);
+    let (late_lo, late_hi) = through(drain_ms - 500);
+    let expect = format!(
+        r#"
+[[expect]]
+kind = "phones"
+by = {half}
+state = "Registered"
+cluster = "dst"
+at_least = {half_lo}
+
+[[expect]]
+kind = "phones"
+by = {half}
+state = "Registered"
+cluster = "dst"
+at_most = {half_hi}
+
+[[expect]]
+kind = "phones"
+by = {late}
+state = "Registered"
+cluster = "dst"
+at_least = {late_lo}
+
+[[expect]]
+kind = "phones"
+by = {late}
+state = "Registered"
+cluster = "dst"
+at_most = {late_hi}
+
+[[expect]]
+kind = "phones"
+by = {done}
+state = "Registered"
+cluster = "dst"
+count = {PHONES}
+
+[[expect]]
+kind = "observation"
+what = "tvs_timeout"
+happens = false
+
+[[expect]]
+kind = "observation"
+what = "tvs_refused"
+happens = false
+
+[[expect]]
+kind = "no_invariant_violation"
+"#,
+        half = by(drain_ms / 2),
+        late = by(drain_ms - 500),
+        done = by(drain_ms + PIPELINE_MS),
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .split("[[expect]]")
+        .next()
+        .unwrap()
+        .replace("count = 200", &format!("count = {PHONES}"))
+        .replacen(
+            "version = \"10.5\"\n",
+            "version = \"10.5\"\n  [cluster.tvs]\n  workers = 1\n  handshake = \"10 ms\"\n  query = \"200 us\"\n",
+            1,
+        )
+        + &expect;
+    let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let c =
+        cucmsim::lang::compile::compile_with("tvs_queue.toml", &text, raw, Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let r = execute(&c, None).unwrap();
+    assert_all_pass(&r);
+    // The query latency spans the queue: the first session takes one service time, the last
+    // the whole drain.
+    let q = &r.latency["tvs.query_ms"];
+    assert_eq!(q.count, PHONES);
+    assert!(
+        q.max_ms >= drain_ms as f64 && q.max_ms <= (drain_ms + PIPELINE_MS) as f64,
+        "{q:?}"
+    );
+    assert!(
+        q.p50_ms >= (drain_ms / 2 - PIPELINE_MS) as f64
+            && q.p50_ms <= (drain_ms / 2 + PIPELINE_MS) as f64,
+        "{q:?}"
+    );
+}
+
+#[test]
+fn keepalive_and_tvs_settings_are_checked_with_their_position() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/perf/keepalive_week.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let err = |edit: &dyn Fn(&str) -> String, needle: &str| {
+        let bad = edit(&text);
+        let line = bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let e = cucmsim::lang::parse_str("k.toml", &bad).unwrap_err();
+        assert_eq!(e.line, line, "{e}");
+        e.message
+    };
+    let m = err(
+        &|t| t.replace("keepalive = \"15 min\"", "keepalive_misses = 3"),
+        "keepalive_misses",
+    );
+    assert!(m.contains("needs `keepalive`"), "{m}");
+    let m = err(
+        &|t| {
+            t.replace(
+                "keepalive = \"15 min\"",
+                "keepalive = \"15 min\"\nkeepalive_timeout = \"16 min\"",
+            )
+        },
+        "keepalive_timeout",
+    );
+    assert!(m.contains("at most the keepalive interval"), "{m}");
+    let tvs = |extra: &'static str| {
+        move |t: &str| {
+            t.replace(
+                "version = \"12.5\"\n",
+                &format!("version = \"12.5\"\n  [cluster.tvs]\n  {extra}\n"),
+            )
+        }
+    };
+    let m = err(&tvs("workers = 0"), "workers");
+    assert!(m.contains("workers must be between 1"), "{m}");
+    let m = err(&tvs("handshake = \"2 fortnights\""), "handshake");
+    assert!(m.contains("bad service time"), "{m}");
+    let m = err(&tvs("threads = 2"), "threads");
+    assert!(m.contains("unknown field `threads`"), "{m}");
+    // Valid settings compile into the world.
+    let good = tvs(
+        "workers = 2\n  queue_limit = 5\n  handshake = \"1.5 ms\"\n  query = \"250 us\"",
+    )(&text);
+    let c = cucmsim::lang::parse_str("k.toml", &good).unwrap();
+    let m = c.spec.clusters[0].tvs;
+    assert_eq!(
+        (m.workers, m.queue_limit, m.handshake_us, m.query_us),
+        (2, 5, 1_500, 250)
+    );
+    let k = c.spec.fleets[0].keepalive.unwrap();
+    assert_eq!(
+        (k.interval_ms, k.timeout_ms, k.misses),
+        (900_000, 10_000, 3)
+    );
+}
