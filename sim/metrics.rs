@@ -15,7 +15,8 @@
 //! - `tvs.service_ms` (measured by the bus, not from the trace): the time a session spent
 //!   inside the TVS — each request flight's delivery to the TVS's next message on the session,
 //!   summed: queueing and service without the network;
-//! - `phone.boot_to_registered_ms`: power-on or reset → registered;
+//! - `phone.boot_to_registered_ms`: power-on, reset or loss of registration (missed
+//!   keepalives) → registered;
 //! - `phone.migration_ms`: the reset that ends on another cluster → registered there.
 //!
 //! The real CPU cost of the same work is measured apart (`cucmsim_actors::cost`): the two
@@ -88,6 +89,9 @@ pub fn latencies(trace: &[Observation]) -> BTreeMap<&'static str, Histogram<u64>
                 t.fetches.clear();
                 t.tvs_query_ms = None;
             }
+            // Lost its registration (missed keepalives) without rebooting: the next
+            // registration is measured from here.
+            ("unregistered", _) => t.boot_ms = Some(o.t_ms),
             ("state", "Downloading") => t.fetches.push(o.t_ms),
             ("trust_list_installed" | "trust_list_rejected", d) => {
                 let ix = usize::from(d.starts_with("ITL"));

@@ -105,6 +105,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
         Event::ResetPhones {
             first: 0,
             count: phones,
+            over_ms: 0,
         },
     ));
     WorldSpec {

@@ -44,6 +44,11 @@ fn migration_source_tvs_down() {
 }
 
 #[test]
+fn capacity_tvs_overload() {
+    run_scenario("scenarios/capacity/tvs_overload.toml");
+}
+
+#[test]
 fn migration_itl_recovery_missing() {
     run_scenario("scenarios/migration/itl_recovery_missing.toml");
 }

@@ -326,6 +326,14 @@ impl Bus {
             .post(self.elapsed_ms() + after_ms, to, Input::Timer(token));
     }
 
+    /// Hands `msg` to `to` after `after_ms` of virtual time, outside the link policy (the
+    /// harness's own deliveries, e.g. resets spread over a window).
+    pub fn deliver_after(&self, to: ActorRef<Input>, after_ms: u64, msg: Msg) {
+        self.0
+            .post
+            .post(self.elapsed_ms() + after_ms, to, Input::Msg(msg));
+    }
+
     /// Records the real CPU time a shell spent handling one input.
     pub fn record_cost(&self, kind: &'static str, input: &'static str, took: Duration) {
         self.0

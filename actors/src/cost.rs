@@ -76,6 +76,8 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::TvsAbort { .. } => "TvsAbort",
         Msg::Register { .. } => "Register",
         Msg::RegisterAck { .. } => "RegisterAck",
+        Msg::Keepalive { .. } => "Keepalive",
+        Msg::KeepaliveAck { .. } => "KeepaliveAck",
         Msg::Reset => "Reset",
         Msg::TftpRebuild(_) => "TftpRebuild",
         Msg::TvsStores(_) => "TvsStores",

@@ -275,9 +275,18 @@ fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, ev
                 option150: tftp.clone(),
             },
         ),
-        Event::ResetPhones { first, count } => {
+        Event::ResetPhones {
+            first,
+            count,
+            over_ms,
+        } => {
             for id in *first..first + count {
-                deliver(bus, Addr::Phone(id), Msg::Reset);
+                if *over_ms == 0 {
+                    deliver(bus, Addr::Phone(id), Msg::Reset);
+                } else if let Some(actor) = bus.route(&Addr::Phone(id)) {
+                    let after = spread(spec.seed ^ 0x5e7, u64::from(id), *over_ms);
+                    bus.deliver_after(actor, after, Msg::Reset);
+                }
             }
         }
         Event::ResetCluster { cluster } => {

@@ -92,8 +92,13 @@ pub enum Event {
         count: u32,
         tftp: Vec<String>,
     },
-    /// Reset phones by id range.
-    ResetPhones { first: u32, count: u32 },
+    /// Reset phones by id range, each at an instant drawn from the seed within `over_ms`
+    /// (0: all at once).
+    ResetPhones {
+        first: u32,
+        count: u32,
+        over_ms: u64,
+    },
     /// Reset every phone registered with a cluster.
     ResetCluster { cluster: String },
     /// Stop, start or restart a service on a host.

@@ -212,9 +212,21 @@ impl<'a> World<'a> {
                 }
             }
             "reset_phones" => {
-                self.only(action, &s.present(), &["fleet", "cluster"])?;
+                self.only(action, &s.present(), &["fleet", "cluster", "over"])?;
                 if let (Some(_), Some(c)) = (&s.fleet, &s.cluster) {
                     return Err(self.cx.err(c.span(), "give `fleet` or `cluster`, not both"));
+                }
+                let over_ms = s
+                    .over
+                    .as_ref()
+                    .map(|o| self.cx.ms(o))
+                    .transpose()?
+                    .unwrap_or(0);
+                if let (Some(o), true) = (&s.over, s.cluster.is_some()) {
+                    return Err(self.cx.err(
+                        o.span(),
+                        "`over` spreads the resets of fleets; with `cluster` CUCM resets every registered phone at once",
+                    ));
                 }
                 if s.cluster.is_some() {
                     let c = self.cluster(&s.cluster, aspan)?.name.clone();
@@ -226,6 +238,7 @@ impl<'a> World<'a> {
                             Event::ResetPhones {
                                 first: f.0,
                                 count: f.1,
+                                over_ms,
                             },
                         ));
                     }

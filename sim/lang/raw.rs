@@ -117,6 +117,8 @@ pub struct Step {
     pub value: Option<S<toml::Value>>,
     #[serde(rename = "type")]
     pub cert_type: Option<S<String>>,
+    /// `reset_phones`: spread the resets over this window.
+    pub over: Option<S<Dur>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,7 +173,7 @@ macro_rules! present {
 
 present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types => "types", store => "store",
     certificate => "certificate", tftp => "tftp", service => "service", name => "name", value => "value",
-    cert_type => "type"]);
+    cert_type => "type", over => "over"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by"]);
 present!(Expect, [by => "by", state => "state", cluster => "cluster", fleet => "fleet", count => "count",
