@@ -107,6 +107,20 @@ fn check_reports_unknown_keys_with_line_and_column() {
     let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(":9:12: bad duration"), "{stderr}");
+    // `over` spreads resets of fleets only; with `cluster` it is an error at the value.
+    let bad = text.replacen(
+        "action = \"reset_phones\"\n",
+        "action = \"reset_phones\"\ncluster = \"dst\"\nover = \"2 min\"\n",
+        1,
+    );
+    let line = bad.lines().position(|l| l.starts_with("over =")).unwrap() + 1;
+    let (_g5, path) = scratch("bad5.toml", bad.as_bytes());
+    let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:8: `over` spreads", path.display())),
+        "{stderr}"
+    );
     let (_g4, path) = scratch("good.toml", text.as_bytes());
     assert_eq!(run(&["check", path.to_str().unwrap()]).0, 0);
     assert_eq!(run(&["check", "/nonexistent.toml"]).0, 2);
