@@ -17,7 +17,7 @@
 
 use super::cost::{cost_histogram, CostHistograms};
 use super::load::SplitMix;
-use super::model::{latency_histogram, Load, RunOutcome, Server};
+use super::model::{Load, RunOutcome, Server};
 use super::rig::{OpCost, Operation};
 use hdrhistogram::Histogram;
 use std::cmp::Reverse;
@@ -194,17 +194,7 @@ pub fn run_live(
         }
     };
     let mut out = LiveOutcome {
-        run: RunOutcome {
-            sent: 0,
-            completed: 0,
-            refused: 0,
-            failed: 0,
-            window_s: 0.0,
-            last_completion_s: 0.0,
-            max_waiting: 0,
-            latency: latency_histogram(),
-            corrected: matches!(load, Load::Closed(_)).then(latency_histogram),
-        },
+        run: RunOutcome::empty(matches!(load, Load::Closed(_))),
         costs: CostHistograms::default(),
         worker_us: cost_histogram(),
         worker_busy: 0.0,

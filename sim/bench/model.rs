@@ -66,6 +66,21 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// Nothing sent yet; `closed` adds the coordinated-omission-corrected histogram.
+    pub fn empty(closed: bool) -> RunOutcome {
+        RunOutcome {
+            sent: 0,
+            completed: 0,
+            refused: 0,
+            failed: 0,
+            window_s: 0.0,
+            last_completion_s: 0.0,
+            max_waiting: 0,
+            latency: latency_histogram(),
+            corrected: closed.then(latency_histogram),
+        }
+    }
+
     /// Completions per second over max(window, last completion).
     pub fn achieved_per_s(&self) -> f64 {
         let span = self.window_s.max(self.last_completion_s);
@@ -155,17 +170,7 @@ fn des<'a>(server: Server, service: &'a ServiceTime, seed: u64) -> Des<'a> {
         seq: 0,
         busy: 0,
         waiting: VecDeque::new(),
-        out: RunOutcome {
-            sent: 0,
-            completed: 0,
-            refused: 0,
-            failed: 0,
-            window_s: 0.0,
-            last_completion_s: 0.0,
-            max_waiting: 0,
-            latency: latency_histogram(),
-            corrected: None,
-        },
+        out: RunOutcome::empty(false),
     }
 }
 
