@@ -46,8 +46,18 @@ pub enum Expectation {
     Observation {
         by_ms: Option<u64>,
         what: String,
+        /// Only observations whose detail contains this text.
+        detail: Option<String>,
         happens: bool,
         count: Option<Count>,
+    },
+    /// Devices whose CAPF "Certificate Operation Status" is `status` at `by_ms` (the last
+    /// `capf_status` observation of each device).
+    CapfStatus {
+        by_ms: u64,
+        status: String,
+        fleet: Option<(String, Vec<String>)>,
+        count: Count,
     },
     NoInvariantViolation,
 }
@@ -106,15 +116,56 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
                 actual: format!("{n}"),
             }
         }
+        Expectation::CapfStatus {
+            by_ms,
+            status,
+            fleet,
+            count,
+        } => {
+            let mut last: std::collections::BTreeMap<&str, &str> = Default::default();
+            for o in trace
+                .iter()
+                .filter(|o| o.what == "capf_status" && o.t_ms <= *by_ms)
+            {
+                if let Some((dev, st)) = o.detail.split_once(": ") {
+                    last.insert(dev, st);
+                }
+            }
+            let n = last
+                .iter()
+                .filter(|(dev, st)| {
+                    *st == status
+                        && fleet.as_ref().is_none_or(|(_, devices)| {
+                            devices.binary_search(&dev.to_string()).is_ok()
+                        })
+                })
+                .count() as u64;
+            let mut text = format!("{} devices with CAPF status \"{status}\"", count.text());
+            if let Some((name, _)) = fleet {
+                text += &format!(" in fleet {name}");
+            }
+            text += &format!(" by {}", fmt_ms(*by_ms));
+            Outcome {
+                expectation: text,
+                passed: count.holds(n),
+                actual: format!("{n}"),
+            }
+        }
         Expectation::Observation {
             by_ms,
             what,
+            detail,
             happens,
             count,
         } => {
             let n = trace
                 .iter()
                 .filter(|o| &o.what == what && by_ms.is_none_or(|t| o.t_ms <= t))
+                .filter(|o| {
+                    detail
+                        .as_ref()
+                        .is_none_or(|d| o.detail.contains(d.as_str()))
+                })
                 .count() as u64;
             let passed = match (happens, count) {
                 (true, Some(c)) => c.holds(n),
@@ -124,6 +175,10 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
             let by = by_ms
                 .map(|t| format!(" by {}", fmt_ms(t)))
                 .unwrap_or_default();
+            let what = match detail {
+                Some(d) => format!("{what}\" with \"{d}"),
+                None => what.clone(),
+            };
             let text = match (happens, count) {
                 (true, Some(c)) => format!("observation \"{what}\" {} times{by}", c.text()),
                 (true, None) => format!("observation \"{what}\" happens{by}"),

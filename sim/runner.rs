@@ -229,6 +229,7 @@ pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
                 action: ServiceAction::Restart,
             } => format!("restart {service:?} on {host}").to_lowercase(),
             Event::Upload { store, .. } => format!("upload to {store}"),
+            Event::PowerOff { .. } => "power failure".into(),
             Event::Service { .. } | Event::Skew { .. } => continue,
         };
         match out.last_mut() {

@@ -30,6 +30,7 @@ fn cluster(name: &str, version: &str) -> ClusterDef {
         domain: format!("{name}.lab"),
         enterprise: Enterprise::default(),
         tvs: TvsModel::default(),
+        capf: Default::default(),
         nodes: vec![node(&format!("{name}-pub")), node(&format!("{name}-sub"))],
     }
 }
@@ -125,9 +126,12 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             cluster: 0,
             key: KeyProfile::EcP256,
             keepalive: None,
+            security: Default::default(),
+            capf: Default::default(),
         }],
         events,
         link_rules: vec![],
+        phone_key_pool: 64,
         latency_ms: (1, 2),
     }
 }

@@ -48,6 +48,10 @@ pub enum LinkEffect {
     Delay { ms: u64, jitter_ms: u64 },
     /// Deliver each message twice with this probability.
     Duplicate(f64),
+    /// A stateful firewall that forgets a TCP connection idle for longer than this: the
+    /// first message after such a silence, and every later one of that connection, is
+    /// dropped. Connections are the sessions of TVS and CAPF (by session id).
+    IdleTimeout { ms: u64 },
 }
 
 /// A fault on the links: active in `[from_ms, until_ms)`, between two groups (either
@@ -84,6 +88,24 @@ struct Inner {
     costs: Mutex<CostMeter>,
     post: Arc<Postbox>,
     tvs_time: Mutex<TvsTime>,
+    /// Firewall state for idle-timeout rules: (endpoint pair, session) → last message, or
+    /// `None` once the firewall forgot the connection.
+    flows: Mutex<HashMap<(u64, u64, u64), Option<u64>>>,
+}
+
+/// The session a stream message belongs to (TVS and CAPF connections).
+fn flow_session(msg: &Msg) -> Option<u64> {
+    match msg {
+        Msg::TvsTls { session, .. }
+        | Msg::TvsPlain { session, .. }
+        | Msg::TvsPlainReply { session, .. }
+        | Msg::TvsAbort { session, .. }
+        | Msg::CapfTls { session, .. }
+        | Msg::CapfPlain { session, .. }
+        | Msg::CapfAbort { session, .. }
+        | Msg::CapfKeepalive { session } => Some(*session),
+        _ => None,
+    }
 }
 
 /// Time each TVS session spends inside the TVS (virtual time, measured at its network edge like
@@ -223,6 +245,7 @@ fn addr_key(a: &Addr) -> u64 {
         Addr::Publisher(h) => text(5, h),
         Addr::Dhcp => mix(6),
         Addr::Sftp => mix(7),
+        Addr::Capf(h) => text(8, h),
         #[allow(unreachable_patterns)]
         other => text(8, &other.to_string()),
     }
@@ -262,6 +285,7 @@ impl Bus {
             costs: Mutex::new(CostMeter::default()),
             post,
             tvs_time: Mutex::new(TvsTime::default()),
+            flows: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -402,6 +426,21 @@ impl Bus {
                     if copies == 1 && !msg.on_stream() && self.draw(from, &to, seq, 3) < p =>
                 {
                     copies = 2
+                }
+                LinkEffect::IdleTimeout { ms } => {
+                    if let Some(session) = flow_session(&msg) {
+                        let (a, b) = (addr_key(from), addr_key(&to));
+                        let key = (a.min(b), a.max(b), session);
+                        let mut flows = self.0.flows.lock().expect("flows");
+                        let entry = flows.entry(key).or_insert(Some(t));
+                        match *entry {
+                            Some(last) if t.saturating_sub(last) <= ms => *entry = Some(t),
+                            _ => {
+                                *entry = None;
+                                copies = 0;
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }

@@ -50,6 +50,7 @@ pub fn addr_kind(addr: &Addr) -> &'static str {
         Addr::Publisher(_) => "publisher",
         Addr::Dhcp => "dhcp",
         Addr::Sftp => "sftp",
+        Addr::Capf(_) => "capf",
     }
 }
 
@@ -88,6 +89,15 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::Operator(_) => "Operator",
         Msg::DhcpSet { .. } => "DhcpSet",
         Msg::ResetRegistered => "ResetRegistered",
+        Msg::RegisterReject { .. } => "RegisterReject",
+        Msg::PowerOff => "PowerOff",
+        Msg::CapfTls { .. } => "CapfTls",
+        Msg::CapfPlain { .. } => "CapfPlain",
+        Msg::CapfAbort { .. } => "CapfAbort",
+        Msg::CapfKeepalive { .. } => "CapfKeepalive",
+        Msg::CapfConfig(_) => "CapfConfig",
+        Msg::CapfDevices(_) => "CapfDevices",
+        Msg::CallManagerTrust(_) => "CallManagerTrust",
         _ => "other",
     }
 }

@@ -1,6 +1,7 @@
 //! [`Machine`] for each core machine: mapping shell inputs to machine inputs, nothing more.
 
 use crate::shell::{Input, Machine};
+use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Publisher, Sftp};
 use cucmsim_core::machine::phone::{Phone, PhoneInput};
 use cucmsim_core::machine::tftp::Tftp;
@@ -44,6 +45,19 @@ service_machine!(Tftp, |m: &Tftp| Addr::Tftp(m.host.clone()));
 impl Machine for Tvs {
     fn addr(&self) -> Addr {
         Addr::Tvs(self.host.clone())
+    }
+    fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect> {
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Timer(t) => self.on_timer(t, now),
+            Input::Start => vec![],
+        }
+    }
+}
+/// CAPF releases queued jobs and runs session deadlines and keepalives on timers.
+impl Machine for Capf {
+    fn addr(&self) -> Addr {
+        Addr::Capf(self.host.clone())
     }
     fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect> {
         match input {

@@ -7,6 +7,7 @@ use cucmsim_actors::bus::Counters;
 use cucmsim_actors::cost::CostMeter;
 use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
 use cucmsim_actors::{Bus, Input};
+use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
@@ -167,6 +168,11 @@ async fn drive(
                     .await
                     .map_err(spawn_err)?;
             }
+            if node.services.contains(&Service::Capf) {
+                spawn_shell(&bus, &sup_pub, Capf::new(&node.name))
+                    .await
+                    .map_err(spawn_err)?;
+            }
         }
         let actor = spawn_shell(&bus, &sup_pub, publisher)
             .await
@@ -186,6 +192,7 @@ async fn drive(
                 option150: tftp,
             },
         );
+        let capf = world::phone_capf(spec, fleet, &forge);
         for id in fleet.first..fleet.first + fleet.count {
             let phone = world::phone(
                 fleet,
@@ -194,6 +201,7 @@ async fn drive(
                 &mfg,
                 spec.epoch,
                 spec.tls == TlsMode::Full,
+                capf.clone(),
             )?;
             phones.push(
                 spawn_shell(&bus, &sup_phone, phone)
@@ -305,11 +313,17 @@ fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, ev
                 Service::Tftp => Addr::Tftp(host.clone()),
                 Service::Tvs => Addr::Tvs(host.clone()),
                 Service::CallManager => Addr::CallManager(host.clone()),
-                Service::Capf | Service::CtlProvider => return,
+                Service::Capf => Addr::Capf(host.clone()),
+                Service::CtlProvider => return,
             };
             deliver(bus, to, Msg::Service(*action));
         }
         Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
+        Event::PowerOff { first, count } => {
+            for id in *first..first + count {
+                deliver(bus, Addr::Phone(id), Msg::PowerOff);
+            }
+        }
         Event::Upload {
             cluster,
             store,

@@ -2,10 +2,12 @@
 //! fleets to phone id ranges). The scenario language compiles to this.
 
 use cucmsim_actors::{Group, LinkRule};
+use cucmsim_core::machine::capf::CapfModel;
 use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::machine::{Operator, ServiceAction};
 use cucmsim_core::pki::KeyProfile;
+use cucmsim_core::sgn::SecurityMode;
 use cucmsim_core::tlv::content::CucmVersion;
 use cucmsim_core::WallTime;
 use std::collections::BTreeSet;
@@ -41,8 +43,58 @@ pub struct ClusterDef {
     pub enterprise: Enterprise,
     /// The service model of every TVS process of the cluster ([I] defaults).
     pub tvs: TvsModel,
+    /// The CAPF service (`[cluster.capf]` and the CAPF enterprise parameters).
+    pub capf: CapfDef,
     /// `nodes[0]` is the publisher.
     pub nodes: Vec<NodeDef>,
+}
+
+/// How a cluster's CAPF is set up.
+#[derive(Clone, Debug)]
+pub struct CapfDef {
+    pub model: CapfModel,
+    /// "Duration Of Certificate Validity (in days)", 1–1825.
+    pub validity_days: u32,
+    /// "LSC issued once" [OSS S4] (default off).
+    pub issue_once: bool,
+    /// The CAPF certificate lacks CA:TRUE/keyCertSign (as certificates made before 14SU2
+    /// did): from 14SU2 the TLS connection to 3804 fails (F13).
+    pub legacy_certificate: bool,
+    /// The address families CAPF listens on (v4, v6).
+    pub addresses: (bool, bool),
+    /// Enterprise parameter "Enable IPv6".
+    pub ipv6_enabled: bool,
+    /// Enterprise parameter "Endpoint Advanced Encryption Algorithms Support" (F16).
+    pub advanced_algorithms: bool,
+}
+
+impl Default for CapfDef {
+    fn default() -> Self {
+        CapfDef {
+            model: CapfModel::default(),
+            validity_days: 1825,
+            issue_once: false,
+            legacy_certificate: false,
+            addresses: (true, false),
+            ipv6_enabled: false,
+            advanced_algorithms: false,
+        }
+    }
+}
+
+/// A fleet's CAPF side.
+#[derive(Clone, Debug, Default)]
+pub struct FleetCapf {
+    /// The authentication string typed on the phones.
+    pub auth_string: Option<String>,
+    /// The phones know the unique per-device strings BAT generated.
+    pub unique_auth_string: bool,
+    /// CAPFv3 endpoints (EC keys possible).
+    pub capf_v3: bool,
+    /// Key generation time for every key, overriding the per-key defaults.
+    pub keygen_ms: Option<u64>,
+    /// Address families CAPF is tried over, in order (`true` = IPv6), or why none works.
+    pub families: Option<Result<Vec<bool>, String>>,
 }
 
 /// Registration keepalives of a fleet [I]: every `interval_ms` while registered; a keepalive
@@ -79,6 +131,9 @@ pub struct FleetDef {
     pub key: KeyProfile,
     /// Registration keepalives (`None`: none, the default).
     pub keepalive: Option<Keepalive>,
+    /// The Phone Security Profile's mode.
+    pub security: SecurityMode,
+    pub capf: FleetCapf,
 }
 
 /// A timed event the director carries out.
@@ -109,6 +164,8 @@ pub enum Event {
     },
     /// Skew the wall clock of a group of hosts.
     Skew { group: Group, secs: i64 },
+    /// Power failure of phones `first..first+count` (they stay off until a `ResetPhones`).
+    PowerOff { first: u32, count: u32 },
     /// Upload certificate `cert_type` of `owner`'s node `node` to `store` on `cluster`.
     Upload {
         cluster: String,
@@ -143,6 +200,9 @@ pub struct WorldSpec {
     /// Events, sorted by time.
     pub events: Vec<(u64, Event)>,
     pub link_rules: Vec<LinkRule>,
+    /// Phones' generated CAPF keys come from a pool of this many per key type (0: each
+    /// phone its own) [I].
+    pub phone_key_pool: u32,
     /// LAN latency: base and jitter, ms [I].
     pub latency_ms: (u64, u64),
 }

@@ -2,14 +2,20 @@
 //! manufacturing CA and every phone's MIC.
 
 use super::spec::{ClusterDef, FleetDef, Service, WorldSpec};
+use cucmsim_core::capf::{CapfSettings, DeviceRecord};
+use cucmsim_core::machine::capf::CapfConfig;
 use cucmsim_core::machine::cluster::Publisher;
 use cucmsim_core::machine::phone::Phone;
+use cucmsim_core::machine::phone::{KeygenTimes, PhoneCapf};
+use cucmsim_core::pki::cert::{CertSpec, KeyUsage};
 use cucmsim_core::pki::cluster::{ClusterSpec, NodeSpec};
 use cucmsim_core::pki::identity::{CertType, NodeNames};
 use cucmsim_core::pki::mic::ManufacturingCa;
 use cucmsim_core::pki::KeyForge;
+use cucmsim_core::pki::{Certificate, Identity};
 use cucmsim_core::WallTime;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Install time of clusters and phones: one year before the scenario's epoch [I], so
 /// certificates are comfortably inside their validity unless a scenario says otherwise.
@@ -66,13 +72,85 @@ pub fn publisher(
     }
     .generate(forge)
     .map_err(|e| format!("cluster {}: {e}", c.name))?;
+    let mut pki = pki;
+    if c.capf.legacy_certificate {
+        pki.capf = legacy_capf(&pki.capf).map_err(|e| format!("cluster {}: {e}", c.name))?;
+    }
     let stores = pki.initial_stores(Some(mfg));
     let mut p = Publisher::new(pki, stores, c.mixed_mode, c.enterprise.clone());
     p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
     p.tvs_hosts = spec.hosts_with(ix, Service::Tvs);
     p.cm_hosts = spec.hosts_with(ix, Service::CallManager);
     p.tvs_model = c.tvs;
+    if let Some(host) = spec.hosts_with(ix, Service::Capf).first() {
+        let mut settings = CapfSettings::new(p.pki.capf.clone(), vec![], forge.clone());
+        settings.template.validity_days = c.capf.validity_days;
+        settings.issue_once = c.capf.issue_once;
+        settings.advanced_algorithms = c.capf.advanced_algorithms;
+        let config = CapfConfig {
+            settings: Arc::new(settings),
+            version: c.version,
+            model: c.capf.model,
+            ipv6_enabled: c.capf.ipv6_enabled,
+        };
+        p.capf = Some((host.clone(), config));
+    }
+    for f in spec.fleets.iter().filter(|f| f.cluster == ix) {
+        for i in 0..f.count {
+            let device = format!("SEP{}", mac_of(f, f.first + i));
+            let mut rec = DeviceRecord::new(&device, &f.model);
+            rec.security_mode = f.security;
+            rec.capf_v3 = f.capf.capf_v3;
+            p.devices.insert(device, rec);
+        }
+    }
     Ok(p)
+}
+
+/// A CAPF certificate as releases before 14SU2 made it: no CA:TRUE, no keyCertSign (F13).
+fn legacy_capf(capf: &Identity) -> Result<Identity, String> {
+    let info = capf.cert.info();
+    let spec = CertSpec {
+        subject: capf.cert.subject().clone(),
+        serial: capf.cert.serial().to_vec(),
+        not_before: info.not_before,
+        not_after: info.not_after,
+        ca: None,
+        key_usage: vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment],
+        ext_key_usage: vec![],
+        san_dns: vec![],
+        san_uri: vec![],
+    };
+    let cert = Certificate::issue(&spec, &capf.key, None).map_err(|e| e.to_string())?;
+    Ok(Identity {
+        cert_type: capf.cert_type,
+        cert,
+        key: capf.key.clone(),
+    })
+}
+
+fn mac_of(fleet: &FleetDef, id: u32) -> String {
+    format!(
+        "{:012X}",
+        (fleet.mac_start + u64::from(id - fleet.first)) & 0xFFFF_FFFF_FFFF
+    )
+}
+
+/// The CAPF side every phone of `fleet` shares.
+pub fn phone_capf(spec: &WorldSpec, fleet: &FleetDef, forge: &KeyForge) -> Arc<PhoneCapf> {
+    let mut p = PhoneCapf::new(forge.clone());
+    let c = &fleet.capf;
+    p.auth_string = c.auth_string.clone();
+    p.unique_auth_string = c.unique_auth_string;
+    p.version = if c.capf_v3 { 3 } else { 2 };
+    if let Some(ms) = c.keygen_ms {
+        p.keygen = KeygenTimes::all(ms);
+    }
+    p.key_pool = spec.phone_key_pool;
+    if let Some(f) = &c.families {
+        p.families = f.clone();
+    }
+    Arc::new(p)
 }
 
 /// Builds phone `id` of `fleet` with its MIC.
@@ -83,11 +161,9 @@ pub fn phone(
     mfg: &ManufacturingCa,
     epoch: WallTime,
     tls: bool,
+    capf: Arc<PhoneCapf>,
 ) -> Result<Phone, String> {
-    let mac = format!(
-        "{:012X}",
-        (fleet.mac_start + u64::from(id - fleet.first)) & 0xFFFF_FFFF_FFFF
-    );
+    let mac = mac_of(fleet, id);
     let mic = mfg
         .issue_mic(forge, &fleet.model, &mac, fleet.key, install_time(epoch))
         .map_err(|e| format!("MIC for {mac}: {e}"))?;
@@ -100,6 +176,7 @@ pub fn phone(
         vec![mfg.issuing.cert.clone()],
     );
     phone.tls = tls;
+    phone.capf_profile = Some(capf);
     if let Some(k) = fleet.keepalive {
         phone.timers.keepalive_ms = k.interval_ms;
         phone.timers.keepalive_timeout_ms = k.timeout_ms;

@@ -5,12 +5,16 @@
 use super::events::World;
 use super::raw::{self, Dur, S};
 use super::ScenarioError;
-use crate::engine::spec::{Keepalive, TlsMode};
+use crate::engine::spec::{CapfDef, FleetCapf, Keepalive, TlsMode};
 use crate::engine::{ClusterDef, FleetDef, NodeDef, Service, WorldSpec};
 use crate::runner::Compiled;
+use cucmsim_core::capf::ipv6::{
+    attempt_order, AddressFamily, Addresses, IpMode, Ipv6Policy, ParseError,
+};
 use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::pki::KeyProfile;
+use cucmsim_core::sgn::SecurityMode;
 use cucmsim_core::{DigestAlg, WallTime};
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -28,6 +32,8 @@ pub struct Overrides {
 pub(super) struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
+    /// The simulated wall clock at t = 0 (times like "Operation Completes By" are offsets).
+    pub(super) epoch: WallTime,
 }
 
 pub(super) type R<T> = Result<T, ScenarioError>;
@@ -144,12 +150,27 @@ pub fn compile(file: &str, text: &str, raw: raw::File) -> R<Compiled> {
 
 /// Compiles a parsed file with command-line overrides.
 pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<Compiled> {
-    let cx = Ctx { file, text };
+    let default_epoch = WallTime::from_ymd(2025, 6, 1).expect("valid date");
+    let cx = Ctx {
+        file,
+        text,
+        epoch: default_epoch,
+    };
     let meta = raw
         .scenario
         .as_ref()
         .ok_or_else(|| cx.err(0..0, "missing [scenario] table (name, duration)"))?;
     let meta = meta.get_ref();
+    let epoch = match &meta.epoch {
+        Some(e) => parse_epoch(e.get_ref()).ok_or_else(|| {
+            cx.err(
+                e.span(),
+                "bad epoch: expected RFC 3339, e.g. \"2025-06-01T00:00:00Z\"",
+            )
+        })?,
+        None => WallTime::from_ymd(2025, 6, 1).expect("valid date"),
+    };
+    let cx = Ctx { epoch, ..cx };
     let clusters = clusters(&cx, &raw.cluster)?;
     let declared: u32 = raw
         .fleet
@@ -187,15 +208,6 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
     let mut events = std::mem::take(&mut w.events);
     events.sort_by_key(|(t, _)| *t);
     let rules = std::mem::take(&mut w.rules);
-    let epoch = match &meta.epoch {
-        Some(e) => parse_epoch(e.get_ref()).ok_or_else(|| {
-            cx.err(
-                e.span(),
-                "bad epoch: expected RFC 3339, e.g. \"2025-06-01T00:00:00Z\"",
-            )
-        })?,
-        None => WallTime::from_ymd(2025, 6, 1).expect("valid date"),
-    };
     let tls = match &meta.tls {
         None => TlsMode::Full,
         Some(t) => match t.get_ref().as_str() {
@@ -229,6 +241,11 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         fleets,
         events,
         link_rules: rules,
+        phone_key_pool: match &meta.phone_key_pool {
+            None => 64,
+            Some(n) if (0..=100_000).contains(n.get_ref()) => *n.get_ref() as u32,
+            Some(n) => return Err(cx.err(n.span(), "phone_key_pool must be between 0 and 100,000")),
+        },
         latency_ms: (1, 2),
     };
     Ok(Compiled {
@@ -314,6 +331,14 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
                     .ok_or_else(|| cx.err(d.span(), "expected sha1, sha256 or sha512"))?;
             }
         }
+        let mut capf = match &c.capf {
+            Some(t) => capf_def(cx, t.get_ref())?,
+            None => CapfDef::default(),
+        };
+        if let Some(e) = &c.enterprise {
+            capf.ipv6_enabled = e.ipv6.unwrap_or(false);
+            capf.advanced_algorithms = e.endpoint_advanced_encryption.unwrap_or(false);
+        }
         let tvs = match &c.tvs {
             Some(t) => tvs_model(cx, t.get_ref())?,
             None => TvsModel::default(),
@@ -372,6 +397,7 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
             mixed_mode,
             enterprise,
             tvs,
+            capf,
             nodes,
         });
     }
@@ -407,6 +433,162 @@ fn tvs_model(cx: &Ctx, t: &raw::Tvs) -> R<TvsModel> {
         m.query_us = us(q)?;
     }
     Ok(m)
+}
+
+/// A Phone Security Profile's mode: `non-secure`, `authenticated`, `encrypted`.
+pub(super) fn security_mode(cx: &Ctx, p: &S<String>) -> R<SecurityMode> {
+    match p.get_ref().as_str() {
+        "non-secure" => Ok(SecurityMode::NonSecure),
+        "authenticated" => Ok(SecurityMode::Authenticated),
+        "encrypted" => Ok(SecurityMode::Encrypted),
+        other => Err(cx.err(
+            p.span(),
+            format!("security profile must be \"non-secure\", \"authenticated\" or \"encrypted\", not {other:?}"),
+        )),
+    }
+}
+
+/// `[cluster.capf]`: each key overrides one default of [`CapfDef`].
+fn capf_def(cx: &Ctx, t: &raw::Capf) -> R<CapfDef> {
+    let mut d = CapfDef::default();
+    let m = &mut d.model;
+    let int = |v: &S<i64>, lo: i64, hi: i64, what: &str| -> R<u32> {
+        if (lo..=hi).contains(v.get_ref()) {
+            Ok(*v.get_ref() as u32)
+        } else {
+            Err(cx.err(v.span(), format!("{what} must be between {lo} and {hi}")))
+        }
+    };
+    if let Some(v) = &t.max_sessions {
+        m.max_sessions = int(v, 0, 1_000_000, "max_sessions (0: unlimited)")?;
+    }
+    if let Some(v) = &t.queue_limit {
+        m.queue_limit = int(v, 0, 10_000_000, "queue_limit")?;
+    }
+    if let Some(v) = &t.workers {
+        m.workers = int(v, 1, 10_000, "workers")?;
+    }
+    let us = |d: &S<Dur>| -> R<u64> {
+        match d.get_ref() {
+            Dur::Secs(s) if (0..=3600).contains(s) => Ok(*s as u64 * 1_000_000),
+            Dur::Secs(_) => Err(cx.err(d.span(), "a service time is between 0 and 1 h")),
+            Dur::Text(t) => parse_duration_us(t).map_err(|m| cx.err(d.span(), m)),
+        }
+    };
+    if let Some(v) = &t.handshake {
+        m.handshake_us = us(v)?;
+    }
+    if let Some(v) = &t.issue {
+        m.issue_us = us(v)?;
+    }
+    if let Some(v) = &t.keygen_timeout {
+        m.keygen_timeout_ms = cx.ms(v)?;
+        if m.keygen_timeout_ms == 0 {
+            return Err(cx.err(v.span(), "keygen_timeout must be longer than 0"));
+        }
+    }
+    if let Some(v) = &t.keepalive {
+        m.keepalive_ms = cx.ms(v)?;
+        if !(5 * 60_000..=60 * 60_000).contains(&m.keepalive_ms) {
+            return Err(cx.err(
+                v.span(),
+                "keepalive must be 5–60 min (utils capf set keep_alive)",
+            ));
+        }
+    }
+    if let Some(v) = &t.validity_days {
+        d.validity_days = int(
+            v,
+            1,
+            1825,
+            "validity_days (Duration Of Certificate Validity)",
+        )?;
+    }
+    d.issue_once = t.issue_once.unwrap_or(false);
+    if let Some(c) = &t.certificate {
+        d.legacy_certificate = match c.get_ref().as_str() {
+            "ca" => false,
+            "legacy" => true,
+            other => {
+                return Err(cx.err(
+                    c.span(),
+                    format!("certificate must be \"ca\" (CA:TRUE, keyCertSign) or \"legacy\" (neither), not {other:?}"),
+                ))
+            }
+        };
+    }
+    if let Some(a) = &t.addresses {
+        d.addresses = families_of(cx, a)?;
+    }
+    Ok(d)
+}
+
+/// `["ipv4", "ipv6"]` → (v4, v6).
+fn families_of(cx: &Ctx, a: &S<Vec<String>>) -> R<(bool, bool)> {
+    let mut v = (false, false);
+    for f in a.get_ref() {
+        match f.to_ascii_lowercase().as_str() {
+            "ipv4" | "v4" => v.0 = true,
+            "ipv6" | "v6" => v.1 = true,
+            other => {
+                return Err(cx.err(
+                    a.span(),
+                    format!("address family {other:?}: expected \"ipv4\" or \"ipv6\""),
+                ))
+            }
+        }
+    }
+    if v == (false, false) {
+        return Err(cx.err(a.span(), "give at least one of \"ipv4\", \"ipv6\""));
+    }
+    Ok(v)
+}
+
+/// A fleet's CAPF keys: `auth_string`, `capf_v3`, `keygen`, `ip_mode`, `ip_addresses`.
+fn fleet_capf(cx: &Ctx, f: &raw::Fleet, cluster: &ClusterDef) -> R<FleetCapf> {
+    let mut c = FleetCapf {
+        capf_v3: f.capf_v3.unwrap_or(false),
+        ..FleetCapf::default()
+    };
+    if let Some(a) = &f.auth_string {
+        if a.get_ref() == "unique" {
+            c.unique_auth_string = true;
+        } else {
+            c.auth_string = Some(a.get_ref().clone());
+        }
+    }
+    if let Some(k) = &f.keygen {
+        c.keygen_ms = Some(cx.ms(k)?);
+    }
+    let mode: IpMode = match &f.ip_mode {
+        None => IpMode::Ipv4Only,
+        Some(m) => m
+            .get_ref()
+            .parse()
+            .map_err(|e: ParseError| cx.err(m.span(), e.to_string()))?,
+    };
+    let phone = match &f.ip_addresses {
+        Some(a) => families_of(cx, a)?,
+        None => match mode {
+            IpMode::Ipv4Only => (true, false),
+            IpMode::Ipv6Only => (false, true),
+            IpMode::DualStack => (true, true),
+        },
+    };
+    let (pv4, pv6) = phone;
+    let (cv4, cv6) = cluster.capf.addresses;
+    let order = attempt_order(
+        &Ipv6Policy::default(),
+        mode,
+        Addresses { v4: pv4, v6: pv6 },
+        Addresses { v4: cv4, v6: cv6 },
+    );
+    c.families = Some(
+        order
+            .map(|fs| fs.into_iter().map(|f| f == AddressFamily::V6).collect())
+            .map_err(|e| e.to_string()),
+    );
+    Ok(c)
 }
 
 /// A fleet's `keepalive`, `keepalive_timeout` and `keepalive_misses`.
@@ -496,11 +678,10 @@ fn fleets(
                     format!("no cluster named {:?}", f.cluster.get_ref()),
                 )
             })?;
-        if let Some(p) = &f.security_profile {
-            if p.get_ref() != "non-secure" {
-                return Err(cx.err(p.span(), format!("security_profile {:?} needs CAPF enrollment (LSCs), which this version does not simulate yet; use \"non-secure\"", p.get_ref())));
-            }
-        }
+        let security = match &f.security_profile {
+            None => SecurityMode::NonSecure,
+            Some(p) => security_mode(cx, p)?,
+        };
         out.push(FleetDef {
             name,
             first: next,
@@ -510,6 +691,8 @@ fn fleets(
             cluster,
             key: key(cx, &f.key, KeyProfile::EcP256)?,
             keepalive: keepalive(cx, f)?,
+            security,
+            capf: fleet_capf(cx, f, &clusters[cluster])?,
         });
         next = next
             .checked_add(count)

@@ -7,14 +7,25 @@ use super::raw::{self, S};
 use crate::engine::{ClusterDef, Event, FleetDef, NodeDef, Service};
 use crate::expect::{Count, Expectation};
 use cucmsim_actors::{Group, LinkEffect, LinkRule};
+use cucmsim_core::capf::device::check_auth_string;
+use cucmsim_core::capf::{CapfAuth, CertOperation, CertPrecedence, Curve, KeyOrder};
 use cucmsim_core::machine::phone::status;
-use cucmsim_core::machine::{Operator, ServiceAction};
+use cucmsim_core::machine::{CapfUpdate, Operator, ServiceAction};
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::StoreName;
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::sync::Arc;
 
 type MakeCount = fn(u64) -> Count;
+
+/// `SEP<MAC>` of phone `i` of fleet `f`.
+fn device_name(f: &FleetDef, i: u32) -> String {
+    format!(
+        "SEP{:012X}",
+        (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF
+    )
+}
 
 pub(super) struct World<'a> {
     pub(super) cx: &'a super::compile::Ctx<'a>,
@@ -282,6 +293,8 @@ impl<'a> World<'a> {
                     "rollback_to_pre_8",
                     "phone_interaction_on_cert_update",
                     "tftp_file_signature",
+                    "ipv6",
+                    "endpoint_advanced_encryption",
                 ];
                 if !known.contains(&name.get_ref().as_str()) {
                     return Err(self.cx.err(
@@ -321,12 +334,197 @@ impl<'a> World<'a> {
                     },
                 ));
             }
+            "capf_operation" => self.capf_operation(s, at)?,
+            "capf_set_keepalive" => {
+                self.only(action, &s.present(), &["cluster", "minutes"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let m = s.minutes.as_ref().ok_or_else(|| {
+                    self.cx
+                        .err(aspan, "capf_set_keepalive needs `minutes` (5–60)")
+                })?;
+                if !(5..=60).contains(m.get_ref()) {
+                    return Err(self
+                        .cx
+                        .err(m.span(), "utils capf set keep_alive takes 5–60 minutes"));
+                }
+                let op = Operator::CapfKeepalive {
+                    minutes: *m.get_ref() as u32,
+                };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
             "regenerate_certificate" => {
                 return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
             }
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive")));
             }
+        }
+        Ok(())
+    }
+
+    /// A fleet's name and its device names, sorted.
+    fn fleet_devices(&self, f: &S<String>) -> R<(String, Vec<String>)> {
+        let f = self.fleet(f)?;
+        let mut devices: Vec<String> = (0..f.count).map(|i| device_name(f, i)).collect();
+        devices.sort();
+        Ok((f.name.clone(), devices))
+    }
+
+    /// `capf_operation`: a Bulk Administration "Update Phones" of CAPF settings on the fleets'
+    /// devices, with Apply Config (the phones reset) unless `apply_config = false`.
+    fn capf_operation(&mut self, s: &raw::Step, at: u64) -> R<()> {
+        let aspan = s.action.span();
+        self.only(
+            "capf_operation",
+            &s.present(),
+            &[
+                "cluster",
+                "fleet",
+                "operation",
+                "auth_mode",
+                "auth_string",
+                "key_order",
+                "rsa_key_size",
+                "ec_key_size",
+                "completes_by",
+                "security_profile",
+                "apply_config",
+                "over",
+            ],
+        )?;
+        let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+        let need = |v: &Option<S<String>>, what: &str| -> R<S<String>> {
+            v.clone().ok_or_else(|| {
+                self.cx
+                    .err(aspan.clone(), format!("capf_operation needs `{what}`"))
+            })
+        };
+        let op = need(&s.operation, "operation")?;
+        let operation = match op.get_ref().as_str() {
+            "install" | "upgrade" | "install/upgrade" => CertOperation::InstallUpgrade,
+            "delete" => CertOperation::Delete,
+            "troubleshoot" => CertOperation::Troubleshoot,
+            "none" => CertOperation::None,
+            other => {
+                return Err(self.cx.err(
+                    op.span(),
+                    format!("operation {other:?}: expected install, delete, troubleshoot or none"),
+                ))
+            }
+        };
+        let mode = need(&s.auth_mode, "auth_mode")?;
+        let mut unique = false;
+        let auth = match mode.get_ref().as_str() {
+            "null_string" => CapfAuth::NullString,
+            "existing_lsc" => CapfAuth::ExistingCert(CertPrecedence::Lsc),
+            "existing_mic" => CapfAuth::ExistingCert(CertPrecedence::Mic),
+            "auth_string" => {
+                let a = need(&s.auth_string, "auth_string")?;
+                if a.get_ref() == "unique" {
+                    unique = true;
+                    CapfAuth::AuthString(String::new())
+                } else {
+                    check_auth_string(a.get_ref()).map_err(|e| self.cx.err(a.span(), e.to_string()))?;
+                    CapfAuth::AuthString(a.get_ref().clone())
+                }
+            }
+            other => return Err(self.cx.err(mode.span(), format!("auth_mode {other:?}: expected auth_string, null_string, existing_lsc or existing_mic"))),
+        };
+        if let (Some(a), false) = (&s.auth_string, matches!(auth, CapfAuth::AuthString(_))) {
+            return Err(self.cx.err(
+                a.span(),
+                "auth_string goes with auth_mode = \"auth_string\"",
+            ));
+        }
+        let key_order = match s
+            .key_order
+            .as_ref()
+            .map(|k| (k.get_ref().as_str(), k.span()))
+        {
+            None | Some(("rsa_only", _)) => KeyOrder::RsaOnly,
+            Some(("ec_only", _)) => KeyOrder::EcOnly,
+            Some(("ec_preferred", _)) => KeyOrder::EcPreferredRsaBackup,
+            Some((other, span)) => {
+                return Err(self.cx.err(
+                    span,
+                    format!("key_order {other:?}: expected rsa_only, ec_only or ec_preferred"),
+                ))
+            }
+        };
+        let rsa_bits = match &s.rsa_key_size {
+            None => 2048,
+            Some(v) if [512, 1024, 2048, 3072, 4096].contains(v.get_ref()) => *v.get_ref() as u16,
+            Some(v) => {
+                return Err(self.cx.err(
+                    v.span(),
+                    "rsa_key_size must be 512, 1024, 2048, 3072 or 4096",
+                ))
+            }
+        };
+        let ec_curve = match s.ec_key_size.as_ref().map(|v| (*v.get_ref(), v.span())) {
+            None | Some((256, _)) => Curve::P256,
+            Some((384, _)) => Curve::P384,
+            Some((521, _)) => Curve::P521,
+            Some((_, span)) => {
+                return Err(self.cx.err(span, "ec_key_size must be 256, 384 or 521"))
+            }
+        };
+        let completes_by = s.completes_by.as_ref().map(|d| self.cx.ms(d)).transpose()?;
+        let security_mode = s
+            .security_profile
+            .as_ref()
+            .map(|p| super::compile::security_mode(self.cx, p))
+            .transpose()?;
+        let fleets: Vec<&FleetDef> = match &s.fleet {
+            Some(f) => vec![self.fleet(f)?],
+            None => self.fleets.iter().collect(),
+        };
+        let devices = fleets
+            .iter()
+            .flat_map(|f| {
+                (0..f.count).map(move |i| (device_name(f, i), f.model.clone(), f.capf.capf_v3))
+            })
+            .collect();
+        let update = CapfUpdate {
+            devices,
+            operation,
+            auth,
+            unique_auth_strings: unique,
+            key_order,
+            rsa_bits,
+            ec_curve,
+            completes_by: completes_by.map(|ms| self.cx.epoch.plus_s((ms / 1000) as i64)),
+            security_mode,
+        };
+        self.events.push((
+            at,
+            Event::Operator {
+                cluster: c,
+                op: Operator::CapfUpdate(Arc::new(update)),
+            },
+        ));
+        let over_ms = s
+            .over
+            .as_ref()
+            .map(|o| self.cx.ms(o))
+            .transpose()?
+            .unwrap_or(0);
+        if s.apply_config.as_ref().is_none_or(|a| *a.get_ref()) {
+            for f in fleets {
+                self.events.push((
+                    at,
+                    Event::ResetPhones {
+                        first: f.first,
+                        count: f.count,
+                        over_ms,
+                    },
+                ));
+            }
+        } else if let Some(o) = &s.over {
+            return Err(self.cx.err(
+                o.span(),
+                "`over` spreads Apply Config's resets; it needs apply_config = true",
+            ));
         }
         Ok(())
     }
@@ -483,8 +681,42 @@ impl<'a> World<'a> {
                     },
                 ));
             }
+            "power_failure" => {
+                self.only(kind, &f.present(), &["fleet", "at", "for"])?;
+                let (from, until) = self.window(f)?;
+                let fleets = self.selected_fleets(&f.fleet)?;
+                for (first, count) in fleets {
+                    self.events.push((from, Event::PowerOff { first, count }));
+                    self.events.push((
+                        until,
+                        Event::ResetPhones {
+                            first,
+                            count,
+                            over_ms: 0,
+                        },
+                    ));
+                }
+            }
+            "firewall_idle_timeout" => {
+                self.only(kind, &f.present(), &["between", "at", "for", "timeout"])?;
+                let (from, until) = self.window(f)?;
+                let t = f
+                    .timeout
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(kspan, "firewall_idle_timeout needs `timeout`"))?;
+                let ms = self.cx.ms(t)?;
+                if ms == 0 {
+                    return Err(self.cx.err(t.span(), "timeout must be longer than 0"));
+                }
+                self.rules.push(LinkRule {
+                    from_ms: from,
+                    until_ms: until,
+                    between: self.between(f)?,
+                    effect: LinkEffect::IdleTimeout { ms },
+                });
+            }
             other => {
-                return Err(self.cx.err(kspan, format!("unknown fault kind {other:?}: expected service_down, node_crash, partition, loss, delay, duplicate or clock_skew")));
+                return Err(self.cx.err(kspan, format!("unknown fault kind {other:?}: expected service_down, node_crash, partition, loss, delay, duplicate, clock_skew, power_failure or firewall_idle_timeout")));
             }
         }
         Ok(())
@@ -531,29 +763,34 @@ impl<'a> World<'a> {
                     Some(c) => Some(self.cluster(&e.cluster, c.span())?.name.clone()),
                     None => None,
                 };
-                let fleet = match &e.fleet {
-                    Some(f) => {
-                        let f = self.fleet(f)?;
-                        let mut devices: Vec<String> = (0..f.count).map(|i| format!("SEP{:012X}", (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF)).collect();
-                        devices.sort();
-                        Some((f.name.clone(), devices))
-                    }
-                    None => None,
-                };
+                let fleet = e.fleet.as_ref().map(|f| self.fleet_devices(f)).transpose()?;
                 let count = self.count(e, scale, true)?.expect("required");
                 Ok(Expectation::Phones { by_ms: self.cx.ms(by)?, state: state.get_ref().clone(), cluster, fleet, count })
             }
             "observation" => {
-                self.only(kind, &e.present(), &["by", "what", "count", "at_least", "at_most"])?;
+                self.only(kind, &e.present(), &["by", "what", "detail", "count", "at_least", "at_most"])?;
                 let what = e.what.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "observation needs `what`"))?;
                 let by_ms = e.by.as_ref().map(|b| self.cx.ms(b)).transpose()?;
-                Ok(Expectation::Observation { by_ms, what: what.get_ref().clone(), happens: e.happens.unwrap_or(true), count: self.count(e, scale, false)? })
+                let detail = e.detail.as_ref().map(|d| d.get_ref().clone());
+                Ok(Expectation::Observation { by_ms, what: what.get_ref().clone(), detail, happens: e.happens.unwrap_or(true), count: self.count(e, scale, false)? })
+            }
+            "capf_status" => {
+                self.only(kind, &e.present(), &["by", "status", "fleet", "count", "at_least", "at_most"])?;
+                let by = e.by.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "capf_status needs `by`"))?;
+                let status = e.status.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "capf_status needs `status`"))?;
+                let known = ["Upgrade Success", "Install/Upgrade failed", "Delete Success", "Delete failed", "Troubleshoot Success", "Troubleshoot failed"];
+                if !known.contains(&status.get_ref().as_str()) {
+                    return Err(self.cx.err(status.span(), format!("unknown CAPF status {:?}: expected one of {}", status.get_ref(), known.join(", "))));
+                }
+                let fleet = e.fleet.as_ref().map(|f| self.fleet_devices(f)).transpose()?;
+                let count = self.count(e, scale, true)?.expect("required");
+                Ok(Expectation::CapfStatus { by_ms: self.cx.ms(by)?, status: status.get_ref().clone(), fleet, count })
             }
             "no_invariant_violation" => {
                 self.only(kind, &e.present(), &[])?;
                 Ok(Expectation::NoInvariantViolation)
             }
-            other => Err(self.cx.err(e.kind.span(), format!("unknown expectation kind {other:?}: expected phones, observation or no_invariant_violation"))),
+            other => Err(self.cx.err(e.kind.span(), format!("unknown expectation kind {other:?}: expected phones, observation, capf_status or no_invariant_violation"))),
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct Meta {
     pub epoch: Option<S<String>>,
     pub tls: Option<S<String>>,
     pub phone_boot: Option<S<Dur>>,
+    pub phone_key_pool: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,8 +54,26 @@ pub struct Cluster {
     pub domain: Option<String>,
     pub enterprise: Option<Enterprise>,
     pub tvs: Option<S<Tvs>>,
+    pub capf: Option<S<Capf>>,
     #[serde(default)]
     pub node: Vec<S<Node>>,
+}
+
+/// `[cluster.capf]`: the CAPF service of the cluster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capf {
+    pub max_sessions: Option<S<i64>>,
+    pub queue_limit: Option<S<i64>>,
+    pub workers: Option<S<i64>>,
+    pub handshake: Option<S<Dur>>,
+    pub issue: Option<S<Dur>>,
+    pub keygen_timeout: Option<S<Dur>>,
+    pub keepalive: Option<S<Dur>>,
+    pub validity_days: Option<S<i64>>,
+    pub issue_once: Option<bool>,
+    pub certificate: Option<S<String>>,
+    pub addresses: Option<S<Vec<String>>>,
 }
 
 /// `[cluster.tvs]`: the TVS service model of every TVS node of the cluster.
@@ -73,6 +92,8 @@ pub struct Enterprise {
     pub rollback_to_pre_8: Option<bool>,
     pub phone_interaction_on_cert_update: Option<S<String>>,
     pub tftp_file_signature: Option<S<String>>,
+    pub ipv6: Option<bool>,
+    pub endpoint_advanced_encryption: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +119,11 @@ pub struct Fleet {
     pub keepalive: Option<S<Dur>>,
     pub keepalive_timeout: Option<S<Dur>>,
     pub keepalive_misses: Option<S<i64>>,
+    pub auth_string: Option<S<String>>,
+    pub capf_v3: Option<bool>,
+    pub keygen: Option<S<Dur>>,
+    pub ip_mode: Option<S<String>>,
+    pub ip_addresses: Option<S<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +145,16 @@ pub struct Step {
     pub cert_type: Option<S<String>>,
     /// `reset_phones`: spread the resets over this window.
     pub over: Option<S<Dur>>,
+    pub operation: Option<S<String>>,
+    pub auth_mode: Option<S<String>>,
+    pub auth_string: Option<S<String>>,
+    pub key_order: Option<S<String>>,
+    pub rsa_key_size: Option<S<i64>>,
+    pub ec_key_size: Option<S<i64>>,
+    pub completes_by: Option<S<Dur>>,
+    pub security_profile: Option<S<String>>,
+    pub apply_config: Option<S<bool>>,
+    pub minutes: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +173,8 @@ pub struct Fault {
     pub jitter_ms: Option<S<i64>>,
     pub host: Option<S<String>>,
     pub by: Option<S<Dur>>,
+    pub fleet: Option<S<String>>,
+    pub timeout: Option<S<Dur>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +190,8 @@ pub struct Expect {
     pub at_most: Option<S<i64>>,
     pub what: Option<S<String>>,
     pub happens: Option<bool>,
+    pub status: Option<S<String>>,
+    pub detail: Option<S<String>>,
 }
 
 /// `(field name, span)` of every optional field that is present.
@@ -173,8 +213,12 @@ macro_rules! present {
 
 present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types => "types", store => "store",
     certificate => "certificate", tftp => "tftp", service => "service", name => "name", value => "value",
-    cert_type => "type", over => "over"]);
+    cert_type => "type", over => "over", operation => "operation", auth_mode => "auth_mode",
+    auth_string => "auth_string", key_order => "key_order", rsa_key_size => "rsa_key_size",
+    ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
+    apply_config => "apply_config", minutes => "minutes"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
-    between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by"]);
+    between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
+    fleet => "fleet", timeout => "timeout"]);
 present!(Expect, [by => "by", state => "state", cluster => "cluster", fleet => "fleet", count => "count",
-    at_least => "at_least", at_most => "at_most", what => "what"]);
+    at_least => "at_least", at_most => "at_most", what => "what", status => "status", detail => "detail"]);

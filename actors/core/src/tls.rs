@@ -85,6 +85,8 @@ fn cert_error(e: crate::error::CertError) -> Error {
 #[derive(Debug)]
 pub struct PhoneTvsVerifier {
     expected: Vec<Certificate>,
+    /// The ITL role the records were taken from (`TVS`, `CAPF`), for the error text.
+    role: &'static str,
     algs: WebPkiSupportedAlgorithms,
 }
 
@@ -102,9 +104,10 @@ impl ServerCertVerifier for PhoneTvsVerifier {
             .iter()
             .find(|c| c.der() == end_entity.as_ref())
         else {
-            return Err(Error::General(
-                "TVS certificate is not a TVS record of the phone's ITL".into(),
-            ));
+            return Err(Error::General(format!(
+                "{0} certificate is not a {0} record of the phone's ITL",
+                self.role
+            )));
         };
         cert.check_validity(at(now)).map_err(cert_error)?;
         Ok(ServerCertVerified::assertion())
@@ -225,10 +228,23 @@ pub fn client_config(
     chain: &[Certificate],
     clock: &SimClock,
 ) -> Result<Arc<rustls::ClientConfig>, String> {
+    pinned_client_config("TVS", tvs_records, identity, chain, clock)
+}
+
+/// A phone-side client that trusts exactly `records` (the ITL's records of `role`, e.g. the
+/// CAPF record for the CAPF session on 3804 [C S10][OSS S3]).
+pub fn pinned_client_config(
+    role: &'static str,
+    tvs_records: Vec<Certificate>,
+    identity: (&Certificate, &PrivateKey),
+    chain: &[Certificate],
+    clock: &SimClock,
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut certs = vec![CertificateDer::from(identity.0.der().to_vec())];
     certs.extend(chain.iter().map(|c| CertificateDer::from(c.der().to_vec())));
     let verifier = Arc::new(PhoneTvsVerifier {
         expected: tvs_records,
+        role,
         algs: algorithms(),
     });
     let config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))

@@ -152,6 +152,19 @@ pub enum KeyChoiceError {
     EcPreferredWithoutAdvancedAlgorithms,
 }
 
+/// The authentication string BAT gives `device` when asked for a unique one per device: 8
+/// digits drawn from the seed (the length is [I]; CUCM allows 4–10).
+pub fn unique_auth_string(seed: u64, device: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(seed.to_be_bytes());
+    h.update(b"capf-auth-string/");
+    h.update(device.as_bytes());
+    let d = h.finalize();
+    let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % 100_000_000;
+    format!("{n:08}")
+}
+
 /// Checks an authentication string: 4–10 digits [C CUCM field help].
 pub fn check_auth_string(s: &str) -> Result<(), RecordError> {
     let ok = (4..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());

@@ -33,12 +33,15 @@
 //! messages is [`crate::tls`]'s job; [`wire::frame_len`] cuts messages out of the byte stream.
 //! Online and Offline CA modes, SUDI_DATA, keepalives and retries are not modelled here.
 
+pub mod ca;
 pub mod client;
 pub mod codes;
 pub mod device;
 pub mod fields;
+pub mod ipv6;
 pub mod keys;
 pub mod lsc;
+pub mod pending;
 pub mod server;
 pub mod settings;
 pub mod wire;

@@ -17,14 +17,20 @@
 //! ITLRecovery → Phone-SAST-trust and CallManager-trust. The import reads the consolidated
 //! files, so consolidation on one cluster must come first [C S6]. Bundle password: `cucmsim`.
 
+use super::capf::CapfConfig;
 use super::msg::{
-    Addr, Effect, Msg, Now, Observation, Operator, ServiceAction, TftpBuild, TvsStores,
+    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
+    TftpBuild, TvsStores,
 };
+use crate::capf::{CapfAuth, CertOperation, DeviceRecord};
 use crate::digest::DigestAlg;
 use crate::pkcs12::{bundle_file_name, read_bundle, write_bundle};
+use crate::pki::chain::verify_chain;
 use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
+use crate::pki::Backend;
 use crate::pki::{Certificate, StoreName, TrustStore};
+use crate::sgn::SecurityMode;
 use crate::tlv::Role;
 
 use super::tvs::TvsModel;
@@ -75,6 +81,11 @@ pub struct Publisher {
     pub cm_hosts: Vec<String>,
     /// The service model of this cluster's TVS processes, sent with their stores.
     pub tvs_model: TvsModel,
+    /// The host running CAPF (the publisher) and the service's configuration; CAPF-trust and
+    /// the CAPF identity are refreshed from the stores and PKI whenever they are sent.
+    pub capf: Option<(String, CapfConfig)>,
+    /// Device records (CAPF information and security profile), by device name.
+    pub devices: BTreeMap<String, DeviceRecord>,
     awaiting: Option<Awaiting>,
 }
 
@@ -94,6 +105,8 @@ impl Publisher {
             tvs_hosts: vec![],
             cm_hosts: vec![],
             tvs_model: TvsModel::default(),
+            capf: None,
+            devices: BTreeMap::new(),
             awaiting: None,
         }
     }
@@ -115,12 +128,87 @@ impl Publisher {
     pub fn start(&self, now: Now) -> Vec<Effect> {
         let mut out = self.rebuild_tftp(now);
         out.extend(self.push_stores());
+        out.extend(self.push_cm_trust());
+        out.extend(self.push_capf());
+        if let Some((host, _)) = &self.capf {
+            let all: Vec<DeviceRecord> = self.devices.values().cloned().collect();
+            out.push(Effect::Send {
+                to: Addr::Capf(host.clone()),
+                msg: Msg::CapfDevices(Arc::new(all)),
+            });
+        }
         out
+    }
+
+    /// CAPF's configuration with CAPF-trust as it is now.
+    fn push_capf(&self) -> Vec<Effect> {
+        let Some((host, config)) = &self.capf else {
+            return vec![];
+        };
+        let mut config = config.clone();
+        let mut settings = (*config.settings).clone();
+        settings.capf = self.pki.capf.clone();
+        settings.capf_trust = self
+            .stores
+            .get(&StoreName::CapfTrust)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        config.settings = Arc::new(settings);
+        vec![Effect::Send {
+            to: Addr::Capf(host.clone()),
+            msg: Msg::CapfConfig(Arc::new(config)),
+        }]
+    }
+
+    /// CallManager-trust (and the CAPF) to every CallManager: a secure registration's LSC
+    /// must chain to one of them.
+    fn push_cm_trust(&self) -> Vec<Effect> {
+        let mut anchors: Vec<Certificate> = self
+            .stores
+            .get(&StoreName::CallManagerTrust)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        if !anchors.contains(&self.pki.capf.cert) {
+            anchors.push(self.pki.capf.cert.clone());
+        }
+        let anchors = Arc::new(anchors);
+        self.cm_hosts
+            .iter()
+            .map(|h| Effect::Send {
+                to: Addr::CallManager(h.clone()),
+                msg: Msg::CallManagerTrust(anchors.clone()),
+            })
+            .collect()
+    }
+
+    /// Per-device config settings for the TFTP files.
+    fn device_configs(&self) -> Arc<BTreeMap<String, DeviceConfig>> {
+        let map = self
+            .devices
+            .values()
+            .filter(|d| {
+                d.security_mode != SecurityMode::NonSecure || d.operation != CertOperation::None
+            })
+            .map(|d| {
+                let capf_auth_mode = if d.operation == CertOperation::None {
+                    crate::sgn::CapfAuthMode::None
+                } else {
+                    d.auth.phone_mode()
+                };
+                let c = DeviceConfig {
+                    security_mode: d.security_mode,
+                    capf_auth_mode,
+                };
+                (d.device_name.clone(), c)
+            })
+            .collect();
+        Arc::new(map)
     }
 
     fn rebuild_tftp(&self, now: Now) -> Vec<Effect> {
         let certs = self.pki.trust_list_certs();
         let capf = vec![self.pki.publisher().spec.names.hostname.clone()];
+        let devices = self.device_configs();
         self.tftp_hosts
             .iter()
             .filter_map(|host| {
@@ -136,6 +224,7 @@ impl Publisher {
                     tvs: self.tvs_hosts.clone(),
                     capf: capf.clone(),
                     built_at: now.wall,
+                    devices: devices.clone(),
                 };
                 Some(Effect::Send {
                     to: Addr::Tftp(host.clone()),
@@ -231,13 +320,66 @@ impl Publisher {
                         .or_insert_with(|| TrustStore::new(store))
                         .add(cert);
                     out.extend(self.push_stores());
+                    out.extend(self.push_cm_trust());
+                    out.extend(self.push_capf());
                 }
                 Err(e) => out.push(self.obs(now, "operator_error", format!("upload refused: {e}"))),
             },
             Operator::SetParameter { name, value } => {
                 out.extend(self.set_parameter(&name, &value, now))
             }
+            Operator::CapfUpdate(update) => out.extend(self.capf_update(&update, now)),
+            Operator::CapfKeepalive { minutes } => {
+                if !(5..=60).contains(&minutes) {
+                    out.push(self.obs(now, "operator_error", "keep_alive must be 5–60 minutes"));
+                } else if let Some((_, config)) = &mut self.capf {
+                    config.model.keepalive_ms = u64::from(minutes) * 60_000;
+                    out.extend(self.push_capf());
+                }
+            }
         }
+        out
+    }
+
+    /// Applies a bulk CAPF change to the device records, tells CAPF, rebuilds the configs.
+    fn capf_update(&mut self, u: &CapfUpdate, now: Now) -> Vec<Effect> {
+        let seed = self
+            .capf
+            .as_ref()
+            .map_or(0, |(_, c)| c.settings.forge.seed());
+        let mut changed = vec![];
+        for (name, model, v3) in &u.devices {
+            let rec = self
+                .devices
+                .entry(name.clone())
+                .or_insert_with(|| DeviceRecord::new(name, model));
+            rec.capf_v3 = *v3;
+            rec.auth = if u.unique_auth_strings {
+                CapfAuth::AuthString(crate::capf::device::unique_auth_string(seed, name))
+            } else {
+                u.auth.clone()
+            };
+            rec.key_order = u.key_order;
+            rec.rsa_bits = u.rsa_bits;
+            rec.ec_curve = u.ec_curve;
+            if let Some(m) = u.security_mode {
+                rec.security_mode = m;
+            }
+            rec.schedule(u.operation, u.completes_by);
+            changed.push(rec.clone());
+        }
+        let mut out = vec![self.obs(
+            now,
+            "capf_scheduled",
+            format!("{} devices: {}", changed.len(), u.operation.label()),
+        )];
+        if let Some((host, _)) = &self.capf {
+            out.push(Effect::Send {
+                to: Addr::Capf(host.clone()),
+                msg: Msg::CapfDevices(Arc::new(changed)),
+            });
+        }
+        out.extend(self.rebuild_tftp(now));
         out
     }
 
@@ -338,6 +480,8 @@ impl Publisher {
         }
         let mut out = vec![self.obs(now, "bulk_imported", format!("{added} new store entries"))];
         out.extend(self.push_stores());
+        out.extend(self.push_cm_trust());
+        out.extend(self.push_capf());
         out
     }
 
@@ -357,6 +501,19 @@ impl Publisher {
                     return vec![self.obs(now, "operator_error", format!("bad digest {value:?}"))]
                 }
             },
+            "endpoint_advanced_encryption" | "ipv6" => {
+                let Some((_, config)) = &mut self.capf else {
+                    return vec![self.obs(now, "operator_error", "this cluster runs no CAPF")];
+                };
+                if name == "ipv6" {
+                    config.ipv6_enabled = truthy;
+                } else {
+                    let mut settings = (*config.settings).clone();
+                    settings.advanced_algorithms = truthy;
+                    config.settings = Arc::new(settings);
+                }
+                return self.push_capf();
+            }
             _ => {
                 return vec![self.obs(now, "operator_error", format!("unknown parameter {name:?}"))]
             }
@@ -399,6 +556,8 @@ pub struct CallManager {
     pub cluster: String,
     pub up: bool,
     registered: PhoneSet,
+    /// What a secure registration's certificate must chain to (CallManager-trust + CAPF).
+    trust: Arc<Vec<Certificate>>,
 }
 
 impl CallManager {
@@ -408,7 +567,21 @@ impl CallManager {
             cluster: cluster.into(),
             up: true,
             registered: PhoneSet::default(),
+            trust: Arc::new(vec![]),
         }
+    }
+
+    /// Why a secure registration's certificate is not trusted here, if it is not: it must
+    /// chain to CallManager-trust or this cluster's CAPF (an LSC from a foreign CAPF is not,
+    /// F14 [C S14]).
+    fn untrusted(&self, der: &[u8], now: Now) -> Option<String> {
+        let cert = match Certificate::from_der(der) {
+            Ok(c) => c,
+            Err(e) => return Some(format!("unreadable certificate: {e}")),
+        };
+        verify_chain(&cert, &[], self.trust.iter(), now.wall, Backend::Ring)
+            .err()
+            .map(|e| format!("{} not trusted: {e}", cert.subject().common_name()))
     }
 
     /// Phones registered here.
@@ -419,6 +592,26 @@ impl CallManager {
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         let mut out = vec![];
         match msg {
+            Msg::CallManagerTrust(trust) => self.trust = trust,
+            Msg::Register {
+                phone,
+                secure_cert: Some(der),
+                ..
+            } if self.up && self.untrusted(&der, now).is_some() => {
+                let why = self.untrusted(&der, now).unwrap_or_default();
+                out.push(Effect::Observe(Observation::new(
+                    now,
+                    &format!("ccm@{}", self.host),
+                    "tls_failure",
+                    format!("phone#{phone} secure registration: {why}"),
+                )));
+                out.push(Effect::Send {
+                    to: Addr::Phone(phone),
+                    msg: Msg::RegisterReject {
+                        reason: format!("TLS to ccm@{} failed: {why}", self.host),
+                    },
+                });
+            }
             Msg::Register { phone, .. } if self.up => {
                 self.registered.insert(phone);
                 out.push(Effect::Send {

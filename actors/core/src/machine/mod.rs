@@ -10,13 +10,17 @@
 //! The actor shells in `cucmsim-actors` turn mailbox messages into inputs and carry out the
 //! effects; they hold no trust decision.
 
+pub mod capf;
 pub mod cluster;
 pub mod msg;
 pub mod phone;
 pub mod tftp;
 pub mod tvs;
 
-pub use msg::{Addr, Effect, Msg, Now, Observation, Operator, ServiceAction, TftpBuild, TvsStores};
+pub use msg::{
+    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
+    TftpBuild, TvsStores,
+};
 
 #[cfg(test)]
 mod tests;

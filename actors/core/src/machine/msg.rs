@@ -25,6 +25,8 @@ pub enum Addr {
     Publisher(String),
     Dhcp,
     Sftp,
+    /// The CAPF service (TLS 3804), on the cluster's publisher host.
+    Capf(String),
 }
 
 impl Addr {
@@ -32,7 +34,11 @@ impl Addr {
     pub fn host(&self) -> String {
         match self {
             Addr::Phone(n) => format!("phone:{n}"),
-            Addr::Tftp(h) | Addr::Tvs(h) | Addr::CallManager(h) | Addr::Publisher(h) => h.clone(),
+            Addr::Tftp(h)
+            | Addr::Tvs(h)
+            | Addr::CallManager(h)
+            | Addr::Publisher(h)
+            | Addr::Capf(h) => h.clone(),
             Addr::Dhcp => "dhcp".into(),
             Addr::Sftp => "sftp".into(),
         }
@@ -49,6 +55,7 @@ impl fmt::Display for Addr {
             Addr::Publisher(c) => write!(f, "publisher@{c}"),
             Addr::Dhcp => f.write_str("dhcp"),
             Addr::Sftp => f.write_str("sftp"),
+            Addr::Capf(h) => write!(f, "capf@{h}"),
         }
     }
 }
@@ -98,13 +105,19 @@ pub enum Msg {
         session: u64,
         reason: String,
     },
-    /// Phone → CallManager.
+    /// Phone → CallManager. A phone with an authenticated or encrypted profile registers over
+    /// TLS presenting its LSC (`secure_cert`).
     Register {
         phone: u32,
         device: String,
+        secure_cert: Option<Arc<[u8]>>,
     },
     RegisterAck {
         cluster: String,
+    },
+    /// CallManager → phone: the secure registration's TLS failed (certificate not trusted).
+    RegisterReject {
+        reason: String,
     },
     /// Registered phone → its CallManager, every keepalive interval (a generic registration
     /// keepalive: SCCP KeepAlive, or a SIP REGISTER refresh) [I].
@@ -118,6 +131,9 @@ pub enum Msg {
     },
     /// Cluster → phone: reset (operator step, or automatic after a certificate update).
     Reset,
+    /// Harness → phone: power failure (the phone is off until the next `Reset`, which boots
+    /// it); what the phone keeps in flash survives.
+    PowerOff,
     /// Publisher → TFTP: rebuild the served files from this cluster state.
     TftpRebuild(Arc<TftpBuild>),
     /// Publisher → TVS: the node's trust stores, read when TVS (re)starts.
@@ -145,6 +161,41 @@ pub enum Msg {
         count: u32,
         option150: Vec<String>,
     },
+    /// Phone ↔ CAPF over TLS (port 3804): one flight of TLS records of session `session`.
+    CapfTls {
+        phone: u32,
+        session: u64,
+        /// The address family the phone connects with (reference seed 003's IPv6 table).
+        ipv6: bool,
+        bytes: Vec<u8>,
+    },
+    /// Phone ↔ CAPF without TLS (scenario `tls = "identity"`): CAPF messages in the clear; the
+    /// CAPF certificate travels with the server's first message for the phone's identity check.
+    CapfPlain {
+        phone: u32,
+        session: u64,
+        ipv6: bool,
+        server_cert: Option<Arc<[u8]>>,
+        bytes: Vec<u8>,
+    },
+    /// CAPF → phone: the connection was refused or the TLS handshake failed.
+    CapfAbort {
+        session: u64,
+        reason: String,
+    },
+    /// CAPF → phone: a transport keepalive on an open session while the phone generates its
+    /// key (`utils capf set keep_alive`, 5–60 min, default 15 [C S14]); it keeps a firewall's
+    /// idle timer from expiring.
+    CapfKeepalive {
+        session: u64,
+    },
+    /// Publisher → CAPF: the service's settings (certificate, CAPF-trust, issuer mode, model).
+    CapfConfig(Arc<crate::machine::capf::CapfConfig>),
+    /// Publisher → CAPF: device records added or changed (phone page, UDT, BAT).
+    CapfDevices(Arc<Vec<crate::capf::DeviceRecord>>),
+    /// Publisher → CallManager: certificates a secure registration's LSC may chain to
+    /// (CallManager-trust and the cluster's own CAPF).
+    CallManagerTrust(Arc<Vec<crate::pki::Certificate>>),
     /// → CallManager: reset every phone registered here (operator "Reset" of the device pool,
     /// or the automatic reset after a certificate update or a rollback parameter change).
     ResetRegistered,
@@ -163,6 +214,11 @@ impl Msg {
                 | Msg::TvsPlainReply { .. }
                 | Msg::Register { .. }
                 | Msg::RegisterAck { .. }
+                | Msg::RegisterReject { .. }
+                | Msg::CapfTls { .. }
+                | Msg::CapfPlain { .. }
+                | Msg::CapfAbort { .. }
+                | Msg::CapfKeepalive { .. }
                 | Msg::Keepalive { .. }
                 | Msg::KeepaliveAck { .. }
                 | Msg::SftpPut { .. }
@@ -198,6 +254,19 @@ pub struct TftpBuild {
     pub capf: Vec<String>,
     /// Wall time stamped into the files.
     pub built_at: WallTime,
+    /// Per-device settings written into that device's config (devices not listed:
+    /// non-secure, no CAPF operation).
+    pub devices: Arc<std::collections::BTreeMap<String, DeviceConfig>>,
+}
+
+/// What a device's config file carries besides the cluster-wide lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// `<deviceSecurityMode>`, from the device's Phone Security Profile.
+    pub security_mode: crate::sgn::SecurityMode,
+    /// `<capfAuthMode>`: set while a CAPF operation is pending [I: the reference does not say
+    /// whether CUCM writes it otherwise].
+    pub capf_auth_mode: crate::sgn::CapfAuthMode,
 }
 
 /// What a TVS instance reads when it starts.
@@ -232,6 +301,31 @@ pub enum Operator {
         name: String,
         value: String,
     },
+    /// CAPF settings of devices (phone page, Universal Device Template, or a Bulk
+    /// Administration "Update Phones" query with Apply Config).
+    CapfUpdate(Arc<CapfUpdate>),
+    /// `utils capf set keep_alive <minutes>` (5–60).
+    CapfKeepalive {
+        minutes: u32,
+    },
+}
+
+/// A bulk change of CAPF settings: the same settings for every listed device, except the
+/// authentication string, which may be unique per device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapfUpdate {
+    /// `(device name, model, CAPFv3)` of each device; devices CUCM doesn't know are added.
+    pub devices: Vec<(String, String, bool)>,
+    pub operation: crate::capf::CertOperation,
+    pub auth: crate::capf::CapfAuth,
+    /// "unique": a different authentication string per device, drawn from the seed and
+    /// reported in the trace (BAT's per-device strings) — the phones are told theirs.
+    pub unique_auth_strings: bool,
+    pub key_order: crate::capf::KeyOrder,
+    pub rsa_bits: u16,
+    pub ec_curve: crate::capf::Curve,
+    pub completes_by: Option<WallTime>,
+    pub security_mode: Option<crate::sgn::SecurityMode>,
 }
 
 /// What a machine asks its shell to do.

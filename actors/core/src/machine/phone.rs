@@ -20,15 +20,20 @@
 //! whole seconds of virtual time (see [`first_keepalive_ms`]).
 
 use super::msg::{Addr, Effect, Msg, Now, Observation};
+use crate::capf::CapfFlash;
 use crate::phone::trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};
 use crate::pki::keys::PrivateKey;
-use crate::pki::{Backend, Certificate};
+use crate::pki::{Backend, Certificate, Identity};
 use crate::sgn::{parse_signed_config, PhoneConfig};
 use crate::tls::{client_config, SimClock, TlsEnd};
 use crate::tlv::parse::Header;
 use crate::tlv::{parse_shared, TrustList};
 use crate::tvs::{TvsBody, TvsMessage};
 use std::sync::Arc;
+
+mod capf_flow;
+use capf_flow::CapfConn;
+pub use capf_flow::{KeygenTimes, PhoneCapf};
 
 /// Status strings of reference §2.4 / S18 and the pipeline's own states.
 pub mod status {
@@ -42,8 +47,13 @@ pub mod status {
     pub const CONFIG_AUTH_FAILED: &str = "Config file authentication failed";
     pub const TFTP_TIMEOUT: &str = "TFTP Timeout";
     pub const REGISTRATION_FAILED: &str = "Registration failed";
+    /// An authenticated/encrypted profile without an LSC: the phone does not register until
+    /// its CAPF session ends [C S14]; the wording is [I].
+    pub const ENROLLING: &str = "Waiting for LSC";
+    /// That CAPF session failed: no LSC, no secure registration ([I] wording).
+    pub const LSC_FAILED: &str = "LSC enrollment failed";
     /// Every state a report may list, in pipeline order.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 12] = [
         OFF,
         BOOTING,
         DOWNLOADING,
@@ -54,6 +64,8 @@ pub mod status {
         CONFIG_AUTH_FAILED,
         TFTP_TIMEOUT,
         REGISTRATION_FAILED,
+        ENROLLING,
+        LSC_FAILED,
     ];
 }
 
@@ -94,11 +106,20 @@ impl Default for PhoneTimers {
 pub enum State {
     Off,
     Dhcp,
-    Fetch { kind: FileKind, tftp: String },
+    Fetch {
+        kind: FileKind,
+        tftp: String,
+    },
     Tvs(Box<TvsWait>),
-    Registering { cm_ix: usize },
+    Registering {
+        cm_ix: usize,
+    },
     Registered(Registration),
-    Failed { status: &'static str },
+    /// A secure profile waits for its LSC before registering.
+    Enrolling,
+    Failed {
+        status: &'static str,
+    },
 }
 
 /// A registration with a CallManager, and its keepalives.
@@ -164,6 +185,20 @@ pub struct Phone {
     /// would vouch for its signer. F1/F4 say such phones "don't take the new config or
     /// register" [C S5]; the per-file mechanism is [I], hence a setting (default on).
     pub refuse_config_after_trust_failure: bool,
+    /// The fleet's CAPF settings (`None`: the phone never runs CAPF).
+    pub capf_profile: Option<Arc<PhoneCapf>>,
+    /// The LSC, once CAPF installed one; presented instead of the MIC from then on.
+    pub lsc: Option<Identity>,
+    /// The CAPF auth mode kept in flash across a power failure [C S14].
+    pub capf_flash: CapfFlash,
+    capf: Option<Box<CapfConn>>,
+    /// Communication failures of the current CAPF operation (3 more tries at 30 s [C S14]).
+    capf_failures: u32,
+    /// Numbers CAPF connections; CAPF timers carry it (a new connection or boot stales them).
+    capf_seq: u64,
+    /// The boot in which a CAPF operation ended (one operation a boot).
+    capf_done_boot: Option<u64>,
+    boots: u64,
     generation: u64,
     next_session: u64,
     trust_failed: bool,
@@ -176,6 +211,10 @@ const T_TVS: u64 = 3;
 const T_REGISTER: u64 = 4;
 const T_KEEPALIVE: u64 = 5;
 const T_KEEPALIVE_DEADLINE: u64 = 6;
+// CAPF timers carry the connection number (`capf_seq`) instead of the boot generation.
+const T_CAPF: u64 = 16;
+const T_CAPF_KEYGEN: u64 = 17;
+const T_CAPF_RETRY: u64 = 18;
 
 impl Phone {
     /// A phone that has never booted: no CTL, no ITL, no config.
@@ -202,6 +241,14 @@ impl Phone {
             timers: PhoneTimers::default(),
             backend: Backend::default(),
             refuse_config_after_trust_failure: true,
+            capf_profile: None,
+            lsc: None,
+            capf_flash: CapfFlash::default(),
+            capf: None,
+            capf_failures: 0,
+            capf_seq: 0,
+            capf_done_boot: None,
+            boots: 0,
             generation: 0,
             next_session: 0,
             trust_failed: false,
@@ -218,6 +265,7 @@ impl Phone {
             State::Tvs(_) => status::VERIFYING,
             State::Registering { .. } => status::REGISTERING,
             State::Registered(_) => status::REGISTERED,
+            State::Enrolling => status::ENROLLING,
             State::Failed { status } => status,
         }
     }
@@ -248,6 +296,7 @@ impl Phone {
         let mut out = vec![];
         match input {
             PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
+            PhoneInput::Msg(Msg::PowerOff) => self.power_off(now, &mut out),
             PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
             PhoneInput::Msg(msg) => self.on_msg(msg, now, &mut out),
         }
@@ -256,6 +305,8 @@ impl Phone {
 
     fn boot(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.generation += 1;
+        self.boots += 1;
+        self.drop_capf();
         self.trust_failed = false;
         self.enter(State::Dhcp, now, out);
         out.push(Effect::Send {
@@ -269,6 +320,9 @@ impl Phone {
     }
 
     fn on_timer(&mut self, token: u64, now: Now, out: &mut Vec<Effect>) {
+        if token & 0xff >= T_CAPF {
+            return self.on_capf_timer(token, now, out);
+        }
         if token >> 8 != self.generation {
             return; // from before a reset
         }
@@ -343,6 +397,18 @@ impl Phone {
                 out.push(self.obs(now, "tls_failure", reason));
                 self.try_tvs(next, now, out);
             }
+            (Msg::RegisterReject { reason }, State::Registering { cm_ix }) => {
+                let next = cm_ix + 1;
+                out.push(self.obs(now, "registration_rejected", reason));
+                self.register(next, now, out);
+            }
+            (
+                msg @ (Msg::CapfTls { .. }
+                | Msg::CapfPlain { .. }
+                | Msg::CapfAbort { .. }
+                | Msg::CapfKeepalive { .. }),
+                _,
+            ) => self.on_capf_msg(msg, now, out),
             (Msg::RegisterAck { cluster }, State::Registering { cm_ix }) => {
                 let host = self
                     .config
@@ -364,6 +430,10 @@ impl Phone {
                         after_ms: first_keepalive_ms(self.timers.keepalive_ms, now),
                         token: self.token(T_KEEPALIVE),
                     });
+                }
+                // A non-secure profile registers first, then runs CAPF [C S14].
+                if self.capf_wanted() {
+                    self.start_capf(now, out);
                 }
             }
             (Msg::KeepaliveAck { seq }, State::Registered(r)) if r.seq == seq => {
@@ -419,7 +489,15 @@ impl Phone {
         match kind {
             FileKind::Ctl => self.fetch(FileKind::Itl, now, out),
             FileKind::Itl => self.fetch(FileKind::Config, now, out),
-            FileKind::Config => self.register(0, now, out),
+            FileKind::Config => {
+                // A secure profile without an LSC enrolls before it registers [C S14].
+                if self.secure_profile() && self.lsc.is_none() && self.capf_wanted() {
+                    self.enter(State::Enrolling, now, out);
+                    self.start_capf(now, out);
+                } else {
+                    self.register(0, now, out)
+                }
+            }
         }
     }
 
@@ -617,7 +695,7 @@ impl Phone {
                 msg: Msg::TvsPlain {
                     phone: self.id,
                     session: wait.session,
-                    client_cert: Some(self.cert.der().into()),
+                    client_cert: Some(self.identity().0.der().into()),
                     request: wait.request.clone(),
                 },
             });
@@ -645,7 +723,8 @@ impl Phone {
                     .and_then(|d| Certificate::from_der(d).ok())
             })
             .collect();
-        let config = client_config(records, (&self.cert, &self.key), &self.chain, &self.clock)?;
+        let (cert, key, chain) = self.identity();
+        let config = client_config(records, (cert, key), chain, &self.clock)?;
         TlsEnd::client(config, host)
     }
 
@@ -774,11 +853,17 @@ impl Phone {
             );
         };
         self.enter(State::Registering { cm_ix: ix }, now, out);
+        // Authenticated/encrypted: TLS to the CallManager with the LSC (or, lacking one, the
+        // MIC) as client certificate.
+        let secure_cert = self
+            .secure_profile()
+            .then(|| Arc::from(self.identity().0.der()));
         out.push(Effect::Send {
             to: Addr::CallManager(host),
             msg: Msg::Register {
                 phone: self.id,
                 device: self.device.clone(),
+                secure_cert,
             },
         });
         out.push(Effect::Timer {

@@ -342,7 +342,8 @@ fn dhcp_and_callmanager_basics() {
         show(&cm.handle(
             Msg::Register {
                 phone: 3,
-                device: "SEP".into()
+                device: "SEP".into(),
+                secure_cert: None,
             },
             now(0)
         )),

@@ -145,8 +145,14 @@ impl Tftp {
                     port: CAPF_PORT,
                 })
                 .collect(),
-            security_mode: SecurityMode::NonSecure,
-            capf_auth_mode: CapfAuthMode::None,
+            security_mode: build
+                .devices
+                .get(device)
+                .map_or(SecurityMode::NonSecure, |d| d.security_mode),
+            capf_auth_mode: build
+                .devices
+                .get(device)
+                .map_or(CapfAuthMode::None, |d| d.capf_auth_mode),
             cert_hash: None,
             encr_config: false,
         };

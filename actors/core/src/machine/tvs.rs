@@ -62,7 +62,7 @@ impl Default for TvsModel {
 /// An exact FCFS multi-server queue in µs of virtual time. Jobs arrive in time order (the
 /// machine sees its inputs in order), so start times never decrease.
 #[derive(Debug, Default)]
-struct Queue {
+pub(crate) struct Queue {
     /// When each worker is next free, µs, with its number: the earliest on top.
     free_at_us: BinaryHeap<Reverse<(u64, usize)>>,
     /// Start times of admitted jobs that have not started yet, in order.
@@ -73,14 +73,14 @@ struct Queue {
 }
 
 impl Queue {
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.free_at_us.clear();
         self.starts_us.clear();
         self.pending.clear();
     }
 
     /// Jobs waiting for a worker at `now_us`.
-    fn waiting(&mut self, now_us: u64) -> usize {
+    pub(crate) fn waiting(&mut self, now_us: u64) -> usize {
         while self.starts_us.front().is_some_and(|s| *s <= now_us) {
             self.starts_us.pop_front();
         }
@@ -88,7 +88,7 @@ impl Queue {
     }
 
     /// Whether a job arriving at `now_us` would wait (every worker busy).
-    fn all_busy(&self, now_us: u64) -> bool {
+    pub(crate) fn all_busy(&self, now_us: u64) -> bool {
         self.free_at_us
             .peek()
             .is_some_and(|Reverse((free, _))| *free > now_us)
@@ -96,7 +96,7 @@ impl Queue {
 
     /// Admits a job of `service_us` arriving at `now`: its effects now when it is already
     /// complete, else a timer for its completion (rounded up to the next ms).
-    fn submit(
+    pub(crate) fn submit(
         &mut self,
         workers: u32,
         now: Now,
@@ -131,7 +131,7 @@ impl Queue {
 
     /// Releases the effects of every job complete by `now`, in completion order; their
     /// observations carry the release time.
-    fn release(&mut self, now: Now, out: &mut Vec<Effect>) {
+    pub(crate) fn release(&mut self, now: Now, out: &mut Vec<Effect>) {
         let now_us = now.mono_ms * 1000;
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().0 > now_us {
