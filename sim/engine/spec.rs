@@ -57,8 +57,8 @@ pub struct CapfDef {
     pub validity_days: u32,
     /// "LSC issued once" [OSS S4] (default off).
     pub issue_once: bool,
-    /// The CAPF certificate lacks CA:TRUE/keyCertSign (as certificates made before 14SU2
-    /// did): from 14SU2 the TLS connection to 3804 fails (F13).
+    /// The CAPF certificate lacks keyCertSign (and pathlen:0), as older ones could: from
+    /// 14SU2 the TLS connection to 3804 fails (F13).
     pub legacy_certificate: bool,
     /// The address families CAPF listens on (v4, v6).
     pub addresses: (bool, bool),

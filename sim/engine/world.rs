@@ -107,7 +107,9 @@ pub fn publisher(
     Ok(p)
 }
 
-/// A CAPF certificate as releases before 14SU2 made it: no CA:TRUE, no keyCertSign (F13).
+/// A CAPF certificate as older releases could make it: CA:TRUE with no path length and no
+/// keyCertSign key usage — which 14SU2 refuses (F13). The reference gives only 14SU2's
+/// requirement; what the older certificate lacked exactly is [I].
 fn legacy_capf(capf: &Identity) -> Result<Identity, String> {
     let info = capf.cert.info();
     let spec = CertSpec {
@@ -115,7 +117,7 @@ fn legacy_capf(capf: &Identity) -> Result<Identity, String> {
         serial: capf.cert.serial().to_vec(),
         not_before: info.not_before,
         not_after: info.not_after,
-        ca: None,
+        ca: Some(None),
         key_usage: vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment],
         ext_key_usage: vec![],
         san_dns: vec![],

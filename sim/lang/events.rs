@@ -475,9 +475,15 @@ impl<'a> World<'a> {
             .as_ref()
             .map(|p| super::compile::security_mode(self.cx, p))
             .transpose()?;
+        // Without `fleet`: the fleets whose phones start on this cluster (its database).
+        let home = self.clusters.iter().position(|x| x.name == c);
         let fleets: Vec<&FleetDef> = match &s.fleet {
             Some(f) => vec![self.fleet(f)?],
-            None => self.fleets.iter().collect(),
+            None => self
+                .fleets
+                .iter()
+                .filter(|f| Some(f.cluster) == home)
+                .collect(),
         };
         let devices = fleets
             .iter()

@@ -251,9 +251,8 @@ fn spki_input_and_device_names_are_checked() {
 }
 
 #[test]
-fn a_certificate_that_does_not_parse_as_x509_is_reported() {
-    // A Certificate always parses, so check the mismatch path with a certificate whose key
-    // belongs to nobody.
+fn a_certificate_for_a_key_nobody_requested_is_refused() {
+    // Signed by the right CA for the right device name, but for a key of another book.
     let mut ca = offline_ca();
     let mut book = CsrBook::new();
     book.record(DEV, &key("a"), t(0)).unwrap();

@@ -490,8 +490,9 @@ impl Phone {
             FileKind::Ctl => self.fetch(FileKind::Itl, now, out),
             FileKind::Itl => self.fetch(FileKind::Config, now, out),
             FileKind::Config => {
-                // A secure profile without an LSC enrolls before it registers [C S14].
-                if self.secure_profile() && self.lsc.is_none() && self.capf_wanted() {
+                // A secure profile with a CAPF operation pending does not register until
+                // the session ends [C S14].
+                if self.secure_profile() && self.capf_wanted() {
                     self.enter(State::Enrolling, now, out);
                     self.start_capf(now, out);
                 } else {

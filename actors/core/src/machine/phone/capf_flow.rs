@@ -292,14 +292,18 @@ impl Phone {
         self.capf = Some(Box::new(conn));
     }
 
-    /// The identity presented on the CAPF connection: the LSC the client holds, or the MIC.
+    /// The identity presented on the CAPF connection: the MIC when the auth mode gives the
+    /// MIC precedence, else the LSC the client holds, else the MIC [I: the reference does
+    /// not say which certificate the phone presents on 3804].
     fn identity_of<'a>(
         &'a self,
         conn: &'a CapfConn,
     ) -> (&'a Certificate, &'a Arc<PrivateKey>, &'a [Certificate]) {
         match &conn.client.lsc {
-            Some(lsc) => (&lsc.cert, &lsc.key, &[]),
-            None => (&self.cert, &self.key, &self.chain),
+            Some(lsc) if conn.client.auth_mode() != CapfAuthMode::ExistingMicFirst => {
+                (&lsc.cert, &lsc.key, &[])
+            }
+            _ => (&self.cert, &self.key, &self.chain),
         }
     }
 
@@ -578,7 +582,9 @@ impl Phone {
     }
 
     fn capf_finish(&mut self, outcome: ClientOutcome, now: Now, out: &mut Vec<Effect>) {
+        let mut family = "";
         if let Some(conn) = self.capf.take() {
+            family = if conn.ipv6 { "IPv6" } else { "IPv4" };
             self.lsc = conn.client.lsc;
             self.capf_flash = conn.client.flash;
         }
@@ -588,7 +594,7 @@ impl Phone {
             ClientOutcome::Installed { cert } => (
                 "lsc_installed",
                 format!(
-                    "serial {} from {}",
+                    "serial {} from {} over {family}",
                     hex::encode(cert.serial()),
                     cert.issuer().common_name()
                 ),
