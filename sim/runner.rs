@@ -230,6 +230,7 @@ pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
             } => format!("restart {service:?} on {host}").to_lowercase(),
             Event::Upload { store, .. } => format!("upload to {store}"),
             Event::PowerOff { .. } => "power failure".into(),
+            Event::UploadCa { store, .. } => format!("upload CA to {store}"),
             Event::Service { .. } | Event::Skew { .. } => continue,
         };
         match out.last_mut() {

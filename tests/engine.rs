@@ -129,6 +129,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             security: Default::default(),
             capf: Default::default(),
         }],
+        cas: vec![],
         events,
         link_rules: vec![],
         phone_key_pool: 64,

@@ -103,6 +103,7 @@ fn flow_session(msg: &Msg) -> Option<u64> {
         | Msg::CapfTls { session, .. }
         | Msg::CapfPlain { session, .. }
         | Msg::CapfAbort { session, .. }
+        | Msg::CapfClose { session, .. }
         | Msg::CapfKeepalive { session } => Some(*session),
         _ => None,
     }
@@ -246,6 +247,7 @@ fn addr_key(a: &Addr) -> u64 {
         Addr::Dhcp => mix(6),
         Addr::Sftp => mix(7),
         Addr::Capf(h) => text(8, h),
+        Addr::Ca(h) => text(9, h),
         #[allow(unreachable_patterns)]
         other => text(8, &other.to_string()),
     }

@@ -51,6 +51,7 @@ pub fn addr_kind(addr: &Addr) -> &'static str {
         Addr::Dhcp => "dhcp",
         Addr::Sftp => "sftp",
         Addr::Capf(_) => "capf",
+        Addr::Ca(_) => "ca",
     }
 }
 
@@ -94,6 +95,13 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::CapfTls { .. } => "CapfTls",
         Msg::CapfPlain { .. } => "CapfPlain",
         Msg::CapfAbort { .. } => "CapfAbort",
+        Msg::CapfClose { .. } => "CapfClose",
+        Msg::CaEnroll { .. } => "CaEnroll",
+        Msg::CaAnswer { .. } => "CaAnswer",
+        Msg::CaSign { .. } => "CaSign",
+        Msg::CapfUpload { .. } => "CapfUpload",
+        Msg::CapfExportCsrs { .. } => "CapfExportCsrs",
+        Msg::CapfCli { .. } => "CapfCli",
         Msg::CapfKeepalive { .. } => "CapfKeepalive",
         Msg::CapfConfig(_) => "CapfConfig",
         Msg::CapfDevices(_) => "CapfDevices",

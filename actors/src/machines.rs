@@ -1,6 +1,7 @@
 //! [`Machine`] for each core machine: mapping shell inputs to machine inputs, nothing more.
 
 use crate::shell::{Input, Machine};
+use cucmsim_core::machine::ca::CaService;
 use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Publisher, Sftp};
 use cucmsim_core::machine::phone::{Phone, PhoneInput};
@@ -40,6 +41,7 @@ macro_rules! service_machine {
 }
 
 service_machine!(Tftp, |m: &Tftp| Addr::Tftp(m.host.clone()));
+service_machine!(CaService, |m: &CaService| Addr::Ca(m.host.clone()));
 
 /// TVS releases each queued job's reply on a timer of its own.
 impl Machine for Tvs {

@@ -15,7 +15,7 @@ use cucmsim_core::machine::{Addr, Msg, Observation, Operator};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::mic::ManufacturingCa;
-use cucmsim_core::pki::KeyForge;
+use cucmsim_core::pki::{Certificate, KeyForge};
 use cucmsim_core::WallTime;
 use ractor::Actor;
 use sha2::Digest;
@@ -148,6 +148,14 @@ async fn drive(
     spawn_shell(&bus, &sup_infra, Dhcp::default())
         .await
         .map_err(spawn_err)?;
+    let mut cas = BTreeMap::new();
+    for d in &spec.cas {
+        let (machine, root, issuing) = world::ca(d, &forge, spec.epoch)?;
+        cas.insert(d.name.clone(), (root, issuing));
+        spawn_shell(&bus, &sup_infra, machine)
+            .await
+            .map_err(spawn_err)?;
+    }
     let mut pkis = BTreeMap::new();
     for (ix, c) in spec.clusters.iter().enumerate() {
         let publisher = world::publisher(spec, ix, &forge, &mfg)?;
@@ -232,7 +240,7 @@ async fn drive(
     let end = spec.duration_ms;
     for (at_ms, event) in &spec.events {
         sleep_reporting(start, *at_ms, end, progress).await;
-        dispatch(spec, &bus, &pkis, event);
+        dispatch(spec, &bus, &pkis, &cas, event);
     }
     sleep_reporting(start, end, end, progress).await;
     let trace = bus.take_trace();
@@ -259,7 +267,15 @@ fn deliver(bus: &Bus, to: Addr, msg: Msg) {
     }
 }
 
-fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, event: &Event) {
+type CaCerts = BTreeMap<String, (Certificate, Certificate)>;
+
+fn dispatch(
+    spec: &WorldSpec,
+    bus: &Bus,
+    pkis: &BTreeMap<String, ClusterPki>,
+    cas: &CaCerts,
+    event: &Event,
+) {
     let now = bus.now(&Addr::Dhcp);
     tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
     bus.observe(Observation::new(
@@ -319,6 +335,21 @@ fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, ev
             deliver(bus, to, Msg::Service(*action));
         }
         Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
+        Event::UploadCa {
+            cluster,
+            store,
+            ca,
+            which,
+        } => {
+            if let Some((root, issuing)) = cas.get(ca) {
+                let cert = if which == "root" { root } else { issuing };
+                let op = Operator::UploadCertificate {
+                    store: *store,
+                    der: cert.der().into(),
+                };
+                deliver(bus, Addr::Publisher(cluster.clone()), Msg::Operator(op));
+            }
+        }
         Event::PowerOff { first, count } => {
             for id in *first..first + count {
                 deliver(bus, Addr::Phone(id), Msg::PowerOff);

@@ -2,6 +2,7 @@
 //! fleets to phone id ranges). The scenario language compiles to this.
 
 use cucmsim_actors::{Group, LinkRule};
+use cucmsim_core::capf::ca::OnlineCaSettings;
 use cucmsim_core::machine::capf::CapfModel;
 use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
@@ -49,6 +50,39 @@ pub struct ClusterDef {
     pub nodes: Vec<NodeDef>,
 }
 
+/// A certificate authority outside CUCM (scenario `[[ca]]`).
+#[derive(Clone, Debug)]
+pub struct CaDef {
+    /// Its name; an Online CA is reached at its hostname.
+    pub name: String,
+    pub kind: CaKindDef,
+}
+
+#[derive(Clone, Debug)]
+pub enum CaKindDef {
+    Online(OnlineCaSettings),
+    Offline,
+}
+
+/// "Certificate Issuer to Endpoint" of a cluster's CAPF.
+#[derive(Clone, Debug, Default)]
+pub enum IssuerDef {
+    #[default]
+    Capf,
+    /// Online CA `ca`, with CAPF's service parameters (`None`: what the CA expects).
+    Online {
+        ca: String,
+        hostname: Option<String>,
+        port: Option<u16>,
+        template: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+    },
+    Offline {
+        ca: String,
+    },
+}
+
 /// How a cluster's CAPF is set up.
 #[derive(Clone, Debug)]
 pub struct CapfDef {
@@ -66,6 +100,7 @@ pub struct CapfDef {
     pub ipv6_enabled: bool,
     /// Enterprise parameter "Endpoint Advanced Encryption Algorithms Support" (F16).
     pub advanced_algorithms: bool,
+    pub issuer: IssuerDef,
 }
 
 impl Default for CapfDef {
@@ -78,6 +113,7 @@ impl Default for CapfDef {
             addresses: (true, false),
             ipv6_enabled: false,
             advanced_algorithms: false,
+            issuer: IssuerDef::Capf,
         }
     }
 }
@@ -164,6 +200,13 @@ pub enum Event {
     },
     /// Skew the wall clock of a group of hosts.
     Skew { group: Group, secs: i64 },
+    /// Upload certificate `which` (`root` or `issuing`) of CA `ca` to `store` on `cluster`.
+    UploadCa {
+        cluster: String,
+        store: cucmsim_core::pki::StoreName,
+        ca: String,
+        which: String,
+    },
     /// Power failure of phones `first..first+count` (they stay off until a `ResetPhones`).
     PowerOff { first: u32, count: u32 },
     /// Upload certificate `cert_type` of `owner`'s node `node` to `store` on `cluster`.
@@ -197,6 +240,8 @@ pub struct WorldSpec {
     pub tls: TlsMode,
     pub clusters: Vec<ClusterDef>,
     pub fleets: Vec<FleetDef>,
+    /// Certificate authorities outside the clusters.
+    pub cas: Vec<CaDef>,
     /// Events, sorted by time.
     pub events: Vec<(u64, Event)>,
     pub link_rules: Vec<LinkRule>,

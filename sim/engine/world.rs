@@ -1,9 +1,12 @@
 //! Building the world's artefacts from the seed: each cluster's PKI and trust stores, the
 //! manufacturing CA and every phone's MIC.
 
+use super::spec::{CaKindDef, IssuerDef};
 use super::spec::{ClusterDef, FleetDef, Service, WorldSpec};
+use cucmsim_core::capf::ca::{OfflineCa, OnlineCa, OnlineCaParams};
 use cucmsim_core::capf::{CapfSettings, DeviceRecord};
-use cucmsim_core::machine::capf::CapfConfig;
+use cucmsim_core::machine::ca::{CaKind, CaService};
+use cucmsim_core::machine::capf::{CapfConfig, Issuer};
 use cucmsim_core::machine::cluster::Publisher;
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::machine::phone::{KeygenTimes, PhoneCapf};
@@ -87,7 +90,42 @@ pub fn publisher(
         settings.template.validity_days = c.capf.validity_days;
         settings.issue_once = c.capf.issue_once;
         settings.advanced_algorithms = c.capf.advanced_algorithms;
+        settings.external_issuer = !matches!(c.capf.issuer, IssuerDef::Capf);
+        let issuer = match &c.capf.issuer {
+            IssuerDef::Capf => Issuer::Capf,
+            IssuerDef::Offline { .. } => Issuer::OfflineCa,
+            IssuerDef::Online {
+                ca,
+                hostname,
+                port,
+                template,
+                username,
+                password,
+            } => {
+                let online = spec.cas.iter().find_map(|d| match &d.kind {
+                    CaKindDef::Online(s) if &d.name == ca => Some(s),
+                    _ => None,
+                });
+                let mut p = online
+                    .map(OnlineCaParams::matching)
+                    .ok_or_else(|| format!("no online CA named {ca:?}"))?;
+                let or = |v: &Option<String>, d: &mut String| {
+                    if let Some(v) = v {
+                        *d = v.clone();
+                    }
+                };
+                or(hostname, &mut p.hostname);
+                or(template, &mut p.template);
+                or(username, &mut p.username);
+                or(password, &mut p.password);
+                if let Some(port) = port {
+                    p.port = *port;
+                }
+                Issuer::OnlineCa(Arc::new(p))
+            }
+        };
         let config = CapfConfig {
+            issuer,
             settings: Arc::new(settings),
             version: c.version,
             model: c.capf.model,
@@ -185,4 +223,34 @@ pub fn phone(
         phone.timers.keepalive_misses = k.misses;
     }
     Ok(phone)
+}
+
+/// Builds CA `d` from the seed, installed with the clusters; returns the machine and its
+/// root and issuing certificates (for uploads to trust stores).
+pub fn ca(
+    d: &super::spec::CaDef,
+    forge: &KeyForge,
+    epoch: WallTime,
+) -> Result<(CaService, Certificate, Certificate), String> {
+    let label = format!("ca/{}", d.name);
+    let now = install_time(epoch);
+    let err = |e: cucmsim_core::capf::ca::CaError| format!("CA {}: {e}", d.name);
+    let (kind, root, issuing) = match &d.kind {
+        CaKindDef::Online(settings) => {
+            let ca = OnlineCa::new(forge, &label, settings.clone(), now).map_err(err)?;
+            let (r, i) = (ca.ca.root.cert.clone(), ca.ca.issuing.cert.clone());
+            (CaKind::Online(Box::new(ca)), r, i)
+        }
+        CaKindDef::Offline => {
+            let names = Default::default();
+            let ca = OfflineCa::new(forge, &label, &names, now).map_err(err)?;
+            let (r, i) = (ca.ca.root.cert.clone(), ca.ca.issuing.cert.clone());
+            (CaKind::Offline(Box::new(ca)), r, i)
+        }
+    };
+    let host = match &d.kind {
+        CaKindDef::Online(s) => s.hostname.clone(),
+        CaKindDef::Offline => d.name.clone(),
+    };
+    Ok((CaService::new(&host, kind), root, issuing))
 }

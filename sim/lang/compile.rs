@@ -5,15 +5,17 @@
 use super::events::World;
 use super::raw::{self, Dur, S};
 use super::ScenarioError;
-use crate::engine::spec::{CapfDef, FleetCapf, Keepalive, TlsMode};
+use crate::engine::spec::{CaDef, CaKindDef, CapfDef, FleetCapf, IssuerDef, Keepalive, TlsMode};
 use crate::engine::{ClusterDef, FleetDef, NodeDef, Service, WorldSpec};
 use crate::runner::Compiled;
+use cucmsim_core::capf::ca::OnlineCaSettings;
 use cucmsim_core::capf::ipv6::{
     attempt_order, AddressFamily, Addresses, IpMode, Ipv6Policy, ParseError,
 };
 use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::pki::KeyProfile;
+use cucmsim_core::pki::KeyUsage;
 use cucmsim_core::sgn::SecurityMode;
 use cucmsim_core::{DigestAlg, WallTime};
 use std::collections::BTreeSet;
@@ -171,7 +173,8 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         None => WallTime::from_ymd(2025, 6, 1).expect("valid date"),
     };
     let cx = Ctx { epoch, ..cx };
-    let clusters = clusters(&cx, &raw.cluster)?;
+    let cas = cas(&cx, &raw.ca)?;
+    let clusters = clusters(&cx, &raw.cluster, &cas)?;
     let declared: u32 = raw
         .fleet
         .iter()
@@ -191,6 +194,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         cx: &cx,
         clusters: &clusters,
         fleets: &fleets,
+        cas: &cas,
         events: vec![],
         rules: vec![],
     };
@@ -239,6 +243,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         tls: o.tls.unwrap_or(tls),
         clusters,
         fleets,
+        cas,
         events,
         link_rules: rules,
         phone_key_pool: match &meta.phone_key_pool {
@@ -284,7 +289,7 @@ pub(super) fn service(cx: &Ctx, s: &S<String>) -> R<Service> {
     }
 }
 
-fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
+fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>], cas: &[CaDef]) -> R<Vec<ClusterDef>> {
     let mut out: Vec<ClusterDef> = vec![];
     let mut hosts = BTreeSet::new();
     for c in raw {
@@ -332,7 +337,7 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>]) -> R<Vec<ClusterDef>> {
             }
         }
         let mut capf = match &c.capf {
-            Some(t) => capf_def(cx, t.get_ref())?,
+            Some(t) => capf_def(cx, t.get_ref(), cas)?,
             None => CapfDef::default(),
         };
         if let Some(e) = &c.enterprise {
@@ -449,8 +454,9 @@ pub(super) fn security_mode(cx: &Ctx, p: &S<String>) -> R<SecurityMode> {
 }
 
 /// `[cluster.capf]`: each key overrides one default of [`CapfDef`].
-fn capf_def(cx: &Ctx, t: &raw::Capf) -> R<CapfDef> {
+fn capf_def(cx: &Ctx, t: &raw::Capf, cas: &[CaDef]) -> R<CapfDef> {
     let mut d = CapfDef::default();
+    d.issuer = issuer(cx, t, cas)?;
     let m = &mut d.model;
     let int = |v: &S<i64>, lo: i64, hi: i64, what: &str| -> R<u32> {
         if (lo..=hi).contains(v.get_ref()) {
@@ -521,6 +527,153 @@ fn capf_def(cx: &Ctx, t: &raw::Capf) -> R<CapfDef> {
         d.addresses = families_of(cx, a)?;
     }
     Ok(d)
+}
+
+/// `issuer`, `ca` and the Online CA service parameters of `[cluster.capf]`.
+fn issuer(cx: &Ctx, t: &raw::Capf, cas: &[CaDef]) -> R<IssuerDef> {
+    let kind = t.issuer.as_ref().map(|i| (i.get_ref().as_str(), i.span()));
+    let online_keys = [
+        t.ca_hostname.is_some(),
+        t.ca_port.is_some(),
+        t.ca_template.is_some(),
+        t.ca_username.is_some(),
+        t.ca_password.is_some(),
+    ];
+    let find = |want_online: bool| -> R<String> {
+        let Some(name) = &t.ca else {
+            let span = t.issuer.as_ref().map_or(0..0, |i| i.span());
+            return Err(cx.err(span, "this issuer needs `ca` (the name of a [[ca]])"));
+        };
+        let found = cas.iter().find(|c| &c.name == name.get_ref());
+        match found {
+            Some(c) if matches!(c.kind, CaKindDef::Online(_)) == want_online => Ok(c.name.clone()),
+            Some(_) => Err(cx.err(
+                name.span(),
+                format!(
+                    "CA {:?} is not an {} CA",
+                    name.get_ref(),
+                    if want_online { "online" } else { "offline" }
+                ),
+            )),
+            None => Err(cx.err(name.span(), format!("no [[ca]] named {:?}", name.get_ref()))),
+        }
+    };
+    let out = match kind {
+        None | Some(("capf", _)) => {
+            if let Some(c) = &t.ca {
+                return Err(cx.err(
+                    c.span(),
+                    "`ca` goes with issuer = \"online_ca\" or \"offline_ca\"",
+                ));
+            }
+            IssuerDef::Capf
+        }
+        Some(("online_ca", _)) => IssuerDef::Online {
+            ca: find(true)?,
+            hostname: t.ca_hostname.clone(),
+            port: match &t.ca_port {
+                None => None,
+                Some(p) if (1..=65535).contains(p.get_ref()) => Some(*p.get_ref() as u16),
+                Some(p) => return Err(cx.err(p.span(), "ca_port must be 1–65535")),
+            },
+            template: t.ca_template.clone(),
+            username: t.ca_username.clone(),
+            password: t.ca_password.clone(),
+        },
+        Some(("offline_ca", _)) => IssuerDef::Offline { ca: find(false)? },
+        Some((other, span)) => {
+            return Err(cx.err(
+                span,
+                format!("issuer {other:?}: expected \"capf\", \"online_ca\" or \"offline_ca\""),
+            ))
+        }
+    };
+    if !matches!(out, IssuerDef::Online { .. }) && online_keys.iter().any(|k| *k) {
+        let span = t.issuer.as_ref().map_or(0..0, |i| i.span());
+        return Err(cx.err(span, "ca_hostname, ca_port, ca_template, ca_username and ca_password go with issuer = \"online_ca\""));
+    }
+    Ok(out)
+}
+
+/// `[[ca]]` tables.
+fn cas(cx: &Ctx, raw: &[S<raw::Ca>]) -> R<Vec<CaDef>> {
+    let mut out: Vec<CaDef> = vec![];
+    for c in raw {
+        let c = c.get_ref();
+        let name = c.name.get_ref().clone();
+        if name.is_empty() || out.iter().any(|o| o.name == name) {
+            return Err(cx.err(
+                c.name.span(),
+                format!("CA name {name:?} is empty or already used"),
+            ));
+        }
+        let kind = match c.kind.get_ref().as_str() {
+            "offline" => {
+                let stray = c.port.is_some()
+                    || c.username.is_some()
+                    || c.password.is_some()
+                    || c.template.is_some()
+                    || c.english.is_some()
+                    || c.key_usage.is_some()
+                    || c.validity_days.is_some();
+                if stray {
+                    return Err(cx.err(c.kind.span(), "an offline CA takes only `name` and `kind`"));
+                }
+                CaKindDef::Offline
+            }
+            "online" => {
+                let mut s = OnlineCaSettings {
+                    hostname: name.clone(),
+                    ..OnlineCaSettings::default()
+                };
+                if let Some(p) = &c.port {
+                    if !(1..=65535).contains(p.get_ref()) {
+                        return Err(cx.err(p.span(), "port must be 1–65535"));
+                    }
+                    s.port = *p.get_ref() as u16;
+                }
+                if let Some(u) = &c.username {
+                    s.username = u.clone();
+                }
+                if let Some(p) = &c.password {
+                    s.password = p.clone();
+                }
+                s.english = c.english.unwrap_or(true);
+                let template = &mut s.templates[0];
+                if let Some(t) = &c.template {
+                    template.name = t.clone();
+                }
+                if let Some(v) = &c.validity_days {
+                    if !(1..=1825).contains(v.get_ref()) {
+                        return Err(cx.err(v.span(), "validity_days must be 1–1825"));
+                    }
+                    template.validity_days = *v.get_ref() as u32;
+                }
+                if let Some(ku) = &c.key_usage {
+                    template.key_usage = ku
+                        .get_ref()
+                        .iter()
+                        .map(|k| match k.as_str() {
+                            "digital_signature" => Ok(KeyUsage::DigitalSignature),
+                            "key_encipherment" => Ok(KeyUsage::KeyEncipherment),
+                            "data_encipherment" => Ok(KeyUsage::DataEncipherment),
+                            "key_agreement" => Ok(KeyUsage::KeyAgreement),
+                            other => Err(cx.err(ku.span(), format!("key usage {other:?}: expected digital_signature, key_encipherment, data_encipherment or key_agreement"))),
+                        })
+                        .collect::<R<Vec<_>>>()?;
+                }
+                CaKindDef::Online(s)
+            }
+            other => {
+                return Err(cx.err(
+                    c.kind.span(),
+                    format!("CA kind {other:?}: expected \"online\" or \"offline\""),
+                ))
+            }
+        };
+        out.push(CaDef { name, kind });
+    }
+    Ok(out)
 }
 
 /// `["ipv4", "ipv6"]` → (v4, v6).

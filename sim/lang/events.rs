@@ -31,6 +31,7 @@ pub(super) struct World<'a> {
     pub(super) cx: &'a super::compile::Ctx<'a>,
     pub(super) clusters: &'a [ClusterDef],
     pub(super) fleets: &'a [FleetDef],
+    pub(super) cas: &'a [crate::engine::spec::CaDef],
     pub(super) events: Vec<(u64, Event)>,
     pub(super) rules: Vec<LinkRule>,
 }
@@ -167,6 +168,29 @@ impl<'a> World<'a> {
                         .err(aspan.clone(), "upload_certificate needs `certificate`")
                 })?;
                 let parts: Vec<&str> = cert.get_ref().split('/').collect();
+                if let ["ca", name, which] = parts[..] {
+                    if !self.cas.iter().any(|c| c.name == name) {
+                        return Err(self
+                            .cx
+                            .err(cert.span(), format!("no [[ca]] named {name:?}")));
+                    }
+                    if !["root", "issuing"].contains(&which) {
+                        return Err(self.cx.err(
+                            cert.span(),
+                            "a CA's certificate is \"ca/<name>/root\" or \"ca/<name>/issuing\"",
+                        ));
+                    }
+                    self.events.push((
+                        at,
+                        Event::UploadCa {
+                            cluster: c,
+                            store,
+                            ca: name.to_string(),
+                            which: which.to_string(),
+                        },
+                    ));
+                    return Ok(());
+                }
                 let [cl, node, ty] = parts[..] else {
                     return Err(self.cx.err(cert.span(), "certificate must be \"<cluster>/<node>/<type>\", e.g. \"dst/dst-pub/CallManager\""));
                 };
@@ -352,11 +376,54 @@ impl<'a> World<'a> {
                 };
                 self.events.push((at, Event::Operator { cluster: c, op }));
             }
+            "capf_offline_sign" => {
+                self.only(action, &s.present(), &["cluster", "ca"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let ca =
+                    s.ca.as_ref()
+                        .ok_or_else(|| self.cx.err(aspan, "capf_offline_sign needs `ca`"))?;
+                if !self.cas.iter().any(|x| {
+                    &x.name == ca.get_ref()
+                        && matches!(x.kind, crate::engine::spec::CaKindDef::Offline)
+                }) {
+                    return Err(self.cx.err(
+                        ca.span(),
+                        format!("no offline [[ca]] named {:?}", ca.get_ref()),
+                    ));
+                }
+                let op = Operator::CapfOfflineSign {
+                    ca: ca.get_ref().clone(),
+                };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
+            "capf_cli" => {
+                self.only(action, &s.present(), &["cluster", "command"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let cmd = s
+                    .command
+                    .as_ref()
+                    .ok_or_else(|| self.cx.err(aspan, "capf_cli needs `command`"))?;
+                let known = ["csr list", "stale-lsc list", "stale-lsc delete all"];
+                if !known.contains(&cmd.get_ref().as_str()) {
+                    return Err(self.cx.err(
+                        cmd.span(),
+                        format!(
+                            "command {:?}: expected one of {}",
+                            cmd.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                let op = Operator::CapfCli {
+                    command: cmd.get_ref().clone(),
+                };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
             "regenerate_certificate" => {
                 return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
             }
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli")));
             }
         }
         Ok(())

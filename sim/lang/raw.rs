@@ -23,6 +23,8 @@ pub struct File {
     #[serde(default)]
     pub cluster: Vec<S<Cluster>>,
     #[serde(default)]
+    pub ca: Vec<S<Ca>>,
+    #[serde(default)]
     pub fleet: Vec<S<Fleet>>,
     #[serde(default)]
     pub step: Vec<S<Step>>,
@@ -59,6 +61,21 @@ pub struct Cluster {
     pub node: Vec<S<Node>>,
 }
 
+/// `[[ca]]`: a certificate authority outside the clusters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ca {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub port: Option<S<i64>>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub template: Option<String>,
+    pub english: Option<bool>,
+    pub key_usage: Option<S<Vec<String>>>,
+    pub validity_days: Option<S<i64>>,
+}
+
 /// `[cluster.capf]`: the CAPF service of the cluster.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +91,13 @@ pub struct Capf {
     pub issue_once: Option<bool>,
     pub certificate: Option<S<String>>,
     pub addresses: Option<S<Vec<String>>>,
+    pub issuer: Option<S<String>>,
+    pub ca: Option<S<String>>,
+    pub ca_hostname: Option<String>,
+    pub ca_port: Option<S<i64>>,
+    pub ca_template: Option<String>,
+    pub ca_username: Option<String>,
+    pub ca_password: Option<String>,
 }
 
 /// `[cluster.tvs]`: the TVS service model of every TVS node of the cluster.
@@ -155,6 +179,8 @@ pub struct Step {
     pub security_profile: Option<S<String>>,
     pub apply_config: Option<S<bool>>,
     pub minutes: Option<S<i64>>,
+    pub ca: Option<S<String>>,
+    pub command: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,7 +242,7 @@ present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types =>
     cert_type => "type", over => "over", operation => "operation", auth_mode => "auth_mode",
     auth_string => "auth_string", key_order => "key_order", rsa_key_size => "rsa_key_size",
     ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
-    apply_config => "apply_config", minutes => "minutes"]);
+    apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
     fleet => "fleet", timeout => "timeout"]);

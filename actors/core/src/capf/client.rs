@@ -112,6 +112,9 @@ pub struct CapfClient {
     pub config_mode: Option<CapfAuthMode>,
     /// The CAPF certificate the phone trusts (ITL CAPF record, or the TLS peer vouched by TVS).
     pub capf_cert: Option<Certificate>,
+    /// The key generated for a request that an offline CA has not answered yet; kept across
+    /// sessions (and by the caller across reboots) so a later STORE_CERT_REQ can match it.
+    pub pending_key: Option<Arc<PrivateKey>>,
     session: u32,
     new_key: Option<Arc<PrivateKey>>,
     did: Did,
@@ -126,6 +129,7 @@ impl CapfClient {
             flash,
             config_mode: None,
             capf_cert: None,
+            pending_key: None,
             session: 0,
             new_key: None,
             did: Did::Nothing,
@@ -237,7 +241,8 @@ impl CapfClient {
             Ok(d) => d,
             Err(e) => return self.refuse(Command::KeyGenRes, e.to_string()),
         };
-        self.new_key = Some(key);
+        self.new_key = Some(key.clone());
+        self.pending_key = Some(key);
         let mut send = vec![];
         if self.settings.request_in_progress {
             send.push(self.reply(Command::RequestInProgress));
@@ -269,13 +274,11 @@ impl CapfClient {
         }
     }
 
-    /// The new LSC as an identity, if it chains to the CAPF certificate at `now` and carries
-    /// the key generated in this session.
+    /// The new LSC as an identity, if it carries the key generated for it (this session's,
+    /// or a request's still pending) and, when CAPF issued it, chains to the CAPF certificate
+    /// at `now`. An LSC from an Online or Offline CA is not chain-checked: the phone has no
+    /// way to know that CA [I].
     fn check_lsc(&mut self, msg: &CapfMessage, now: WallTime) -> Result<Identity, String> {
-        let key = self
-            .new_key
-            .take()
-            .ok_or("STORE_CERT_REQ without a key generated")?;
         let (_, der) = msg
             .certificate()
             .ok_or("STORE_CERT_REQ without CERTIFICATE")?;
@@ -284,10 +287,16 @@ impl CapfClient {
             .capf_cert
             .as_ref()
             .ok_or("no CAPF certificate to check the LSC")?;
-        verify_chain(&cert, &[], [capf], now, Backend::Ring).map_err(|e| format!("LSC: {e}"))?;
-        if cert.public_key() != Some(&key.public_key()) {
-            return Err("LSC does not carry the key generated for it".into());
+        if cert.issuer() == capf.subject() {
+            verify_chain(&cert, &[], [capf], now, Backend::Ring)
+                .map_err(|e| format!("LSC: {e}"))?;
         }
+        let key = [self.new_key.take(), self.pending_key.clone()]
+            .into_iter()
+            .flatten()
+            .find(|k| cert.public_key() == Some(&k.public_key()))
+            .ok_or("LSC does not carry the key generated for it")?;
+        self.pending_key = None;
         Ok(Identity {
             cert_type: None,
             cert,

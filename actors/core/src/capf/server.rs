@@ -55,13 +55,23 @@ pub struct Step {
     pub send: Vec<CapfMessage>,
     /// Set once, when the session ends.
     pub outcome: Option<Outcome>,
+    /// With an external issuer (Online or Offline CA): the phone's new key, for which the
+    /// caller must get a certificate and call [`CapfSession::issued`], [`CapfSession::deferred`]
+    /// or [`CapfSession::issue_failed`].
+    pub issue: Option<crate::pki::PublicKey>,
 }
 
 #[derive(Clone, Debug)]
 enum State {
     ExpectAuthRes,
-    ExpectKeyGenRes { spec: KeySpec },
-    ExpectStoreCertRes { lsc: Certificate },
+    ExpectKeyGenRes {
+        spec: KeySpec,
+    },
+    ExpectStoreCertRes {
+        lsc: Certificate,
+    },
+    /// Waiting for an external issuer's certificate for the phone's new key.
+    AwaitingIssuer,
     ExpectFetchCertRes,
     ExpectDeleteCertRes,
     Done,
@@ -114,7 +124,7 @@ impl CapfSession {
             State::ExpectStoreCertRes { .. } => Command::StoreCertRes,
             State::ExpectFetchCertRes => Command::FetchCertRes,
             State::ExpectDeleteCertRes => Command::DeleteCertRes,
-            State::Done => return None,
+            State::AwaitingIssuer | State::Done => return None,
         })
     }
 
@@ -200,6 +210,12 @@ impl CapfSession {
         if let Err(why) = self.authenticate(rec, msg, now) {
             return self.fail(why);
         }
+        if rec.operation == CertOperation::InstallUpgrade {
+            // A certificate an offline CA signed for a key this phone generated earlier.
+            if let Some(lsc) = devices.ready_lsc(name) {
+                return self.store(lsc.clone());
+            }
+        }
         let (command, state, elements) = match rec.operation {
             CertOperation::InstallUpgrade => {
                 let spec = match rec.key_spec(self.settings.advanced_algorithms) {
@@ -225,7 +241,7 @@ impl CapfSession {
         req.elements = elements;
         Step {
             send: vec![req],
-            outcome: None,
+            ..Step::default()
         }
     }
 
@@ -300,6 +316,13 @@ impl CapfSession {
             return self.fail("no device record".into());
         };
         let s = &self.settings;
+        if s.external_issuer {
+            self.state = State::AwaitingIssuer;
+            return Step {
+                issue: Some(public),
+                ..Step::default()
+            };
+        }
         let nonce = format!("{}#{}@{}", rec.lscs_issued, self.id, now.0);
         let serial = lsc_serial(&s.forge, &s.capf.cert, &rec.device_name, &nonce);
         let who = LscSubject {
@@ -311,6 +334,11 @@ impl CapfSession {
             Ok(c) => c,
             Err(e) => return self.fail(e.to_string()),
         };
+        self.store(lsc)
+    }
+
+    /// Sends STORE_CERT_REQ with `lsc`.
+    fn store(&mut self, lsc: Certificate) -> Step {
         let req = CapfMessage::new(Command::StoreCertReq, self.id)
             .with(Element::CertType(CertKind::Lsc))
             .with(Element::Certificate {
@@ -320,8 +348,35 @@ impl CapfSession {
         self.state = State::ExpectStoreCertRes { lsc };
         Step {
             send: vec![req],
-            outcome: None,
+            ..Step::default()
         }
+    }
+
+    /// The external issuer's certificate for the key of [`Step::issue`].
+    pub fn issued(&mut self, lsc: Certificate) -> Step {
+        if !matches!(self.state, State::AwaitingIssuer) {
+            return Step::default();
+        }
+        self.store(lsc)
+    }
+
+    /// The external issuer refused (Online CA errors): END_SESSION 7.
+    pub fn issue_failed(&mut self, text: &str) -> Step {
+        if !matches!(self.state, State::AwaitingIssuer) {
+            return Step::default();
+        }
+        self.fail(text.to_string())
+    }
+
+    /// The request waits for an offline CA: the session ends with nothing done
+    /// (END_SESSION 0) and the operation stays pending until the signed certificate is
+    /// uploaded and the phone connects again [I: the reference does not say what the phone is
+    /// told meanwhile].
+    pub fn deferred(&mut self, text: &str) -> Step {
+        if !matches!(self.state, State::AwaitingIssuer) {
+            return Step::default();
+        }
+        self.end(Reason::NoAction, failed(Reason::NoAction, text))
     }
 
     fn end(&mut self, reason: Reason, outcome: Outcome) -> Step {
@@ -330,6 +385,7 @@ impl CapfSession {
         Step {
             send: vec![end],
             outcome: Some(outcome),
+            issue: None,
         }
     }
 

@@ -36,6 +36,9 @@ pub struct CapfSettings {
     /// Whether an RSA KEY_GEN_REQ to a non-CAPFv3 endpoint carries KEY_TYPE. The real CUCM of
     /// the Jabber4Linux capture sent KEY_SIZE only [OSS S4]; CAPFv3 endpoints always get it [I].
     pub rsa_key_type_to_legacy: bool,
+    /// "Certificate Issuer to Endpoint" is an Online or Offline CA: the session asks its
+    /// caller for the certificate instead of signing it (default false: CAPF signs).
+    pub external_issuer: bool,
 }
 
 impl CapfSettings {
@@ -53,6 +56,7 @@ impl CapfSettings {
             require_version: None,
             require_sha2_signed_data: true,
             rsa_key_type_to_legacy: false,
+            external_issuer: false,
         }
     }
 }
@@ -60,6 +64,12 @@ impl CapfSettings {
 /// Where a session finds device records.
 pub trait DeviceLookup {
     fn device(&self, name: &str) -> Option<&DeviceRecord>;
+
+    /// A certificate an offline CA signed for this device's pending request, waiting to be
+    /// installed (none by default).
+    fn ready_lsc(&self, _name: &str) -> Option<&crate::pki::Certificate> {
+        None
+    }
 }
 
 impl DeviceLookup for BTreeMap<String, DeviceRecord> {

@@ -22,10 +22,13 @@
 
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction};
 use super::tvs::Queue;
+use crate::capf::ca::{EnrollRequest, OnlineCaParams};
+use crate::capf::pending::{render_stale_delete_all, CsrBook, Uploaded};
 use crate::capf::{
     capf_cert_usable, CapfMessage, CapfSession, CapfSettings, Command, DeviceLookup, DeviceRecord,
-    Outcome,
+    Outcome, Step,
 };
+use crate::pki::{Certificate, PublicKey};
 use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tlv::content::CucmVersion;
 use std::collections::{BTreeMap, VecDeque};
@@ -34,7 +37,8 @@ use std::sync::Arc;
 /// The CAPF process's capacity and timers in virtual time (`[cluster.capf]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapfModel {
-    /// Sessions open at once; 0 = unlimited [I].
+    /// Sessions open at once; 0 = unlimited, as usecallmanager's `capfd --limit` defaults
+    /// [OSS] (CUCM publishes none) [I].
     pub max_sessions: u32,
     /// Connections waiting for a session slot; one arriving when this many wait is refused.
     pub queue_limit: u32,
@@ -54,7 +58,7 @@ pub struct CapfModel {
 impl Default for CapfModel {
     fn default() -> Self {
         CapfModel {
-            max_sessions: 100,
+            max_sessions: 0,
             queue_limit: 100_000,
             workers: 2,
             handshake_us: 2_000,
@@ -65,9 +69,22 @@ impl Default for CapfModel {
     }
 }
 
+/// The service parameter "Certificate Issuer to Endpoint" [C S14].
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Issuer {
+    /// "Cisco Certificate Authority Proxy Function": CAPF signs (the default).
+    #[default]
+    Capf,
+    /// "Online CA": the Cisco Certificate Enrollment Service enrolls with a Microsoft CA.
+    OnlineCa(Arc<OnlineCaParams>),
+    /// "Offline CA": requests wait as pending CSRs for the administrator to get signed.
+    OfflineCa,
+}
+
 /// What the publisher gives its CAPF service.
 #[derive(Clone, Debug)]
 pub struct CapfConfig {
+    pub issuer: Issuer,
     pub settings: Arc<CapfSettings>,
     pub version: CucmVersion,
     pub model: CapfModel,
@@ -92,15 +109,22 @@ struct Sess {
     deadline_ms: u64,
 }
 
-/// The device records: CUCM's database as this CAPF sees it.
+/// The device records (CUCM's database as this CAPF sees it) and the pending CSRs.
 #[derive(Debug, Default)]
-struct Devices(BTreeMap<String, DeviceRecord>);
+struct Devices(BTreeMap<String, DeviceRecord>, CsrBook);
 
 impl DeviceLookup for Devices {
     fn device(&self, name: &str) -> Option<&DeviceRecord> {
         self.0.get(name)
     }
+
+    fn ready_lsc(&self, name: &str) -> Option<&Certificate> {
+        self.1.ready(name)
+    }
 }
+
+/// How long CAPF waits for the Online CA's answer [I].
+const CA_TIMEOUT_MS: u64 = 30_000;
 
 const T_DEADLINE: u64 = 1;
 const T_KEEPALIVE: u64 = 2;
@@ -192,6 +216,57 @@ impl Capf {
             m @ (Msg::CapfTls { .. } | Msg::CapfPlain { .. }) if self.up => {
                 self.on_flight(m, now, &mut out)
             }
+            Msg::CapfClose { phone, session } => self.on_close((phone, session), now, &mut out),
+            Msg::CaAnswer {
+                phone,
+                session,
+                result,
+            } => self.on_ca_answer((phone, session), result, now, &mut out),
+            Msg::CapfExportCsrs { ca } => {
+                let csrs: Vec<_> = self.devices.1.pending().cloned().collect();
+                out.push(self.obs(
+                    now,
+                    "csr_exported",
+                    format!("{} pending CSRs to {ca}", csrs.len()),
+                ));
+                out.push(Effect::Send {
+                    to: Addr::Ca(ca),
+                    msg: Msg::CaSign {
+                        capf: self.host.clone(),
+                        csrs: Arc::new(csrs),
+                    },
+                });
+            }
+            Msg::CapfUpload { certs } => {
+                for (device, der) in certs {
+                    let result = Certificate::from_der(&der)
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| {
+                            self.devices
+                                .1
+                                .upload(&device, &c, now.wall)
+                                .map_err(|e| e.to_string())
+                        });
+                    let detail = match result {
+                        Ok(Uploaded::ReadyToInstall { .. }) => {
+                            format!("{device}: ready to install")
+                        }
+                        Ok(other) => format!("{device}: {other:?}"),
+                        Err(e) => format!("{device}: refused: {e}"),
+                    };
+                    out.push(self.obs(now, "csr_uploaded", detail));
+                }
+            }
+            Msg::CapfCli { command } => {
+                let book = &mut self.devices.1;
+                let text = match command.as_str() {
+                    "csr list" => book.render_csr_list(),
+                    "stale-lsc list" => book.render_stale_list(),
+                    "stale-lsc delete all" => render_stale_delete_all(book.delete_all_stale()),
+                    other => format!("unknown command {other:?}\n"),
+                };
+                out.push(self.obs(now, "cli", format!("utils capf {command}\n{text}")));
+            }
             _ => {}
         }
         out
@@ -260,6 +335,23 @@ impl Capf {
             _ => {}
         }
         out
+    }
+
+    /// The phone closed its connection: a waiting one leaves the queue; an open session ends
+    /// (END_SESSION 7 to nobody) and frees its slot.
+    fn on_close(&mut self, key: (u32, u64), now: Now, out: &mut Vec<Effect>) {
+        self.waiting.retain(|(p, s, ..)| (*p, *s) != key);
+        let Some(mut s) = self.sessions.remove(&key) else {
+            return;
+        };
+        let id = s.capf.id();
+        let step = s.capf.abort("the phone closed the connection");
+        if let Some(outcome) = step.outcome {
+            self.finish(key, id, &s, &outcome, now, out);
+        } else {
+            self.by_id.remove(&id);
+            self.admit_waiting(now, out);
+        }
     }
 
     fn abort(&self, phone: u32, session: u64, reason: String) -> Effect {
@@ -456,6 +548,14 @@ impl Capf {
                 ended = step.outcome;
                 break;
             }
+            if let Some(public) = step.issue {
+                let step = self.external_issue(key, &mut s, public, now, out);
+                self.send(key, &mut s, &step.send, out);
+                if step.outcome.is_some() {
+                    ended = step.outcome;
+                    break;
+                }
+            }
         }
         self.flush(key, &mut s, out);
         match ended {
@@ -465,6 +565,93 @@ impl Capf {
             }
         }
         issuing
+    }
+
+    /// The phone's new key goes to the configured external issuer: an enrollment request to
+    /// the Online CA (the session waits for its answer), or a pending CSR (the session ends,
+    /// the operation stays pending).
+    fn external_issue(
+        &mut self,
+        key: (u32, u64),
+        s: &mut Sess,
+        public: PublicKey,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) -> Step {
+        let issuer = self
+            .config
+            .as_ref()
+            .map(|c| c.issuer.clone())
+            .unwrap_or_default();
+        let (device, model) = s
+            .capf
+            .device()
+            .map(|d| (d.device_name.clone(), d.model.clone()))
+            .unwrap_or_default();
+        match issuer {
+            Issuer::OnlineCa(params) => {
+                let request = EnrollRequest::new(&params, &device, &model, public);
+                out.push(Effect::Send {
+                    to: Addr::Ca(params.hostname.clone()),
+                    msg: Msg::CaEnroll {
+                        capf: self.host.clone(),
+                        phone: key.0,
+                        session: key.1,
+                        params: params.clone(),
+                        request: Arc::new(request),
+                    },
+                });
+                s.deadline_ms = now.mono_ms + CA_TIMEOUT_MS;
+                out.push(Effect::Timer {
+                    after_ms: CA_TIMEOUT_MS,
+                    token: capf_token(T_DEADLINE, s.capf.id()),
+                });
+                Step::default()
+            }
+            Issuer::OfflineCa => match self.devices.1.record(&device, &public, now.wall) {
+                Ok(r) => {
+                    if let Some(stale) = &r.stale {
+                        let serial = hex::encode(stale.cert.serial());
+                        out.push(self.obs(now, "stale_lsc", format!("{device}: serial {serial}")));
+                    }
+                    out.push(self.obs(now, "csr_pending", format!("{device}: request {}", r.id)));
+                    s.capf.deferred("CSR pending for the offline CA")
+                }
+                Err(e) => s.capf.issue_failed(&e.to_string()),
+            },
+            Issuer::Capf => s.capf.issue_failed("no external issuer configured"),
+        }
+    }
+
+    /// The Online CA answered: STORE_CERT_REQ with its certificate, or END_SESSION 7.
+    fn on_ca_answer(
+        &mut self,
+        key: (u32, u64),
+        result: Result<Arc<[u8]>, String>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(mut s) = self.sessions.remove(&key) else {
+            return;
+        };
+        self.clock.set(now.wall);
+        let step = match result.and_then(|d| Certificate::from_der(&d).map_err(|e| e.to_string())) {
+            Ok(cert) => s.capf.issued(cert),
+            Err(e) => s.capf.issue_failed(&format!("Online CA: {e}")),
+        };
+        let id = s.capf.id();
+        s.deadline_ms = now.mono_ms + self.model().keygen_timeout_ms;
+        out.push(Effect::Timer {
+            after_ms: self.model().keygen_timeout_ms,
+            token: capf_token(T_DEADLINE, id),
+        });
+        self.send(key, &mut s, &step.send, out);
+        match step.outcome {
+            Some(outcome) => self.finish(key, id, &s, &outcome, now, out),
+            None => {
+                self.sessions.insert(key, s);
+            }
+        }
     }
 
     /// Encodes and writes CAPF messages to the phone.
@@ -544,6 +731,7 @@ impl Capf {
         let detail = match outcome {
             Outcome::Issued { cert } => {
                 self.issued += 1;
+                self.devices.1.installed(&who);
                 out.push(self.obs(
                     now,
                     "lsc_issued",

@@ -140,6 +140,17 @@ impl Publisher {
         out
     }
 
+    /// `msg` to the CAPF service, if the cluster runs one.
+    fn to_capf(&self, msg: Msg) -> Vec<Effect> {
+        self.capf
+            .iter()
+            .map(|(host, _)| Effect::Send {
+                to: Addr::Capf(host.clone()),
+                msg: msg.clone(),
+            })
+            .collect()
+    }
+
     /// CAPF's configuration with CAPF-trust as it is now.
     fn push_capf(&self) -> Vec<Effect> {
         let Some((host, config)) = &self.capf else {
@@ -329,6 +340,10 @@ impl Publisher {
                 out.extend(self.set_parameter(&name, &value, now))
             }
             Operator::CapfUpdate(update) => out.extend(self.capf_update(&update, now)),
+            Operator::CapfOfflineSign { ca } => {
+                out.extend(self.to_capf(Msg::CapfExportCsrs { ca }))
+            }
+            Operator::CapfCli { command } => out.extend(self.to_capf(Msg::CapfCli { command })),
             Operator::CapfKeepalive { minutes } => {
                 if !(5..=60).contains(&minutes) {
                     out.push(self.obs(now, "operator_error", "keep_alive must be 5–60 minutes"));

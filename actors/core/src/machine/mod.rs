@@ -10,6 +10,7 @@
 //! The actor shells in `cucmsim-actors` turn mailbox messages into inputs and carry out the
 //! effects; they hold no trust decision.
 
+pub mod ca;
 pub mod capf;
 pub mod cluster;
 pub mod msg;

@@ -27,6 +27,9 @@ pub enum Addr {
     Sftp,
     /// The CAPF service (TLS 3804), on the cluster's publisher host.
     Capf(String),
+    /// A certificate authority outside CUCM: an Online CA by its hostname, an offline CA by
+    /// its name.
+    Ca(String),
 }
 
 impl Addr {
@@ -38,7 +41,8 @@ impl Addr {
             | Addr::Tvs(h)
             | Addr::CallManager(h)
             | Addr::Publisher(h)
-            | Addr::Capf(h) => h.clone(),
+            | Addr::Capf(h)
+            | Addr::Ca(h) => h.clone(),
             Addr::Dhcp => "dhcp".into(),
             Addr::Sftp => "sftp".into(),
         }
@@ -56,6 +60,7 @@ impl fmt::Display for Addr {
             Addr::Dhcp => f.write_str("dhcp"),
             Addr::Sftp => f.write_str("sftp"),
             Addr::Capf(h) => write!(f, "capf@{h}"),
+            Addr::Ca(h) => write!(f, "ca@{h}"),
         }
     }
 }
@@ -183,11 +188,48 @@ pub enum Msg {
         session: u64,
         reason: String,
     },
+    /// Phone → CAPF: the phone gave up on this connection and closed it (TCP FIN).
+    CapfClose {
+        phone: u32,
+        session: u64,
+    },
     /// CAPF → phone: a transport keepalive on an open session while the phone generates its
     /// key (`utils capf set keep_alive`, 5–60 min, default 15 [C S14]); it keeps a firewall's
     /// idle timer from expiring.
     CapfKeepalive {
         session: u64,
+    },
+    /// CAPF (Cisco Certificate Enrollment Service) → Online CA: enroll a phone's key.
+    CaEnroll {
+        capf: String,
+        phone: u32,
+        session: u64,
+        params: Arc<crate::capf::ca::OnlineCaParams>,
+        request: Arc<crate::capf::ca::EnrollRequest>,
+    },
+    /// Online CA → CAPF: the certificate (DER), or why not.
+    CaAnswer {
+        phone: u32,
+        session: u64,
+        result: Result<Arc<[u8]>, String>,
+    },
+    /// CAPF → offline CA: the pending requests the administrator exported.
+    CaSign {
+        capf: String,
+        csrs: Arc<Vec<crate::capf::pending::PendingCsr>>,
+    },
+    /// Offline CA → CAPF: the administrator uploads the signed certificates.
+    CapfUpload {
+        certs: Vec<(String, Arc<[u8]>)>,
+    },
+    /// Publisher → CAPF: export the pending requests to offline CA `ca`.
+    CapfExportCsrs {
+        ca: String,
+    },
+    /// Publisher → CAPF: a `utils capf` command (`csr list`, `stale-lsc list`,
+    /// `stale-lsc delete all`); the output goes to the trace.
+    CapfCli {
+        command: String,
     },
     /// Publisher → CAPF: the service's settings (certificate, CAPF-trust, issuer mode, model).
     CapfConfig(Arc<crate::machine::capf::CapfConfig>),
@@ -218,7 +260,10 @@ impl Msg {
                 | Msg::CapfTls { .. }
                 | Msg::CapfPlain { .. }
                 | Msg::CapfAbort { .. }
+                | Msg::CapfClose { .. }
                 | Msg::CapfKeepalive { .. }
+                | Msg::CaEnroll { .. }
+                | Msg::CaAnswer { .. }
                 | Msg::Keepalive { .. }
                 | Msg::KeepaliveAck { .. }
                 | Msg::SftpPut { .. }
@@ -307,6 +352,15 @@ pub enum Operator {
     /// `utils capf set keep_alive <minutes>` (5–60).
     CapfKeepalive {
         minutes: u32,
+    },
+    /// Export CAPF's pending CSRs to offline CA `ca`, which signs them; the administrator
+    /// uploads the certificates.
+    CapfOfflineSign {
+        ca: String,
+    },
+    /// A `utils capf` command: `csr list`, `stale-lsc list`, `stale-lsc delete all`.
+    CapfCli {
+        command: String,
     },
 }
 

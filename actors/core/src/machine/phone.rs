@@ -192,6 +192,8 @@ pub struct Phone {
     /// The CAPF auth mode kept in flash across a power failure [C S14].
     pub capf_flash: CapfFlash,
     capf: Option<Box<CapfConn>>,
+    /// A key generated for a request an offline CA has not signed yet (kept in flash).
+    capf_pending_key: Option<Arc<PrivateKey>>,
     /// Communication failures of the current CAPF operation (3 more tries at 30 s [C S14]).
     capf_failures: u32,
     /// Numbers CAPF connections; CAPF timers carry it (a new connection or boot stales them).
@@ -245,6 +247,7 @@ impl Phone {
             lsc: None,
             capf_flash: CapfFlash::default(),
             capf: None,
+            capf_pending_key: None,
             capf_failures: 0,
             capf_seq: 0,
             capf_done_boot: None,

@@ -186,6 +186,7 @@ impl Phone {
         if let Some(conn) = self.capf.take() {
             self.lsc = conn.client.lsc;
             self.capf_flash = conn.client.flash;
+            self.capf_pending_key = conn.client.pending_key;
         }
         self.capf_seq += 1;
     }
@@ -336,6 +337,7 @@ impl Phone {
             request_in_progress: true,
         };
         let mut client = CapfClient::new(settings, self.lsc.take(), self.capf_flash);
+        client.pending_key = self.capf_pending_key.take();
         client.config_mode = self.config.as_ref().map(|c| c.capf_auth_mode);
         client.capf_cert = self.capf_records().into_iter().next();
         (client, None)
@@ -541,9 +543,18 @@ impl Phone {
         let Some(conn) = self.capf.take() else {
             return;
         };
+        // The phone closes the connection it gives up on (harmless if CAPF already did).
+        out.push(Effect::Send {
+            to: Addr::Capf(conn.host.clone()),
+            msg: Msg::CapfClose {
+                phone: self.id,
+                session: conn.session,
+            },
+        });
         let (family_ix, talked) = (conn.family_ix, conn.talked);
         self.lsc = conn.client.lsc;
         self.capf_flash = conn.client.flash;
+        self.capf_pending_key = conn.client.pending_key;
         self.capf_seq += 1;
         let families = self
             .capf_profile
@@ -587,6 +598,7 @@ impl Phone {
             family = if conn.ipv6 { "IPv6" } else { "IPv4" };
             self.lsc = conn.client.lsc;
             self.capf_flash = conn.client.flash;
+            self.capf_pending_key = conn.client.pending_key;
         }
         self.capf_seq += 1;
         self.capf_done_boot = Some(self.boots);
