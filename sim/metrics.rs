@@ -68,6 +68,8 @@ struct Track {
     fetches: Vec<u64>,
     tvs_query_ms: Option<u64>,
     cluster: Option<String>,
+    /// When the current CAPF operation started (retries included until it ends).
+    capf_start_ms: Option<u64>,
 }
 
 /// Latency histograms (µs) by metric name, from a canonical trace.
@@ -110,6 +112,13 @@ pub fn latencies(trace: &[Observation]) -> BTreeMap<&'static str, Histogram<u64>
                     record("tvs.query_ms", from, o.t_ms);
                 }
             }
+            ("capf_start", _) => t.capf_start_ms = Some(o.t_ms),
+            ("lsc_installed", _) => {
+                if let Some(from) = t.capf_start_ms.take() {
+                    record("capf.enrollment_ms", from, o.t_ms);
+                }
+            }
+            ("capf_failed" | "capf_done" | "lsc_deleted", _) => t.capf_start_ms = None,
             ("registered", cluster) => {
                 if let Some(boot) = t.boot_ms {
                     record("phone.boot_to_registered_ms", boot, o.t_ms);
@@ -137,12 +146,57 @@ pub struct Timeline {
 }
 
 /// What counts as throughput, by observation kind (phone side unless named).
-const RATE_KINDS: [(&str, &str); 4] = [
+const RATE_KINDS: [(&str, &str); 5] = [
     ("registered", "registrations/s"),
     ("trust_list_installed", "trust lists installed/s"),
     ("tvs_query", "TVS queries/s"),
     ("trust_list_rejected", "trust lists rejected/s"),
+    ("lsc_installed", "LSCs installed/s"),
 ];
+
+/// CAPF enrollment over the whole run: how many LSCs, and when the first session started
+/// and the last LSC was installed (the time to enroll every phone).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enrollment {
+    pub lscs_installed: u64,
+    /// Distinct devices that installed at least one LSC.
+    pub devices: u64,
+    /// CAPF operations the phones gave up on or were refused.
+    pub failed: u64,
+    pub first_started_ms: u64,
+    pub first_installed_ms: u64,
+    pub last_installed_ms: u64,
+}
+
+/// The enrollment summary, if any phone started a CAPF session.
+pub fn enrollment(trace: &[Observation]) -> Option<Enrollment> {
+    let mut e = Enrollment {
+        lscs_installed: 0,
+        devices: 0,
+        failed: 0,
+        first_started_ms: u64::MAX,
+        first_installed_ms: 0,
+        last_installed_ms: 0,
+    };
+    let mut devices = std::collections::BTreeSet::new();
+    for o in trace.iter().filter(|o| o.who.starts_with("SEP")) {
+        match o.what.as_str() {
+            "capf_start" => e.first_started_ms = e.first_started_ms.min(o.t_ms),
+            "lsc_installed" => {
+                if e.lscs_installed == 0 {
+                    e.first_installed_ms = o.t_ms;
+                }
+                e.lscs_installed += 1;
+                e.last_installed_ms = o.t_ms;
+                devices.insert(o.who.as_str());
+            }
+            "capf_failed" => e.failed += 1,
+            _ => {}
+        }
+    }
+    e.devices = devices.len() as u64;
+    (e.first_started_ms != u64::MAX).then_some(e)
+}
 
 /// The timeline of a canonical trace over `[0, end_ms]` in `buckets` steps.
 pub fn timeline(trace: &[Observation], phones: u64, end_ms: u64, buckets: u64) -> Timeline {

@@ -51,6 +51,9 @@ pub struct Report {
     pub faults: Vec<Window>,
     /// Operator steps (instants: `from_ms == until_ms`).
     pub steps: Vec<Window>,
+    /// CAPF enrollment, when the scenario has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrollment: Option<crate::metrics::Enrollment>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -189,6 +192,7 @@ pub fn execute_full(
         cpu_cost: cpu.iter().map(|(k, h)| (k.clone(), cpu_cost(h))).collect(),
         faults: fault_windows(&c.spec),
         steps: step_marks(&c.spec),
+        enrollment: crate::metrics::enrollment(&trace),
     };
     Ok(RunResult {
         report,
@@ -354,6 +358,18 @@ pub fn summary(r: &Report) -> String {
         r.messages.sent,
         r.messages.dropped
     );
+    if let Some(e) = &r.enrollment {
+        let _ = writeln!(
+            s,
+            "CAPF: {} LSCs installed on {} devices, {} operations failed; first at {:.1} s, the last at {:.1} s ({:.1} s after the first session started)",
+            e.lscs_installed,
+            e.devices,
+            e.failed,
+            e.first_installed_ms as f64 / 1000.0,
+            e.last_installed_ms as f64 / 1000.0,
+            e.last_installed_ms.saturating_sub(e.first_started_ms) as f64 / 1000.0,
+        );
+    }
     if !r.latency.is_empty() {
         let _ = writeln!(
             s,

@@ -4,5 +4,6 @@ mod artefacts;
 mod bench;
 mod cli;
 mod engine;
+mod enrollment;
 mod scenarios;
 mod support;
