@@ -63,6 +63,11 @@ fn offline_ca_pending_csrs_and_stale_lscs() {
     run_scenario("scenarios/enrollment/offline_ca.toml");
 }
 
+#[test]
+fn the_certificate_monitor_and_an_lsc_expiry_query_renew_only_what_expires() {
+    run_scenario("scenarios/enrollment/lsc_renewal.toml");
+}
+
 fn mass_lsc(phones: u32, seed: u64) -> cucmsim::runner::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/enrollment/mass_lsc.toml");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -102,6 +102,7 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::CapfUpload { .. } => "CapfUpload",
         Msg::CapfExportCsrs { .. } => "CapfExportCsrs",
         Msg::CapfCli { .. } => "CapfCli",
+        Msg::CapfRecord(_) => "CapfRecord",
         Msg::CapfKeepalive { .. } => "CapfKeepalive",
         Msg::CapfConfig(_) => "CapfConfig",
         Msg::CapfDevices(_) => "CapfDevices",

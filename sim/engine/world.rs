@@ -125,6 +125,7 @@ pub fn publisher(
             }
         };
         let config = CapfConfig {
+            cluster: c.name.clone(),
             issuer,
             settings: Arc::new(settings),
             version: c.version,

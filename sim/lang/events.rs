@@ -396,6 +396,21 @@ impl<'a> World<'a> {
                 };
                 self.events.push((at, Event::Operator { cluster: c, op }));
             }
+            "certificate_monitor" => {
+                self.only(action, &s.present(), &["cluster", "notify_days"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let d = s.notify_days.as_ref().ok_or_else(|| {
+                    self.cx
+                        .err(aspan, "certificate_monitor needs `notify_days`")
+                })?;
+                if !(1..=3650).contains(d.get_ref()) {
+                    return Err(self.cx.err(d.span(), "notify_days must be 1–3650"));
+                }
+                let op = Operator::CertificateMonitor {
+                    notify_days: *d.get_ref() as u32,
+                };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
             "capf_cli" => {
                 self.only(action, &s.present(), &["cluster", "command"])?;
                 let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
@@ -423,7 +438,7 @@ impl<'a> World<'a> {
                 return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
             }
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor")));
             }
         }
         Ok(())
@@ -457,6 +472,7 @@ impl<'a> World<'a> {
                 "security_profile",
                 "apply_config",
                 "over",
+                "lsc_expires_before",
             ],
         )?;
         let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
@@ -568,6 +584,12 @@ impl<'a> World<'a> {
             ec_curve,
             completes_by: completes_by.map(|ms| self.cx.epoch.plus_s((ms / 1000) as i64)),
             security_mode,
+            lsc_expires_before: s
+                .lsc_expires_before
+                .as_ref()
+                .map(|d| self.cx.ms(d))
+                .transpose()?
+                .map(|ms| self.cx.epoch.plus_s((ms / 1000) as i64)),
         };
         self.events.push((
             at,

@@ -181,6 +181,8 @@ pub struct Step {
     pub minutes: Option<S<i64>>,
     pub ca: Option<S<String>>,
     pub command: Option<S<String>>,
+    pub lsc_expires_before: Option<S<Dur>>,
+    pub notify_days: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,7 +244,8 @@ present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types =>
     cert_type => "type", over => "over", operation => "operation", auth_mode => "auth_mode",
     auth_string => "auth_string", key_order => "key_order", rsa_key_size => "rsa_key_size",
     ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
-    apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command"]);
+    apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command",
+    lsc_expires_before => "lsc_expires_before", notify_days => "notify_days"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
     fleet => "fleet", timeout => "timeout"]);

@@ -84,6 +84,8 @@ pub enum Issuer {
 /// What the publisher gives its CAPF service.
 #[derive(Clone, Debug)]
 pub struct CapfConfig {
+    /// The cluster (its publisher keeps the device records' copy of record).
+    pub cluster: String,
     pub issuer: Issuer,
     pub settings: Arc<CapfSettings>,
     pub version: CucmVersion,
@@ -725,7 +727,14 @@ impl Capf {
             rec.apply(outcome);
             let status = rec.status.to_string();
             let name = rec.device_name.clone();
+            let copy = Box::new(rec.clone());
             out.push(self.obs(now, "capf_status", format!("{name}: {status}")));
+            if let Some(c) = &self.config {
+                out.push(Effect::Send {
+                    to: Addr::Publisher(c.cluster.clone()),
+                    msg: Msg::CapfRecord(copy),
+                });
+            }
         }
         let who = device.unwrap_or_else(|| format!("phone#{}", key.0));
         let detail = match outcome {

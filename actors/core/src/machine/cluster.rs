@@ -289,6 +289,11 @@ impl Publisher {
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         match msg {
             Msg::Operator(op) => self.operator(op, now),
+            Msg::CapfRecord(rec) => {
+                // The database learns the outcome; configs change at the next TFTP rebuild.
+                self.devices.insert(rec.device_name.clone(), *rec);
+                vec![]
+            }
             Msg::SftpFiles { files } => match self.awaiting.take() {
                 Some(Awaiting::Consolidate) => self.consolidate(&files, now),
                 Some(Awaiting::Import) => self.import(&files, now),
@@ -344,6 +349,9 @@ impl Publisher {
                 out.extend(self.to_capf(Msg::CapfExportCsrs { ca }))
             }
             Operator::CapfCli { command } => out.extend(self.to_capf(Msg::CapfCli { command })),
+            Operator::CertificateMonitor { notify_days } => {
+                out.extend(self.certificate_monitor(notify_days, now))
+            }
             Operator::CapfKeepalive { minutes } => {
                 if !(5..=60).contains(&minutes) {
                     out.push(self.obs(now, "operator_error", "keep_alive must be 5–60 minutes"));
@@ -351,6 +359,31 @@ impl Publisher {
                     config.model.keepalive_ms = u64::from(minutes) * 60_000;
                     out.extend(self.push_capf());
                 }
+            }
+        }
+        out
+    }
+
+    /// The certificate monitor over the devices' LSCs (the Certificate Expiry Monitor's
+    /// notice [I: the reference names "certificate monitoring (expiry notice, revocation after
+    /// expiry)" without details]): `lsc_expiry_notice` for an LSC that expires within
+    /// `notify_days`, `lsc_expired` for one already expired (a secure registration with it
+    /// fails its TLS: the CallManager checks validity).
+    fn certificate_monitor(&self, notify_days: u32, now: Now) -> Vec<Effect> {
+        let horizon = now.wall.plus_s(i64::from(notify_days) * 86_400);
+        let mut out = vec![];
+        for rec in self.devices.values() {
+            let Some(lsc) = &rec.lsc else { continue };
+            let not_after = lsc.info().not_after;
+            let name = &rec.device_name;
+            if not_after < now.wall {
+                out.push(self.obs(now, "lsc_expired", format!("{name}: expired {not_after}")));
+            } else if not_after < horizon {
+                out.push(self.obs(
+                    now,
+                    "lsc_expiry_notice",
+                    format!("{name}: expires {not_after}"),
+                ));
             }
         }
         out
@@ -364,6 +397,16 @@ impl Publisher {
             .map_or(0, |(_, c)| c.settings.forge.seed());
         let mut changed = vec![];
         for (name, model, v3) in &u.devices {
+            if let Some(before) = u.lsc_expires_before {
+                let expires = self
+                    .devices
+                    .get(name)
+                    .and_then(|r| r.lsc.as_ref())
+                    .map(|c| c.info().not_after);
+                if !expires.is_some_and(|t| t < before) {
+                    continue; // the query does not select it
+                }
+            }
             let rec = self
                 .devices
                 .entry(name.clone())

@@ -231,6 +231,8 @@ pub enum Msg {
     CapfCli {
         command: String,
     },
+    /// CAPF → publisher: a device's record after a CAPF session (status, LSC issued).
+    CapfRecord(Box<crate::capf::DeviceRecord>),
     /// Publisher → CAPF: the service's settings (certificate, CAPF-trust, issuer mode, model).
     CapfConfig(Arc<crate::machine::capf::CapfConfig>),
     /// Publisher → CAPF: device records added or changed (phone page, UDT, BAT).
@@ -362,6 +364,11 @@ pub enum Operator {
     CapfCli {
         command: String,
     },
+    /// The certificate monitor's pass over the devices' LSCs: an expiry notice for those
+    /// expiring within `notify_days`, and the expired ones.
+    CertificateMonitor {
+        notify_days: u32,
+    },
 }
 
 /// A bulk change of CAPF settings: the same settings for every listed device, except the
@@ -380,6 +387,9 @@ pub struct CapfUpdate {
     pub ec_curve: crate::capf::Curve,
     pub completes_by: Option<WallTime>,
     pub security_mode: Option<crate::sgn::SecurityMode>,
+    /// The BAT query "LSC expires before": only devices whose LSC (in the database) expires
+    /// before this wall time are updated.
+    pub lsc_expires_before: Option<WallTime>,
 }
 
 /// What a machine asks its shell to do.
