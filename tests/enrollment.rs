@@ -68,6 +68,11 @@ fn the_certificate_monitor_and_an_lsc_expiry_query_renew_only_what_expires() {
     run_scenario("scenarios/enrollment/lsc_renewal.toml");
 }
 
+#[test]
+fn a_capf_session_limit_fails_a_burst_and_passes_a_maintenance_window() {
+    run_scenario("scenarios/capacity/capf_limit.toml");
+}
+
 fn mass_lsc(phones: u32, seed: u64) -> cucmsim::runner::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/enrollment/mass_lsc.toml");
     let text = std::fs::read_to_string(&path).unwrap();
