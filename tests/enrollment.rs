@@ -73,6 +73,16 @@ fn a_capf_session_limit_fails_a_burst_and_passes_a_maintenance_window() {
     run_scenario("scenarios/capacity/capf_limit.toml");
 }
 
+#[test]
+fn mic_roots_in_callmanager_trust_let_mics_register_securely() {
+    run_scenario("scenarios/enrollment/mic_roots_in_callmanager_trust.toml");
+}
+
+#[test]
+fn troubleshoot_fetches_and_delete_removes_the_lsc() {
+    run_scenario("scenarios/enrollment/delete_troubleshoot.toml");
+}
+
 fn mass_lsc(phones: u32, seed: u64) -> cucmsim::runner::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/enrollment/mass_lsc.toml");
     let text = std::fs::read_to_string(&path).unwrap();

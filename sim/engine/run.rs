@@ -149,6 +149,10 @@ async fn drive(
         .await
         .map_err(spawn_err)?;
     let mut cas = BTreeMap::new();
+    cas.insert(
+        super::spec::MIC_CA.to_string(),
+        (mfg.root.cert.clone(), mfg.issuing.cert.clone()),
+    );
     for d in &spec.cas {
         let (machine, root, issuing) = world::ca(d, &forge, spec.epoch)?;
         cas.insert(d.name.clone(), (root, issuing));

@@ -50,6 +50,9 @@ pub struct ClusterDef {
     pub nodes: Vec<NodeDef>,
 }
 
+/// The name under which uploads find Cisco's manufacturing CA (the MICs' issuer).
+pub const MIC_CA: &str = "Cisco Manufacturing CA";
+
 /// A certificate authority outside CUCM (scenario `[[ca]]`).
 #[derive(Clone, Debug)]
 pub struct CaDef {

@@ -168,6 +168,24 @@ impl<'a> World<'a> {
                         .err(aspan.clone(), "upload_certificate needs `certificate`")
                 })?;
                 let parts: Vec<&str> = cert.get_ref().split('/').collect();
+                if let ["mic", which] = parts[..] {
+                    if !["root", "issuing"].contains(&which) {
+                        return Err(self.cx.err(
+                            cert.span(),
+                            "the manufacturing CA's certificate is \"mic/root\" or \"mic/issuing\"",
+                        ));
+                    }
+                    self.events.push((
+                        at,
+                        Event::UploadCa {
+                            cluster: c,
+                            store,
+                            ca: crate::engine::spec::MIC_CA.to_string(),
+                            which: which.to_string(),
+                        },
+                    ));
+                    return Ok(());
+                }
                 if let ["ca", name, which] = parts[..] {
                     if !self.cas.iter().any(|c| c.name == name) {
                         return Err(self
