@@ -373,7 +373,7 @@ pub enum Operator {
 
 /// A bulk change of CAPF settings: the same settings for every listed device, except the
 /// authentication string, which may be unique per device.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CapfUpdate {
     /// `(device name, model, CAPFv3)` of each device; devices CUCM doesn't know are added.
     pub devices: Vec<(String, String, bool)>,
@@ -390,6 +390,27 @@ pub struct CapfUpdate {
     /// The BAT query "LSC expires before": only devices whose LSC (in the database) expires
     /// before this wall time are updated.
     pub lsc_expires_before: Option<WallTime>,
+}
+
+/// Short: the device count instead of the list (traces quote it), no authentication string.
+impl fmt::Debug for CapfUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.auth {
+            crate::capf::CapfAuth::AuthString(_) if self.unique_auth_strings => {
+                "AuthString(unique)"
+            }
+            crate::capf::CapfAuth::AuthString(_) => "AuthString",
+            crate::capf::CapfAuth::NullString => "NullString",
+            crate::capf::CapfAuth::ExistingCert(_) => "ExistingCert",
+        };
+        f.debug_struct("CapfUpdate")
+            .field("devices", &self.devices.len())
+            .field("operation", &self.operation)
+            .field("auth", &auth)
+            .field("key_order", &self.key_order)
+            .field("security_mode", &self.security_mode)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a machine asks its shell to do.
