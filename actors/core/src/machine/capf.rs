@@ -279,12 +279,10 @@ impl Capf {
         self.unusable = capf_cert_usable(&s.capf.cert, config.version)
             .err()
             .map(|e| e.to_string());
-        self.tls = server_config(
-            (&s.capf.cert, &s.capf.key),
-            s.capf_trust.clone(),
-            &self.clock,
-        )
-        .ok();
+        // Any client certificate is accepted at the TLS layer (its handshake signature is
+        // still checked): the phone authenticates inside the protocol (auth string, null
+        // string, or an existing certificate checked against CAPF-trust — "invalid LSC").
+        self.tls = server_config((&s.capf.cert, &s.capf.key), vec![], &self.clock).ok();
         self.config = Some(config);
     }
 
