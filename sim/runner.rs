@@ -230,6 +230,7 @@ pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
             } => format!("restart {service:?} on {host}").to_lowercase(),
             Event::Upload { store, .. } => format!("upload to {store}"),
             Event::Service { .. } | Event::Skew { .. } => continue,
+            Event::EraseTrust { .. } => "delete ITL".into(),
         };
         match out.last_mut() {
             Some(w) if w.from_ms == *at => {

@@ -125,6 +125,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             cluster: 0,
             key: KeyProfile::EcP256,
             keepalive: None,
+            caps: Default::default(),
         }],
         events,
         link_rules: vec![],

@@ -6,7 +6,7 @@ use cucmsim::lang::compile::Overrides;
 use cucmsim::runner::execute;
 use std::path::Path;
 
-fn run_scenario(rel: &str) {
+pub(crate) fn run_scenario(rel: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     let compiled = cucmsim::lang::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let report = execute(&compiled, None).unwrap();

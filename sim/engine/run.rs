@@ -332,6 +332,11 @@ fn dispatch(spec: &WorldSpec, bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, ev
                 )),
             }
         }
+        Event::EraseTrust { first, count } => {
+            for id in *first..first + count {
+                deliver(bus, Addr::Phone(id), Msg::EraseTrustLists);
+            }
+        }
     }
 }
 

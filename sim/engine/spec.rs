@@ -79,6 +79,8 @@ pub struct FleetDef {
     pub key: KeyProfile,
     /// Registration keepalives (`None`: none, the default).
     pub keepalive: Option<Keepalive>,
+    /// What the model handles: ITL size, RSA key length, file digests (F9, F27, F28).
+    pub caps: cucmsim_core::phone::caps::PhoneCaps,
 }
 
 /// A timed event the director carries out.
@@ -117,6 +119,8 @@ pub enum Event {
         node: String,
         cert_type: cucmsim_core::pki::identity::CertType,
     },
+    /// Phones `first..first+count` delete their CTL and ITL and boot.
+    EraseTrust { first: u32, count: u32 },
 }
 
 /// How phones talk to TVS.

@@ -510,6 +510,7 @@ fn fleets(
             cluster,
             key: key(cx, &f.key, KeyProfile::EcP256)?,
             keepalive: keepalive(cx, f)?,
+            caps: super::events::lifecycle::phone_caps(cx, f)?,
         });
         next = next
             .checked_add(count)

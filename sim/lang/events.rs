@@ -16,6 +16,9 @@ use std::ops::Range;
 
 type MakeCount = fn(u64) -> Count;
 
+#[path = "lifecycle.rs"]
+pub(super) mod lifecycle;
+
 pub(super) struct World<'a> {
     pub(super) cx: &'a super::compile::Ctx<'a>,
     pub(super) clusters: &'a [ClusterDef],
@@ -321,11 +324,13 @@ impl<'a> World<'a> {
                     },
                 ));
             }
-            "regenerate_certificate" => {
-                return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
-            }
+            "regenerate_certificate"
+            | "itl_reset"
+            | "drs_backup"
+            | "drs_restore"
+            | "delete_itl" => self.lifecycle_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, drs_backup, drs_restore, delete_itl")));
             }
         }
         Ok(())

@@ -98,6 +98,11 @@ pub struct Fleet {
     pub keepalive: Option<S<Dur>>,
     pub keepalive_timeout: Option<S<Dur>>,
     pub keepalive_misses: Option<S<i64>>,
+    /// Model capabilities (F9, F27, F28): see `lang::events::lifecycle::phone_caps`.
+    pub itl_max_certs: Option<S<i64>>,
+    pub itl_max_bytes: Option<S<i64>>,
+    pub max_rsa_bits: Option<S<i64>>,
+    pub file_digests: Option<S<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +124,10 @@ pub struct Step {
     pub cert_type: Option<S<String>>,
     /// `reset_phones`: spread the resets over this window.
     pub over: Option<S<Dur>>,
+    /// `regenerate_certificate`: the new key profile.
+    pub key: Option<S<String>>,
+    /// `itl_reset`: `localkey` or `remotekey`.
+    pub mode: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,7 +182,7 @@ macro_rules! present {
 
 present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types => "types", store => "store",
     certificate => "certificate", tftp => "tftp", service => "service", name => "name", value => "value",
-    cert_type => "type", over => "over"]);
+    cert_type => "type", over => "over", key => "key", mode => "mode"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by"]);
 present!(Expect, [by => "by", state => "state", cluster => "cluster", fleet => "fleet", count => "count",

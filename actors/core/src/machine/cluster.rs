@@ -32,6 +32,9 @@ use super::tvs::TvsModel;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+#[path = "lifecycle.rs"]
+pub mod lifecycle;
+
 /// Password of the bundles the simulated publishers write [I].
 pub const BUNDLE_PASSWORD: &str = "cucmsim";
 
@@ -76,6 +79,8 @@ pub struct Publisher {
     /// The service model of this cluster's TVS processes, sent with their stores.
     pub tvs_model: TvsModel,
     awaiting: Option<Awaiting>,
+    /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
+    pub lifecycle: lifecycle::Lifecycle,
 }
 
 impl Publisher {
@@ -95,6 +100,7 @@ impl Publisher {
             cm_hosts: vec![],
             tvs_model: TvsModel::default(),
             awaiting: None,
+            lifecycle: lifecycle::Lifecycle::default(),
         }
     }
 
@@ -136,6 +142,8 @@ impl Publisher {
                     tvs: self.tvs_hosts.clone(),
                     capf: capf.clone(),
                     built_at: now.wall,
+                    revision: self.lifecycle.revision,
+                    itl_reset_signer: None,
                 };
                 Some(Effect::Send {
                     to: Addr::Tftp(host.clone()),
@@ -176,6 +184,8 @@ impl Publisher {
                     tvs_cert,
                     tvs_key,
                     model: self.tvs_model,
+                    restart: false,
+                    revision: self.lifecycle.revision,
                 }));
                 Some(Effect::Send {
                     to: Addr::Tvs(host.clone()),
@@ -187,6 +197,7 @@ impl Publisher {
 
     /// Handles one message.
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
+        self.lifecycle.revision += 1;
         match msg {
             Msg::Operator(op) => self.operator(op, now),
             Msg::SftpFiles { files } => match self.awaiting.take() {
@@ -237,6 +248,10 @@ impl Publisher {
             Operator::SetParameter { name, value } => {
                 out.extend(self.set_parameter(&name, &value, now))
             }
+            op @ (Operator::Regenerate { .. }
+            | Operator::ItlReset { .. }
+            | Operator::DrsBackup
+            | Operator::DrsRestore) => out.extend(self.lifecycle_step(op, now)),
         }
         out
     }

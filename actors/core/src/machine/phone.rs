@@ -248,6 +248,11 @@ impl Phone {
         let mut out = vec![];
         match input {
             PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
+            PhoneInput::Msg(Msg::EraseTrustLists) => {
+                self.trust.erase();
+                out.push(self.obs(now, "trust_lists_erased", "CTL and ITL deleted"));
+                self.boot(now, &mut out)
+            }
             PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
             PhoneInput::Msg(msg) => self.on_msg(msg, now, &mut out),
         }

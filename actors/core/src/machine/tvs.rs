@@ -247,11 +247,26 @@ impl Tvs {
         self.queue.release(now, &mut out);
         match msg {
             Msg::TvsStores(stores) => {
+                if self
+                    .stores
+                    .as_ref()
+                    .is_some_and(|s| s.revision > stores.revision)
+                {
+                    return out; // crossed on the bus with newer stores
+                }
                 let first = self.stores.is_none();
+                let restart = stores.restart && !first && self.up;
                 self.model = stores.model;
                 self.stores = Some(stores);
-                if first {
+                if first || restart {
                     self.load(); // initial start; later store changes wait for a restart
+                }
+                if restart {
+                    let detail = format!(
+                        "Restart (certificate update), {} certificates known",
+                        self.directory.len()
+                    );
+                    out.push(self.obs(now, "service", detail));
                 }
             }
             Msg::Service(action) => {
