@@ -10,9 +10,9 @@
 //!        │     TVS → that node's TVS · CallManager, CAPF → every TVS · ITLRecovery → none
 //!        └─ "Phone Interaction on Certificate Update" = automatic and type ∈ {TVS, CAPF,
 //!           CallManager (the TFTP certificate)} ─► ResetRegistered on every CallManager
-//!  ItlReset{localkey|remotekey} ─► TftpRebuild with the ITL signed by the publisher's
-//!        CallManager (localkey) or the ITLRecovery of ITLRecovery.p12 (remotekey), until the
-//!        TFTP service restarts · refused when ITLRecovery is weaker than CallManager (F10)
+//!  ItlReset{localkey|remotekey} ─► TftpRebuild with the ITL signed by the CallManager key
+//!        (localkey) or the ITLRecovery of ITLRecovery.p12 (remotekey), until the TFTP
+//!        service restarts · refused when ITLRecovery is weaker than CallManager (F10)
 //!  DrsBackup ─► snapshot of the PKI and trust stores
 //!  DrsRestore ─► the snapshot back ─► TftpRebuild, TVS restart, every phone reset (F11)
 //! ```
@@ -26,6 +26,10 @@
 //!   only update the stores (effective at the next TVS restart).
 //! - The automatic reset covers TVS, CAPF and TFTP (CallManager) certificates, as the
 //!   parameter's description says [C S12]; ITLRecovery is not among them.
+//! - `localkey` re-signs each TFTP node's ITL with that node's own CallManager key, the one
+//!   its phones hold with the SAST role ("the CallManager certificate also has SAST role, so
+//!   `utils itl reset localkey` works" [C S10]); CUCM re-signs the publisher's ITL and
+//!   copies it to the TFTP nodes, which is the same for a phone of the publisher's TFTP.
 //! - `remotekey` signs with the ITLRecovery the operator exported at install time ("file get
 //!   tftp ITLRecovery.p12", as S10 recommends): the cluster's ITLRecovery before its first
 //!   regeneration.
@@ -190,35 +194,37 @@ impl Publisher {
                 ),
             )];
         }
-        let signer = if remote {
-            self.lifecycle
-                .exported_itl_recovery
-                .clone()
-                .unwrap_or_else(|| self.pki.itl_recovery.clone())
-        } else {
-            let Some(cm) = self.pki.publisher().identity(CertType::CallManager) else {
-                return vec![self.obs(now, "operator_error", format!("{cmd}: no CallManager"))];
-            };
-            cm.clone()
+        let recovery = self
+            .lifecycle
+            .exported_itl_recovery
+            .clone()
+            .unwrap_or_else(|| self.pki.itl_recovery.clone());
+        let signer_of = |host: &str| match remote {
+            true => Some(recovery.clone()),
+            false => self.pki.identity_of(host, CertType::CallManager).cloned(),
+        };
+        let signed_by = match remote {
+            true => recovery.cert.subject().common_name().to_string(),
+            false => "each TFTP node's CallManager".to_string(),
         };
         let mut out = vec![self.obs(
             now,
             "itl_reset",
             format!(
                 "{cmd}: Generating the reset ITL file..... The reset ITL file was generated \
-                 successfully (signed by {}); Transferring new reset ITL file to the TFTP \
-                 server nodes",
-                signer.cert.subject().common_name()
+                 successfully (signed by {signed_by}); Transferring new reset ITL file to the \
+                 TFTP server nodes"
             ),
         )];
         for effect in self.rebuild_tftp(now) {
             out.push(match effect {
                 Effect::Send {
-                    to,
+                    to: Addr::Tftp(host),
                     msg: Msg::TftpRebuild(build),
                 } => {
                     let mut build = (*build).clone();
-                    build.itl_reset_signer = Some(signer.clone());
+                    build.itl_reset_signer = signer_of(&host);
+                    let to = Addr::Tftp(host);
                     Effect::Send {
                         to,
                         msg: Msg::TftpRebuild(Arc::new(build)),
