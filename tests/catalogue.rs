@@ -34,8 +34,18 @@ fn f08_itlrecovery_regenerated_without_double_reset() {
 }
 
 #[test]
+fn f09_itl_over_39_certificates() {
+    catalogue("f09_itl_over_39_certificates");
+}
+
+#[test]
 fn f10_itlrecovery_1024_bits() {
     catalogue("f10_itlrecovery_1024_bits");
+}
+
+#[test]
+fn f11_drs_backup_older_than_regeneration() {
+    catalogue("f11_drs_backup_older_than_regeneration");
 }
 
 #[test]
@@ -51,4 +61,9 @@ fn f28_sha512_file_signature() {
 #[test]
 fn f31_rollback_left_on() {
     catalogue("f31_rollback_left_on");
+}
+
+#[test]
+fn f34_itl_from_another_cluster() {
+    catalogue("f34_itl_from_another_cluster");
 }
