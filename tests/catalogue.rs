@@ -64,6 +64,11 @@ fn f31_rollback_left_on() {
 }
 
 #[test]
+fn f33_pre12_several_tftp_nodes() {
+    catalogue("f33_pre12_several_tftp_nodes");
+}
+
+#[test]
 fn f34_itl_from_another_cluster() {
     catalogue("f34_itl_from_another_cluster");
 }

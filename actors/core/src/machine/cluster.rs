@@ -172,10 +172,7 @@ impl Publisher {
                 let (tvs_cert, tvs_key) = (tvs.cert.clone(), tvs.key.clone());
                 let mut own: Vec<(Certificate, Role)> =
                     vec![(self.pki.itl_recovery.cert.clone(), Role::Sast)];
-                if let Some(cm) = node.identity(CertType::CallManager) {
-                    own.push((cm.cert.clone(), Role::Sast));
-                    own.push((cm.cert.clone(), Role::CcmTftp));
-                }
+                own.extend(lifecycle::cluster_callmanagers(&self.pki, host));
                 own.push((tvs_cert.clone(), Role::Tvs));
                 own.push((self.pki.capf.cert.clone(), Role::Capf));
                 let msg = Msg::TvsStores(Arc::new(TvsStores {

@@ -41,7 +41,8 @@ use super::Publisher;
 use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
-use crate::pki::{Identity, KeyForge, KeyProfile, StoreName, TrustStore};
+use crate::pki::{Certificate, Identity, KeyForge, KeyProfile, StoreName, TrustStore};
+use crate::tlv::Role;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -63,6 +64,23 @@ pub struct Lifecycle {
 struct Backup {
     pki: ClusterPki,
     stores: BTreeMap<StoreName, TrustStore>,
+}
+
+/// The CallManager certificates a TVS on `host` vouches for as its own: every CallManager of
+/// the cluster as SAST [I] (the cluster's database holds them all; before 12.0 each TFTP node
+/// signs its own ITL, so a phone moving between TFTP nodes relies on TVS for the other
+/// node's signer, F33), and `host`'s own also as CCM+TFTP.
+pub fn cluster_callmanagers(pki: &ClusterPki, host: &str) -> Vec<(Certificate, Role)> {
+    let mut out = vec![];
+    for n in &pki.nodes {
+        if let Some(cm) = n.identity(CertType::CallManager) {
+            out.push((cm.cert.clone(), Role::Sast));
+            if n.spec.names.hostname == host {
+                out.push((cm.cert.clone(), Role::CcmTftp));
+            }
+        }
+    }
+    out
 }
 
 /// Whether a regenerated certificate of type `t` triggers "Phone Interaction on Certificate
