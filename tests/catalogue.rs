@@ -72,3 +72,75 @@ fn f33_pre12_several_tftp_nodes() {
 fn f34_itl_from_another_cluster() {
     catalogue("f34_itl_from_another_cluster");
 }
+
+/// The F5 scenario with `from` replaced by `to`: the compile error, as `line:col: message`.
+fn error_after(from: &str, to: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f05_cm_tvs_regenerated_together.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from}");
+    let bad = text.replacen(from, to, 1);
+    match cucmsim::lang::parse_str("f05.toml", &bad) {
+        Ok(_) => panic!("{to:?} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn lifecycle_steps_and_phone_limits_are_checked_with_their_position() {
+    let step = "action = \"regenerate_certificate\"\ncluster = \"old\"\ntype = \"callmanager\"\n";
+    // The step's first `type` line is line 52 of the file.
+    let cases = [
+        (
+            step.to_string(),
+            step.replace("callmanager", "sip"),
+            "f05.toml:52:8: unknown certificate type \"sip\": expected one of callmanager, tvs, itlrecovery, tomcat, capf, ipsec",
+        ),
+        (
+            step.to_string(),
+            step.replace("callmanager", "itlrecovery") + "node = \"old-sub\"\n",
+            "f05.toml:53:8: ITLRecovery exists only on the publisher (\"old-pub\")",
+        ),
+        (
+            step.to_string(),
+            step.replace("callmanager", "itlrecovery") + "key = \"ec256\"\n",
+            "f05.toml:53:7: ITLRecovery certificates cannot use a ec256 key",
+        ),
+        (
+            step.to_string(),
+            step.to_string() + "key = \"rsa5000\"\n",
+            "f05.toml:53:7: RSA size 5000 not one of 512, 1024, 2048, 3072, 4096",
+        ),
+        (
+            step.to_string(),
+            step.to_string() + "mode = \"localkey\"\n",
+            "f05.toml:53:8: `mode` is not used by \"regenerate_certificate\"",
+        ),
+        (
+            step.to_string(),
+            step.replace("type = \"callmanager\"\n", ""),
+            "f05.toml:50:10: regenerate_certificate needs `type`",
+        ),
+        (
+            step.to_string(),
+            step.replace("regenerate_certificate", "itl_reset")
+                .replace("type = \"callmanager\"", "mode = \"nokey\""),
+            "f05.toml:52:8: mode must be \"localkey\" or \"remotekey\", not \"nokey\"",
+        ),
+        (
+            "cluster = \"old\"\n\n[[fleet]]".to_string(),
+            "cluster = \"old\"\nmax_rsa_bits = 2000\n\n[[fleet]]".to_string(),
+            "max_rsa_bits must be one of 512, 1024, 2048, 3072, 4096",
+        ),
+        (
+            "cluster = \"old\"\n\n[[fleet]]".to_string(),
+            "cluster = \"old\"\nfile_digests = [\"md5\"]\n\n[[fleet]]".to_string(),
+            "unknown digest \"md5\": expected sha1, sha256 or sha512",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let got = error_after(&from, &to);
+        assert!(got.ends_with(want), "{got}\nwanted: {want}");
+        assert!(got.starts_with("f05.toml:"), "{got}");
+    }
+}

@@ -89,10 +89,11 @@ pub fn resets_phones(t: CertType) -> bool {
     matches!(t, CertType::CallManager | CertType::Tvs | CertType::Capf)
 }
 
+/// RSA modulus bits; 0 for EC keys, which F10's comparison leaves out.
 fn rsa_bits(p: KeyProfile) -> u32 {
     match p {
         KeyProfile::Rsa { bits } => bits,
-        KeyProfile::EcP256 => 3072, // P-256 is as strong as RSA-3072 (NIST SP 800-57)
+        KeyProfile::EcP256 => 0,
     }
 }
 
@@ -303,3 +304,7 @@ impl Publisher {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

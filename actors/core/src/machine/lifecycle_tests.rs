@@ -1,0 +1,222 @@
+//! The publisher's lifecycle steps fed one at a time, asserting what they send.
+
+use super::super::{Enterprise, Publisher};
+use crate::machine::msg::{Addr, Effect, Msg, Now, Operator};
+use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
+use crate::pki::identity::{CertType, NodeNames};
+use crate::pki::{KeyForge, KeyProfile};
+use crate::wall::WallTime;
+
+fn now(ms: u64) -> Now {
+    Now {
+        mono_ms: ms,
+        wall: WallTime::from_ymd(2025, 6, 1).unwrap(),
+    }
+}
+
+fn publisher(version: &str, cm_key: KeyProfile) -> Publisher {
+    let node = |h: &str| NodeSpec {
+        names: NodeNames::lab("c", h),
+        ip: None,
+        runs_callmanager: true,
+        runs_tftp: true,
+        imp: false,
+    };
+    let mut profiles: std::collections::BTreeMap<_, _> = [CertType::Tomcat, CertType::Tvs]
+        .into_iter()
+        .map(|t| (t, KeyProfile::EcP256))
+        .collect();
+    profiles.insert(CertType::CallManager, cm_key);
+    let pki: ClusterPki = ClusterSpec {
+        name: "c".into(),
+        version: version.parse().unwrap(),
+        nodes: vec![node("pub"), node("sub")],
+        profiles,
+        now: WallTime::from_ymd(2024, 1, 1).unwrap(),
+        itl_recovery_years: 20,
+    }
+    .generate(&KeyForge::new(3))
+    .unwrap();
+    let stores = pki.initial_stores(None);
+    let mut p = Publisher::new(pki, stores, false, Enterprise::default());
+    let hosts = vec!["pub".to_string(), "sub".to_string()];
+    p.tftp_hosts = hosts.clone();
+    p.tvs_hosts = hosts.clone();
+    p.cm_hosts = hosts;
+    p.lifecycle.seed = 3;
+    p
+}
+
+/// `to: message` for every send; `what` for every observation.
+fn show(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .map(|e| match e {
+            Effect::Send { to, msg } => match msg {
+                Msg::TftpRebuild(b) => {
+                    format!("{to}: rebuild reset={}", b.itl_reset_signer.is_some())
+                }
+                Msg::TvsStores(s) => format!("{to}: stores restart={}", s.restart),
+                other => format!("{to}: {other:?}"),
+            },
+            Effect::Observe(o) => o.what.clone(),
+            Effect::Timer { .. } => "timer".into(),
+        })
+        .collect()
+}
+
+fn regenerate(p: &mut Publisher, t: CertType, node: Option<&str>) -> Vec<String> {
+    let op = Operator::Regenerate {
+        cert_type: t,
+        node: node.map(String::from),
+        key: None,
+    };
+    show(&p.handle(Msg::Operator(op), now(1000)))
+}
+
+#[test]
+fn tvs_regeneration_rebuilds_restarts_that_tvs_and_resets_the_phones() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let old = p
+        .pki
+        .identity_of("sub", CertType::Tvs)
+        .unwrap()
+        .cert
+        .clone();
+    let got = regenerate(&mut p, CertType::Tvs, Some("sub"));
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "certificate_regenerated",
+            "tftp@pub: rebuild reset=false",
+            "tftp@sub: rebuild reset=false",
+            "tvs@pub: stores restart=false",
+            "tvs@sub: stores restart=true",
+            "ccm@pub: ResetRegistered",
+            "ccm@sub: ResetRegistered",
+        ]
+    );
+    let new = &p.pki.identity_of("sub", CertType::Tvs).unwrap().cert;
+    assert_ne!(new.serial(), old.serial());
+    assert_eq!(
+        p.pki
+            .identity_of("pub", CertType::Tvs)
+            .unwrap()
+            .cert
+            .subject()
+            .common_name(),
+        "pub"
+    );
+}
+
+#[test]
+fn itl_recovery_regeneration_neither_restarts_tvs_nor_resets_phones() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let got = regenerate(&mut p, CertType::ItlRecovery, None);
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "certificate_regenerated",
+            "tftp@pub: rebuild reset=false",
+            "tftp@sub: rebuild reset=false",
+            "tvs@pub: stores restart=false",
+            "tvs@sub: stores restart=false",
+        ]
+    );
+}
+
+#[test]
+fn manual_phone_interaction_keeps_the_phones_and_callmanager_restarts_every_tvs() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    p.enterprise.auto_reset = false;
+    let got = regenerate(&mut p, CertType::CallManager, None);
+    assert_eq!(
+        got.iter()
+            .filter(|s| *s == "certificate_regenerated")
+            .count(),
+        2
+    );
+    assert!(got.contains(&"tvs@pub: stores restart=true".to_string()));
+    assert!(got.contains(&"tvs@sub: stores restart=true".to_string()));
+    assert!(!got.iter().any(|s| s.contains("ResetRegistered")));
+    // A CallManager regenerated on every node is in CallManager-trust, the old one is gone.
+    let cm = &p.stores[&crate::pki::StoreName::CallManagerTrust];
+    for host in ["pub", "sub"] {
+        assert!(cm.contains(&p.pki.identity_of(host, CertType::CallManager).unwrap().cert));
+    }
+}
+
+#[test]
+fn drs_restore_brings_back_the_backed_up_certificates() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let before = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let op = |o: Operator, p: &mut Publisher| show(&p.handle(Msg::Operator(o), now(1)));
+    assert_eq!(
+        op(Operator::DrsRestore, &mut p),
+        ["operator", "operator_error"]
+    );
+    assert_eq!(op(Operator::DrsBackup, &mut p), ["operator", "drs_backup"]);
+    regenerate(&mut p, CertType::CallManager, Some("pub"));
+    assert_ne!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+    let got = op(Operator::DrsRestore, &mut p);
+    assert_eq!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+    assert!(got.contains(&"tvs@sub: stores restart=true".to_string()));
+    assert!(got.contains(&"ccm@pub: ResetRegistered".to_string()));
+    // Generations go on after a restore: the next regeneration is yet another certificate.
+    regenerate(&mut p, CertType::CallManager, Some("pub"));
+    assert_ne!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+}
+
+#[test]
+fn itl_reset_signs_with_the_callmanager_key_and_refuses_a_weaker_itl_recovery() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let got = show(&p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(1)));
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "itl_reset",
+            "tftp@pub: rebuild reset=true",
+            "tftp@sub: rebuild reset=true"
+        ]
+    );
+    let effects = p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(2));
+    let signer = effects.iter().find_map(|e| match e {
+        Effect::Send {
+            to: Addr::Tftp(h),
+            msg: Msg::TftpRebuild(b),
+        } if h == "sub" => b.itl_reset_signer.clone(),
+        _ => None,
+    });
+    let sub_cm = p.pki.identity_of("sub", CertType::CallManager).unwrap();
+    assert_eq!(signer.unwrap().cert, sub_cm.cert);
+    // F10: an RSA-2048 ITLRecovery under an RSA-3072 CallManager.
+    let mut weak = publisher("12.5", KeyProfile::Rsa { bits: 3072 });
+    let got = show(&weak.handle(Msg::Operator(Operator::ItlReset { remote: true }), now(1)));
+    assert_eq!(got, ["operator", "operator_error"]);
+}
