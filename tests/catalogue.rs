@@ -64,6 +64,11 @@ fn f31_rollback_left_on() {
 }
 
 #[test]
+fn f32_fips_regenerates_everything() {
+    catalogue("f32_fips_regenerates_everything");
+}
+
+#[test]
 fn f33_pre12_several_tftp_nodes() {
     catalogue("f33_pre12_several_tftp_nodes");
 }
