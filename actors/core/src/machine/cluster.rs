@@ -248,7 +248,8 @@ impl Publisher {
             op @ (Operator::Regenerate { .. }
             | Operator::ItlReset { .. }
             | Operator::DrsBackup
-            | Operator::DrsRestore) => out.extend(self.lifecycle_step(op, now)),
+            | Operator::DrsRestore
+            | Operator::CopyCertificate { .. }) => out.extend(self.lifecycle_step(op, now)),
         }
         out
     }

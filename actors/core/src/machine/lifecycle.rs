@@ -15,6 +15,7 @@
 //!        service restarts · refused when ITLRecovery is weaker than CallManager (F10)
 //!  DrsBackup ─► snapshot of the PKI and trust stores
 //!  DrsRestore ─► the snapshot back ─► TftpRebuild, TVS restart, every phone reset (F11)
+//!  CopyCertificate{to, store, node, type} ─► UploadCertificate{store, current DER} ─► to
 //! ```
 //! Modelling choices, each [I] where the reference is silent:
 //! - Which services restart: the reference only says the TVS process picks up a new TVS
@@ -115,6 +116,25 @@ impl Publisher {
                 vec![self.obs(now, "drs_backup", "certificates and trust stores saved")]
             }
             Operator::DrsRestore => self.drs_restore(now),
+            Operator::CopyCertificate {
+                to_cluster,
+                store,
+                node,
+                cert_type,
+            } => match self.pki.identity_of(&node, cert_type) {
+                Some(id) => vec![Effect::Send {
+                    to: Addr::Publisher(to_cluster),
+                    msg: Msg::Operator(Operator::UploadCertificate {
+                        store,
+                        der: id.cert.der().into(),
+                    }),
+                }],
+                None => vec![self.obs(
+                    now,
+                    "operator_error",
+                    format!("{node} has no {cert_type} certificate"),
+                )],
+            },
             _ => vec![],
         }
     }

@@ -220,3 +220,37 @@ fn itl_reset_signs_with_the_callmanager_key_and_refuses_a_weaker_itl_recovery() 
     let got = show(&weak.handle(Msg::Operator(Operator::ItlReset { remote: true }), now(1)));
     assert_eq!(got, ["operator", "operator_error"]);
 }
+
+#[test]
+fn a_copied_certificate_is_the_current_one() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    regenerate(&mut p, CertType::CallManager, Some("sub"));
+    let current = p
+        .pki
+        .identity_of("sub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let copy = |node: &str, p: &mut Publisher| {
+        let op = Operator::CopyCertificate {
+            to_cluster: "other".into(),
+            store: crate::pki::StoreName::PhoneSastTrust,
+            node: node.into(),
+            cert_type: CertType::CallManager,
+        };
+        p.handle(Msg::Operator(op), now(5))
+    };
+    let out = copy("sub", &mut p);
+    let sent = out.iter().find_map(|e| match e {
+        Effect::Send {
+            to: Addr::Publisher(c),
+            msg: Msg::Operator(Operator::UploadCertificate { der, .. }),
+        } if c == "other" => Some(der.clone()),
+        _ => None,
+    });
+    assert_eq!(sent.as_deref(), Some(current.der()));
+    assert_eq!(
+        show(&copy("nowhere", &mut p)),
+        ["operator", "operator_error"]
+    );
+}

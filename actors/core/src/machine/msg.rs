@@ -261,6 +261,15 @@ pub enum Operator {
     DrsBackup,
     /// DRS restore of the last backup.
     DrsRestore,
+    /// Send the current certificate `cert_type` of `node` to cluster `to_cluster`'s
+    /// publisher as an `UploadCertificate` to `store` (the scenario's `upload_certificate`:
+    /// the file the operator downloads from one cluster and uploads to the other).
+    CopyCertificate {
+        to_cluster: String,
+        store: crate::pki::StoreName,
+        node: String,
+        cert_type: crate::pki::identity::CertType,
+    },
 }
 
 /// What a machine asks its shell to do.
