@@ -59,6 +59,11 @@ fn f28_sha512_file_signature() {
 }
 
 #[test]
+fn f30_tokenless_ctl_publisher_callmanager_regenerated() {
+    catalogue("f30_tokenless_ctl_publisher_callmanager_regenerated");
+}
+
+#[test]
 fn f31_rollback_left_on() {
     catalogue("f31_rollback_left_on");
 }

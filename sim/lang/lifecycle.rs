@@ -155,7 +155,8 @@ impl World<'_> {
 }
 
 /// A fleet's model capabilities: `itl_max_certs` (default 39) and `itl_max_bytes` (default
-/// 65,536) [C S10], `max_rsa_bits` (default: any) and `file_digests` (default: all) [I].
+/// 65,536) [C S10], `max_rsa_bits` (default: any) and `file_digests` (default: all) [I],
+/// `security_by_default` (default true).
 pub(in crate::lang) fn phone_caps(cx: &Ctx, f: &raw::Fleet) -> R<PhoneCaps> {
     let mut caps = PhoneCaps::default();
     if let Some(n) = &f.itl_max_certs {
@@ -181,6 +182,9 @@ pub(in crate::lang) fn phone_caps(cx: &Ctx, f: &raw::Fleet) -> R<PhoneCaps> {
             ));
         }
         caps.limits.max_rsa_bits = Some(*n.get_ref() as u32);
+    }
+    if let Some(sbd) = f.security_by_default {
+        caps.limits.security_by_default = sbd;
     }
     if let Some(list) = &f.file_digests {
         let mut digests = vec![];

@@ -103,6 +103,7 @@ pub struct Fleet {
     pub itl_max_bytes: Option<S<i64>>,
     pub max_rsa_bits: Option<S<i64>>,
     pub file_digests: Option<S<Vec<String>>>,
+    pub security_by_default: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

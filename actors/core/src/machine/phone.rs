@@ -422,6 +422,9 @@ impl Phone {
     /// After a file is settled (accepted or refused), go on with the pipeline.
     fn next_after(&mut self, kind: FileKind, now: Now, out: &mut Vec<Effect>) {
         match kind {
+            FileKind::Ctl if !self.trust.limits.security_by_default => {
+                self.fetch(FileKind::Config, now, out) // no ITL without Security By Default
+            }
             FileKind::Ctl => self.fetch(FileKind::Itl, now, out),
             FileKind::Itl => self.fetch(FileKind::Config, now, out),
             FileKind::Config => self.register(0, now, out),

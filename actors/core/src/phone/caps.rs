@@ -6,6 +6,8 @@
 //!  new ITL ──► Limits::itl_refusal (certificates with a certificate TLV, file bytes)
 //!  signer key ──► Limits::key_refusal (RSA modulus bits)
 //! ```
+//! Security By Default can be off for a model (F30): it then trusts its CTL alone.
+//!
 //! Numbers: "more than 39 certificates … exceeds 64 kilobytes … causing the phone
 //! registration to fail" [C S10/S11] gives the defaults 39 certificates and 65,536 bytes; how a
 //! phone counts certificates is [I] (records that carry a certificate, so the TFTP node's
@@ -28,6 +30,10 @@ pub struct Limits {
     pub itl_max_bytes: usize,
     /// The longest RSA key whose signatures the model verifies (F27); `None`: any.
     pub max_rsa_bits: Option<u32>,
+    /// Security By Default (ITL + TVS, CUCM 8.0+ phones). Without it (7940/7960, Jabber,
+    /// some TelePresence) the phone fetches no ITL and asks no TVS: a CTL is all it trusts
+    /// (F30).
+    pub security_by_default: bool,
 }
 
 impl Default for Limits {
@@ -36,6 +42,7 @@ impl Default for Limits {
             itl_max_certs: ITL_MAX_CERTS,
             itl_max_bytes: ITL_MAX_BYTES,
             max_rsa_bits: None,
+            security_by_default: true,
         }
     }
 }

@@ -227,6 +227,12 @@ impl PhoneTrust {
         {
             return self.check_vouched(kind, raw, header, &entry.cert, &entry.roles, backend, true);
         }
+        if !self.limits.security_by_default {
+            return Decision::Reject(TrustError::UnknownSigner {
+                subject: header.signer_name.clone().unwrap_or_default(),
+                serial: hex::encode(serial),
+            });
+        }
         Decision::AskTvs {
             subject: header.signer_name.clone().unwrap_or_default(),
             issuer,
