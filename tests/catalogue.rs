@@ -154,3 +154,33 @@ fn lifecycle_steps_and_phone_limits_are_checked_with_their_position() {
         assert!(got.starts_with("f05.toml:"), "{got}");
     }
 }
+
+#[test]
+fn regenerated_certificates_come_from_the_seed() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f10_itlrecovery_1024_bits.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let run = |seed| {
+        let o = cucmsim::lang::compile::Overrides {
+            seed: Some(seed),
+            phones: None,
+            tls: None,
+        };
+        let c = cucmsim::lang::parse_with("f10.toml", &text, o).unwrap();
+        let (report, trace) = cucmsim::runner::execute_with_trace(&c, None).unwrap();
+        let serials: Vec<String> = trace
+            .iter()
+            .filter(|o| o.what == "certificate_regenerated")
+            .map(|o| o.detail.clone())
+            .collect();
+        (report.trace_hash, serials)
+    };
+    let (a, serials_a) = run(10);
+    let (b, serials_b) = run(10);
+    let (c, serials_c) = run(11);
+    assert_eq!(a, b);
+    assert_eq!(serials_a, serials_b);
+    assert_eq!(serials_a.len(), 2);
+    assert_ne!(a, c);
+    assert_ne!(serials_a, serials_c);
+}
