@@ -138,6 +138,11 @@ fn lifecycle_steps_and_phone_limits_are_checked_with_their_position() {
             "f05.toml:52:8: mode must be \"localkey\" or \"remotekey\", not \"nokey\"",
         ),
         (
+            step.to_string(),
+            "action = \"ctl_update\"\ncluster = \"old\"\n".to_string(),
+            "f05.toml:51:11: ctl_update needs a mixed-mode cluster; \"old\" is non-secure",
+        ),
+        (
             "cluster = \"old\"\n\n[[fleet]]".to_string(),
             "cluster = \"old\"\nmax_rsa_bits = 2000\n\n[[fleet]]".to_string(),
             "max_rsa_bits must be one of 512, 1024, 2048, 3072, 4096",

@@ -328,9 +328,10 @@ impl<'a> World<'a> {
             | "itl_reset"
             | "drs_backup"
             | "drs_restore"
-            | "delete_itl" => self.lifecycle_step(s, at)?,
+            | "delete_itl"
+            | "ctl_update" => self.lifecycle_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, drs_backup, drs_restore, delete_itl")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl")));
             }
         }
         Ok(())

@@ -1,11 +1,12 @@
 //! The certificate-lifecycle steps of the scenario language — `regenerate_certificate`,
-//! `itl_reset`, `drs_backup`, `drs_restore`, `delete_itl` — and the fleet keys that describe
+//! `itl_reset`, `ctl_update`, `drs_backup`, `drs_restore`, `delete_itl` — and the fleet keys that describe
 //! a phone model's limits (`itl_max_certs`, `itl_max_bytes`, `max_rsa_bits`,
 //! `file_digests`). Each checks its keys and names and points at the offending value.
 //!
 //! ```text
 //!  [[step]] action = "regenerate_certificate" ─► Event::Operator{Operator::Regenerate}
 //!           action = "itl_reset"              ─► Event::Operator{Operator::ItlReset}
+//!           action = "ctl_update"             ─► Event::Operator{Operator::CtlUpdate}
 //!           action = "drs_backup" / "drs_restore" ─► Event::Operator{DrsBackup / DrsRestore}
 //!           action = "delete_itl"             ─► Event::EraseTrust per fleet
 //!  [[fleet]] itl_max_certs, … ─► PhoneCaps
@@ -61,12 +62,25 @@ impl World<'_> {
                 };
                 Operator::ItlReset { remote }
             }
-            "drs_backup" | "drs_restore" => {
+            "drs_backup" | "drs_restore" | "ctl_update" => {
                 self.only(action, &s.present(), &["cluster"])?;
-                if action == "drs_backup" {
-                    Operator::DrsBackup
-                } else {
-                    Operator::DrsRestore
+                match action {
+                    "drs_backup" => Operator::DrsBackup,
+                    "drs_restore" => Operator::DrsRestore,
+                    _ => {
+                        let c = self.cluster(&s.cluster, aspan.clone())?;
+                        if !c.mixed_mode {
+                            let span = s.cluster.as_ref().map_or(aspan.clone(), |c| c.span());
+                            return Err(self.cx.err(
+                                span,
+                                format!(
+                                    "ctl_update needs a mixed-mode cluster; {:?} is non-secure",
+                                    c.name
+                                ),
+                            ));
+                        }
+                        Operator::CtlUpdate
+                    }
                 }
             }
             _ => {

@@ -144,6 +144,7 @@ impl Publisher {
                     built_at: now.wall,
                     revision: self.lifecycle.revision,
                     itl_reset_signer: None,
+                    ctl_certs: self.lifecycle.ctl_certs.clone(),
                 };
                 Some(Effect::Send {
                     to: Addr::Tftp(host.clone()),
@@ -249,7 +250,8 @@ impl Publisher {
             | Operator::ItlReset { .. }
             | Operator::DrsBackup
             | Operator::DrsRestore
-            | Operator::CopyCertificate { .. }) => out.extend(self.lifecycle_step(op, now)),
+            | Operator::CopyCertificate { .. }
+            | Operator::CtlUpdate) => out.extend(self.lifecycle_step(op, now)),
         }
         out
     }

@@ -16,7 +16,12 @@
 //!  DrsBackup ─► snapshot of the PKI and trust stores
 //!  DrsRestore ─► the snapshot back ─► TftpRebuild, TVS restart, every phone reset (F11)
 //!  CopyCertificate{to, store, node, type} ─► UploadCertificate{store, current DER} ─► to
+//!  CtlUpdate (mixed mode) ─► the CTL rebuilt from the current certificates ─► TftpRebuild
 //! ```
+//! In mixed mode the CTL keeps the certificates it was built from across regenerations until
+//! `utils ctl update CTLFile` ("run `utils ctl update CTLFile` before restarting services"
+//! [C S12/S13]); the TFTP re-signs that content at each rebuild with the key it was signed
+//! with, which for a phone is the same as serving the old file [I].
 //! Modelling choices, each [I] where the reference is silent:
 //! - Which services restart: the reference only says the TVS process picks up a new TVS
 //!   certificate; CallManager and CAPF regeneration also restart every TVS (so TVS vouches
@@ -43,6 +48,7 @@ use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
 use crate::pki::{Certificate, Identity, KeyForge, KeyProfile, StoreName, TrustStore};
+use crate::tlv::content::ClusterCerts;
 use crate::tlv::Role;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,6 +65,9 @@ pub struct Lifecycle {
     backup: Option<Backup>,
     /// ITLRecovery as exported at install time (`ITLRecovery.p12`), kept for `remotekey`.
     exported_itl_recovery: Option<Identity>,
+    /// Mixed mode: what the CTL was built from, kept from the first regeneration until
+    /// `utils ctl update CTLFile` (`None`: the current certificates).
+    pub ctl_certs: Option<ClusterCerts>,
 }
 
 #[derive(Clone, Debug)]
@@ -116,6 +125,21 @@ impl Publisher {
                 vec![self.obs(now, "drs_backup", "certificates and trust stores saved")]
             }
             Operator::DrsRestore => self.drs_restore(now),
+            Operator::CtlUpdate if !self.mixed_mode => vec![self.obs(
+                now,
+                "operator_error",
+                "utils ctl update CTLFile: the cluster is not in mixed mode",
+            )],
+            Operator::CtlUpdate => {
+                self.lifecycle.ctl_certs = None;
+                let mut out = vec![self.obs(
+                    now,
+                    "ctl_update",
+                    "utils ctl update CTLFile: the CTL file was updated from the current certificates",
+                )];
+                out.extend(self.rebuild_tftp(now));
+                out
+            }
             Operator::CopyCertificate {
                 to_cluster,
                 store,
@@ -150,6 +174,10 @@ impl Publisher {
             Some(h) => vec![h],
             None => self.pki.holders(t),
         };
+        if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
+            // The CTL stays as it was until `utils ctl update CTLFile` [C S12/S13].
+            self.lifecycle.ctl_certs = Some(self.pki.trust_list_certs());
+        }
         if t == CertType::ItlRecovery && self.lifecycle.exported_itl_recovery.is_none() {
             self.lifecycle.exported_itl_recovery = Some(self.pki.itl_recovery.clone());
         }
@@ -281,6 +309,7 @@ impl Publisher {
         };
         self.pki = backup.pki;
         self.stores = backup.stores;
+        self.lifecycle.ctl_certs = None; // the backup's CTL comes back with its certificates
         let mut out = vec![self.obs(
             now,
             "drs_restore",

@@ -254,3 +254,51 @@ fn a_copied_certificate_is_the_current_one() {
         ["operator", "operator_error"]
     );
 }
+
+#[test]
+fn in_mixed_mode_the_ctl_keeps_its_certificates_until_ctl_update() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let refused = show(&p.handle(Msg::Operator(Operator::CtlUpdate), now(1)));
+    assert_eq!(refused, ["operator", "operator_error"]);
+    p.mixed_mode = true;
+    let old_pub_cm = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let ctl_signer = |effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::Send {
+                msg: Msg::TftpRebuild(b),
+                ..
+            } => Some(
+                b.ctl_certs
+                    .as_ref()
+                    .unwrap_or(&b.certs)
+                    .ctl_signer()
+                    .unwrap()
+                    .cert
+                    .clone(),
+            ),
+            _ => None,
+        })
+    };
+    let op = Operator::Regenerate {
+        cert_type: CertType::CallManager,
+        node: Some("pub".into()),
+        key: None,
+    };
+    let regen = p.handle(Msg::Operator(op), now(2));
+    assert_eq!(ctl_signer(&regen), Some(old_pub_cm.clone()));
+    let update = p.handle(Msg::Operator(Operator::CtlUpdate), now(3));
+    assert_eq!(show(&update)[1], "ctl_update");
+    let new_pub_cm = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    assert_ne!(new_pub_cm, old_pub_cm);
+    assert_eq!(ctl_signer(&update), Some(new_pub_cm));
+}

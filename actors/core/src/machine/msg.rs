@@ -207,6 +207,9 @@ pub struct TftpBuild {
     /// `utils itl reset localkey|remotekey`: sign the ITL with this key instead, until the
     /// TFTP service restarts [C S10/S20].
     pub itl_reset_signer: Option<crate::pki::Identity>,
+    /// Mixed mode: the certificates the CTL was last built from (`utils ctl update
+    /// CTLFile`), when a regeneration changed them since; `None`: the current ones.
+    pub ctl_certs: Option<crate::tlv::content::ClusterCerts>,
 }
 
 /// What a TVS instance reads when it starts.
@@ -270,6 +273,8 @@ pub enum Operator {
         node: String,
         cert_type: crate::pki::identity::CertType,
     },
+    /// `utils ctl update CTLFile` (mixed mode): rebuild the CTL from the current certificates.
+    CtlUpdate,
 }
 
 /// What a machine asks its shell to do.

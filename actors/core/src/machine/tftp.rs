@@ -108,8 +108,9 @@ impl Tftp {
         if build.mixed_mode {
             let mut ctl = TrustListBuilder::new("CTLFile.tlv", build.built_at.0.max(0) as u32);
             ctl.digest = build.digest;
-            ctl.records = certs.ctl_records(CtlMode::Mixed);
-            self.ctl = certs
+            let ctl_certs = build.ctl_certs.as_ref().unwrap_or(certs);
+            ctl.records = ctl_certs.ctl_records(CtlMode::Mixed);
+            self.ctl = ctl_certs
                 .ctl_signer()
                 .and_then(|s| ctl.sign(&s.cert, &s.key).ok())
                 .map(Arc::from);
