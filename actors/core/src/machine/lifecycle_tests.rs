@@ -302,3 +302,48 @@ fn in_mixed_mode_the_ctl_keeps_its_certificates_until_ctl_update() {
     assert_ne!(new_pub_cm, old_pub_cm);
     assert_eq!(ctl_signer(&update), Some(new_pub_cm));
 }
+
+#[test]
+fn tftp_keeps_the_newest_build_and_drops_the_reset_signer_when_it_restarts() {
+    use crate::machine::msg::ServiceAction;
+    use crate::machine::tftp::Tftp;
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let build_for_pub = |effects: Vec<Effect>| {
+        effects.into_iter().find_map(|e| match e {
+            Effect::Send {
+                to: Addr::Tftp(h),
+                msg,
+            } if h == "pub" => Some(msg),
+            _ => None,
+        })
+    };
+    let first = build_for_pub(p.start(now(0))).unwrap();
+    let reset =
+        build_for_pub(p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(1)))
+            .unwrap();
+    let mut tftp = Tftp::new("pub");
+    let signer = |tftp: &mut Tftp| {
+        let get = Msg::TftpGet {
+            phone: 1,
+            file: "ITLSEP001122334455.tlv".into(),
+        };
+        tftp.handle(get, now(2)).into_iter().find_map(|e| match e {
+            Effect::Send {
+                msg: Msg::TftpReply { bytes: Some(b), .. },
+                ..
+            } => crate::tlv::parse_shared(&b)
+                .unwrap()
+                .header
+                .signer_name
+                .clone(),
+            _ => None,
+        })
+    };
+    tftp.handle(reset, now(2));
+    tftp.handle(first, now(3)); // older: crossed on the bus, ignored
+    assert!(signer(&mut tftp).unwrap().starts_with("CN=pub;"));
+    tftp.handle(Msg::Service(ServiceAction::Restart), now(4));
+    assert!(signer(&mut tftp)
+        .unwrap()
+        .starts_with("CN=ITLRECOVERY_pub;"));
+}
