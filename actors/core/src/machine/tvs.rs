@@ -247,17 +247,18 @@ impl Tvs {
         self.queue.release(now, &mut out);
         match msg {
             Msg::TvsStores(stores) => {
-                if self
+                // Older stores that crossed newer ones on the bus are dropped, but a restart
+                // they ask for still happens (with the newer stores).
+                let stale = self
                     .stores
                     .as_ref()
-                    .is_some_and(|s| s.revision > stores.revision)
-                {
-                    return out; // crossed on the bus with newer stores
-                }
+                    .is_some_and(|s| s.revision > stores.revision);
                 let first = self.stores.is_none();
                 let restart = stores.restart && !first && self.up;
-                self.model = stores.model;
-                self.stores = Some(stores);
+                if !stale {
+                    self.model = stores.model;
+                    self.stores = Some(stores);
+                }
                 if first || restart {
                     self.load(); // initial start; later store changes wait for a restart
                 }
