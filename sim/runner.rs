@@ -236,6 +236,7 @@ pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
             Event::PowerOff { .. } => "power failure".into(),
             Event::UploadCa { store, .. } => format!("upload CA to {store}"),
             Event::Service { .. } | Event::Skew { .. } => continue,
+            Event::EraseTrust { .. } => "delete ITL".into(),
         };
         match out.last_mut() {
             Some(w) if w.from_ms == *at => {

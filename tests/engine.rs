@@ -128,6 +128,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             keepalive: None,
             security: Default::default(),
             capf: Default::default(),
+            caps: Default::default(),
         }],
         cas: vec![],
         events,

@@ -2,6 +2,7 @@
 
 mod artefacts;
 mod bench;
+mod catalogue;
 mod cli;
 mod engine;
 mod enrollment;

@@ -366,12 +366,19 @@ fn dispatch(
             node,
             cert_type,
         } => {
-            let cert = pkis.get(owner).and_then(|p| cert_of(p, node, *cert_type));
-            match cert {
-                Some(der) => deliver(
+            // The owner's publisher sends its current certificate (a regeneration since the
+            // install replaced it); the install-time PKI only tells whether the node has one.
+            let exists = pkis.get(owner).and_then(|p| cert_of(p, node, *cert_type));
+            match exists {
+                Some(_) => deliver(
                     bus,
-                    Addr::Publisher(cluster.clone()),
-                    Msg::Operator(Operator::UploadCertificate { store: *store, der }),
+                    Addr::Publisher(owner.clone()),
+                    Msg::Operator(Operator::CopyCertificate {
+                        to_cluster: cluster.clone(),
+                        store: *store,
+                        node: node.clone(),
+                        cert_type: *cert_type,
+                    }),
                 ),
                 None => bus.observe(Observation::new(
                     now,
@@ -379,6 +386,11 @@ fn dispatch(
                     "operator_error",
                     format!("{owner}/{node} has no {cert_type}"),
                 )),
+            }
+        }
+        Event::EraseTrust { first, count } => {
+            for id in *first..first + count {
+                deliver(bus, Addr::Phone(id), Msg::EraseTrustLists);
             }
         }
     }

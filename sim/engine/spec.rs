@@ -173,6 +173,8 @@ pub struct FleetDef {
     /// The Phone Security Profile's mode.
     pub security: SecurityMode,
     pub capf: FleetCapf,
+    /// What the model handles: ITL size, RSA key length, file digests (F9, F27, F28).
+    pub caps: cucmsim_core::phone::caps::PhoneCaps,
 }
 
 /// A timed event the director carries out.
@@ -220,6 +222,8 @@ pub enum Event {
         node: String,
         cert_type: cucmsim_core::pki::identity::CertType,
     },
+    /// Phones `first..first+count` delete their CTL and ITL and boot.
+    EraseTrust { first: u32, count: u32 },
 }
 
 /// How phones talk to TVS.

@@ -51,7 +51,7 @@ pub fn publisher(
             imp: n.imp,
         })
         .collect();
-    let profiles: BTreeMap<CertType, _> = [
+    let mut profiles: BTreeMap<CertType, _> = [
         CertType::CallManager,
         CertType::Tomcat,
         CertType::Tvs,
@@ -61,6 +61,11 @@ pub fn publisher(
     .into_iter()
     .map(|t| (t, c.key))
     .collect();
+    if c.key.name().starts_with("rsa") {
+        // ITLRecovery follows an RSA cluster key (a legacy 1024-bit cluster has a 1024-bit
+        // ITLRecovery, F10) and stays RSA-2048 on an EC cluster [I].
+        profiles.insert(CertType::ItlRecovery, c.key);
+    }
     let pki = ClusterSpec {
         name: c.name.clone(),
         version: c.version,
@@ -143,6 +148,7 @@ pub fn publisher(
             p.devices.insert(device, rec);
         }
     }
+    p.lifecycle.seed = spec.seed;
     Ok(p)
 }
 
@@ -218,6 +224,7 @@ pub fn phone(
     );
     phone.tls = tls;
     phone.capf_profile = Some(capf);
+    fleet.caps.apply(&mut phone.trust);
     if let Some(k) = fleet.keepalive {
         phone.timers.keepalive_ms = k.interval_ms;
         phone.timers.keepalive_timeout_ms = k.timeout_ms;

@@ -455,8 +455,10 @@ pub(super) fn security_mode(cx: &Ctx, p: &S<String>) -> R<SecurityMode> {
 
 /// `[cluster.capf]`: each key overrides one default of [`CapfDef`].
 fn capf_def(cx: &Ctx, t: &raw::Capf, cas: &[CaDef]) -> R<CapfDef> {
-    let mut d = CapfDef::default();
-    d.issuer = issuer(cx, t, cas)?;
+    let mut d = CapfDef {
+        issuer: issuer(cx, t, cas)?,
+        ..CapfDef::default()
+    };
     let m = &mut d.model;
     let int = |v: &S<i64>, lo: i64, hi: i64, what: &str| -> R<u32> {
         if (lo..=hi).contains(v.get_ref()) {
@@ -846,6 +848,7 @@ fn fleets(
             keepalive: keepalive(cx, f)?,
             security,
             capf: fleet_capf(cx, f, &clusters[cluster])?,
+            caps: super::events::lifecycle::phone_caps(cx, f)?,
         });
         next = next
             .checked_add(count)

@@ -26,6 +26,8 @@ fn device_name(f: &FleetDef, i: u32) -> String {
         (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF
     )
 }
+#[path = "lifecycle.rs"]
+pub(super) mod lifecycle;
 
 pub(super) struct World<'a> {
     pub(super) cx: &'a super::compile::Ctx<'a>,
@@ -452,11 +454,14 @@ impl<'a> World<'a> {
                 };
                 self.events.push((at, Event::Operator { cluster: c, op }));
             }
-            "regenerate_certificate" => {
-                return Err(self.cx.err(aspan, "regenerate_certificate is not simulated yet (it arrives with the trust lifecycle catalogue)"));
-            }
+            "regenerate_certificate"
+            | "itl_reset"
+            | "drs_backup"
+            | "drs_restore"
+            | "delete_itl"
+            | "ctl_update" => self.lifecycle_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor")));
             }
         }
         Ok(())

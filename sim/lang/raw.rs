@@ -148,6 +148,12 @@ pub struct Fleet {
     pub keygen: Option<S<Dur>>,
     pub ip_mode: Option<S<String>>,
     pub ip_addresses: Option<S<Vec<String>>>,
+    /// Model capabilities (F9, F27, F28): see `lang::events::lifecycle::phone_caps`.
+    pub itl_max_certs: Option<S<i64>>,
+    pub itl_max_bytes: Option<S<i64>>,
+    pub max_rsa_bits: Option<S<i64>>,
+    pub file_digests: Option<S<Vec<String>>>,
+    pub security_by_default: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +189,10 @@ pub struct Step {
     pub command: Option<S<String>>,
     pub lsc_expires_before: Option<S<Dur>>,
     pub notify_days: Option<S<i64>>,
+    /// `regenerate_certificate`: the new key profile.
+    pub key: Option<S<String>>,
+    /// `itl_reset`: `localkey` or `remotekey`.
+    pub mode: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,7 +255,7 @@ present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types =>
     auth_string => "auth_string", key_order => "key_order", rsa_key_size => "rsa_key_size",
     ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
     apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command",
-    lsc_expires_before => "lsc_expires_before", notify_days => "notify_days"]);
+    lsc_expires_before => "lsc_expires_before", notify_days => "notify_days", key => "key", mode => "mode"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
     fleet => "fleet", timeout => "timeout"]);

@@ -38,6 +38,9 @@ use super::tvs::TvsModel;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+#[path = "lifecycle.rs"]
+pub mod lifecycle;
+
 /// Password of the bundles the simulated publishers write [I].
 pub const BUNDLE_PASSWORD: &str = "cucmsim";
 
@@ -87,6 +90,8 @@ pub struct Publisher {
     /// Device records (CAPF information and security profile), by device name.
     pub devices: BTreeMap<String, DeviceRecord>,
     awaiting: Option<Awaiting>,
+    /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
+    pub lifecycle: lifecycle::Lifecycle,
 }
 
 impl Publisher {
@@ -108,6 +113,7 @@ impl Publisher {
             capf: None,
             devices: BTreeMap::new(),
             awaiting: None,
+            lifecycle: lifecycle::Lifecycle::default(),
         }
     }
 
@@ -236,6 +242,9 @@ impl Publisher {
                     capf: capf.clone(),
                     built_at: now.wall,
                     devices: devices.clone(),
+                    revision: self.lifecycle.revision,
+                    itl_reset_signer: None,
+                    ctl_certs: self.lifecycle.ctl_certs.clone(),
                 };
                 Some(Effect::Send {
                     to: Addr::Tftp(host.clone()),
@@ -264,10 +273,7 @@ impl Publisher {
                 let (tvs_cert, tvs_key) = (tvs.cert.clone(), tvs.key.clone());
                 let mut own: Vec<(Certificate, Role)> =
                     vec![(self.pki.itl_recovery.cert.clone(), Role::Sast)];
-                if let Some(cm) = node.identity(CertType::CallManager) {
-                    own.push((cm.cert.clone(), Role::Sast));
-                    own.push((cm.cert.clone(), Role::CcmTftp));
-                }
+                own.extend(lifecycle::cluster_callmanagers(&self.pki, host));
                 own.push((tvs_cert.clone(), Role::Tvs));
                 own.push((self.pki.capf.cert.clone(), Role::Capf));
                 let msg = Msg::TvsStores(Arc::new(TvsStores {
@@ -276,6 +282,8 @@ impl Publisher {
                     tvs_cert,
                     tvs_key,
                     model: self.tvs_model,
+                    restart: false,
+                    revision: self.lifecycle.revision,
                 }));
                 Some(Effect::Send {
                     to: Addr::Tvs(host.clone()),
@@ -287,6 +295,7 @@ impl Publisher {
 
     /// Handles one message.
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
+        self.lifecycle.revision += 1;
         match msg {
             Msg::Operator(op) => self.operator(op, now),
             Msg::CapfRecord(rec) => {
@@ -360,6 +369,12 @@ impl Publisher {
                     out.extend(self.push_capf());
                 }
             }
+            op @ (Operator::Regenerate { .. }
+            | Operator::ItlReset { .. }
+            | Operator::DrsBackup
+            | Operator::DrsRestore
+            | Operator::CopyCertificate { .. }
+            | Operator::CtlUpdate) => out.extend(self.lifecycle_step(op, now)),
         }
         out
     }
@@ -403,7 +418,7 @@ impl Publisher {
                     .get(name)
                     .and_then(|r| r.lsc.as_ref())
                     .map(|c| c.info().not_after);
-                if !expires.is_some_and(|t| t < before) {
+                if expires.is_none_or(|t| t >= before) {
                     continue; // the query does not select it
                 }
             }

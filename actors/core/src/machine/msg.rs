@@ -243,6 +243,9 @@ pub enum Msg {
     /// → CallManager: reset every phone registered here (operator "Reset" of the device pool,
     /// or the automatic reset after a certificate update or a rollback parameter change).
     ResetRegistered,
+    /// Harness → phone: delete the CTL and ITL (Settings > Security > Reset Security Settings,
+    /// or a factory reset), then boot (the fix of F5–F7, F11, F34).
+    EraseTrustLists,
 }
 
 impl Msg {
@@ -301,6 +304,15 @@ pub struct TftpBuild {
     pub capf: Vec<String>,
     /// Wall time stamped into the files.
     pub built_at: WallTime,
+    /// The publisher's change counter: a TFTP keeps the newest build when two cross on the
+    /// bus (two steps at one instant).
+    pub revision: u64,
+    /// `utils itl reset localkey|remotekey`: sign the ITL with this key instead, until the
+    /// TFTP service restarts [C S10/S20].
+    pub itl_reset_signer: Option<crate::pki::Identity>,
+    /// Mixed mode: the certificates the CTL was last built from (`utils ctl update
+    /// CTLFile`), when a regeneration changed them since; `None`: the current ones.
+    pub ctl_certs: Option<crate::tlv::content::ClusterCerts>,
     /// Per-device settings written into that device's config (devices not listed:
     /// non-secure, no CAPF operation).
     pub devices: Arc<std::collections::BTreeMap<String, DeviceConfig>>,
@@ -327,6 +339,11 @@ pub struct TvsStores {
     pub tvs_key: Arc<crate::pki::PrivateKey>,
     /// The service model of the TVS process (workers, queue, service times).
     pub model: crate::machine::tvs::TvsModel,
+    /// Restart the TVS process to read these at once (a regeneration of a certificate TVS
+    /// serves, or a DRS restore); otherwise they wait for the next restart.
+    pub restart: bool,
+    /// The publisher's change counter: a TVS ignores stores older than those it has.
+    pub revision: u64,
 }
 
 /// Operator steps handled by a publisher.
@@ -348,6 +365,32 @@ pub enum Operator {
         name: String,
         value: String,
     },
+    /// Regenerate certificate `cert_type` on `node` (default: every node holding it), with a
+    /// key of `key` (default: the old key's profile). See `machine::cluster::lifecycle`.
+    Regenerate {
+        cert_type: crate::pki::identity::CertType,
+        node: Option<String>,
+        key: Option<crate::pki::KeyProfile>,
+    },
+    /// `utils itl reset localkey` (`remote: false`) or `remotekey` (`remote: true`).
+    ItlReset {
+        remote: bool,
+    },
+    /// DRS backup of the certificates and trust stores.
+    DrsBackup,
+    /// DRS restore of the last backup.
+    DrsRestore,
+    /// Send the current certificate `cert_type` of `node` to cluster `to_cluster`'s
+    /// publisher as an `UploadCertificate` to `store` (the scenario's `upload_certificate`:
+    /// the file the operator downloads from one cluster and uploads to the other).
+    CopyCertificate {
+        to_cluster: String,
+        store: crate::pki::StoreName,
+        node: String,
+        cert_type: crate::pki::identity::CertType,
+    },
+    /// `utils ctl update CTLFile` (mixed mode): rebuild the CTL from the current certificates.
+    CtlUpdate,
     /// CAPF settings of devices (phone page, Universal Device Template, or a Bulk
     /// Administration "Update Phones" query with Apply Config).
     CapfUpdate(Arc<CapfUpdate>),

@@ -300,6 +300,11 @@ impl Phone {
         match input {
             PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
             PhoneInput::Msg(Msg::PowerOff) => self.power_off(now, &mut out),
+            PhoneInput::Msg(Msg::EraseTrustLists) => {
+                self.trust.erase();
+                out.push(self.obs(now, "trust_lists_erased", "CTL and ITL deleted"));
+                self.boot(now, &mut out)
+            }
             PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
             PhoneInput::Msg(msg) => self.on_msg(msg, now, &mut out),
         }
@@ -490,6 +495,9 @@ impl Phone {
     /// After a file is settled (accepted or refused), go on with the pipeline.
     fn next_after(&mut self, kind: FileKind, now: Now, out: &mut Vec<Effect>) {
         match kind {
+            FileKind::Ctl if !self.trust.limits.security_by_default => {
+                self.fetch(FileKind::Config, now, out) // no ITL without Security By Default
+            }
             FileKind::Ctl => self.fetch(FileKind::Itl, now, out),
             FileKind::Itl => self.fetch(FileKind::Config, now, out),
             FileKind::Config => {

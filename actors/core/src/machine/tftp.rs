@@ -55,10 +55,26 @@ impl Tftp {
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         let mut out = vec![];
         match msg {
-            Msg::TftpRebuild(build) => self.rebuild(build, now, &mut out),
+            Msg::TftpRebuild(build) => {
+                let stale = self
+                    .build
+                    .as_ref()
+                    .is_some_and(|b| b.revision > build.revision);
+                if !stale {
+                    self.rebuild(build, now, &mut out)
+                }
+            }
             Msg::Service(action) => {
                 self.up = !matches!(action, ServiceAction::Stop);
                 out.push(self.obs(now, "service", format!("{action:?}")));
+                // A (re)start signs the ITL with the usual signer again: the end of
+                // `utils itl reset` ("Restart TFTP: the ITL is re-signed by ITLRecovery").
+                let reset = self.build.as_ref().filter(|b| b.itl_reset_signer.is_some());
+                if let (true, Some(build)) = (self.up, reset) {
+                    let mut build = (**build).clone();
+                    build.itl_reset_signer = None;
+                    self.rebuild(Arc::new(build), now, &mut out);
+                }
             }
             Msg::TftpGet { phone, file } if self.up => {
                 let bytes = self.serve(&file);
@@ -82,16 +98,19 @@ impl Tftp {
         } else {
             certs.itl_records(ix)
         };
-        self.itl = certs
-            .itl_signer(ix)
+        self.itl = build
+            .itl_reset_signer
+            .as_ref()
+            .or_else(|| certs.itl_signer(ix))
             .and_then(|s| itl.sign(&s.cert, &s.key).ok())
             .map(Arc::from);
         self.ctl = None;
         if build.mixed_mode {
             let mut ctl = TrustListBuilder::new("CTLFile.tlv", build.built_at.0.max(0) as u32);
             ctl.digest = build.digest;
-            ctl.records = certs.ctl_records(CtlMode::Mixed);
-            self.ctl = certs
+            let ctl_certs = build.ctl_certs.as_ref().unwrap_or(certs);
+            ctl.records = ctl_certs.ctl_records(CtlMode::Mixed);
+            self.ctl = ctl_certs
                 .ctl_signer()
                 .and_then(|s| ctl.sign(&s.cert, &s.key).ok())
                 .map(Arc::from);

@@ -247,11 +247,27 @@ impl Tvs {
         self.queue.release(now, &mut out);
         match msg {
             Msg::TvsStores(stores) => {
+                // Older stores that crossed newer ones on the bus are dropped, but a restart
+                // they ask for still happens (with the newer stores).
+                let stale = self
+                    .stores
+                    .as_ref()
+                    .is_some_and(|s| s.revision > stores.revision);
                 let first = self.stores.is_none();
-                self.model = stores.model;
-                self.stores = Some(stores);
-                if first {
+                let restart = stores.restart && !first && self.up;
+                if !stale {
+                    self.model = stores.model;
+                    self.stores = Some(stores);
+                }
+                if first || restart {
                     self.load(); // initial start; later store changes wait for a restart
+                }
+                if restart {
+                    let detail = format!(
+                        "Restart (certificate update), {} certificates known",
+                        self.directory.len()
+                    );
+                    out.push(self.obs(now, "service", detail));
                 }
             }
             Msg::Service(action) => {

@@ -2,6 +2,7 @@
 //! accepts a new trust list or configuration file (reference §2.3). The boot pipeline that
 //! drives these rules (DHCP → CTL → ITL → config → register) builds on [`trust`].
 
+pub mod caps;
 pub mod trust;
 
 pub use trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};

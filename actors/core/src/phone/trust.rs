@@ -63,6 +63,17 @@ pub enum TrustError {
     Unsigned,
     #[error("the file is signed with {0}, which this phone model cannot verify")]
     UnsupportedDigest(DigestAlg),
+    /// F9: the ITL is over the phone's size limit.
+    #[error("the ITL holds {certs} certificates in {bytes} bytes, over this phone's limit of {max_certs} certificates / {max_bytes} bytes")]
+    ItlTooLarge {
+        certs: usize,
+        bytes: usize,
+        max_certs: usize,
+        max_bytes: usize,
+    },
+    /// F27: the signer's RSA key is longer than this phone model handles.
+    #[error("the signer's RSA key has {bits} bits; this phone model handles at most {max}")]
+    KeyTooLong { bits: u32, max: u32 },
 }
 
 /// What the phone does next with a file.
@@ -111,6 +122,8 @@ pub struct PhoneTrust {
     pub policy: TvsRolePolicy,
     /// Digests this model can verify (F28: some cannot verify SHA-512).
     pub digests: Vec<DigestAlg>,
+    /// The model's limits (F9, F27): see [`super::caps`].
+    pub limits: super::caps::Limits,
 }
 
 impl PhoneTrust {
@@ -132,6 +145,14 @@ impl PhoneTrust {
             });
             blank && !real
         })
+    }
+
+    /// Forgets the CTL, the ITL and the TVS cache (Settings > Security > Reset Security
+    /// Settings, or a factory reset); the model's capabilities stay.
+    pub fn erase(&mut self) {
+        self.ctl = None;
+        self.itl = None;
+        self.tvs_cache.clear();
     }
 
     fn allowed_roles(&self, kind: FileKind) -> (Vec<Role>, Vec<Role>) {
@@ -169,6 +190,9 @@ impl PhoneTrust {
         now: WallTime,
         backend: Backend,
     ) -> Decision {
+        if let Some(e) = self.limits.itl_refusal(kind, raw) {
+            return Decision::Reject(e);
+        }
         if self.ctl.is_none() && self.itl.is_none() {
             return Decision::Accept(TrustPath::FirstUse);
         }
@@ -182,9 +206,14 @@ impl PhoneTrust {
             return Decision::Reject(TrustError::UnsupportedDigest(d));
         }
         if let Some((path, record)) = self.known_signer(header, kind) {
-            let verdict =
-                record_key(record).and_then(|k| verify_signature(raw, header, &k, backend));
-            return match verdict {
+            let key = match record_key(record) {
+                Ok(k) => k,
+                Err(e) => return Decision::Reject(TrustError::BadSignature(e)),
+            };
+            if let Some(e) = self.limits.key_refusal(&key) {
+                return Decision::Reject(e);
+            }
+            return match verify_signature(raw, header, &key, backend) {
                 Ok(()) => Decision::Accept(path),
                 Err(e) => Decision::Reject(TrustError::BadSignature(e)),
             };
@@ -197,6 +226,12 @@ impl PhoneTrust {
             .filter(|e| e.expires > now)
         {
             return self.check_vouched(kind, raw, header, &entry.cert, &entry.roles, backend, true);
+        }
+        if !self.limits.security_by_default {
+            return Decision::Reject(TrustError::UnknownSigner {
+                subject: header.signer_name.clone().unwrap_or_default(),
+                serial: hex::encode(serial),
+            });
         }
         Decision::AskTvs {
             subject: header.signer_name.clone().unwrap_or_default(),
@@ -265,6 +300,9 @@ impl PhoneTrust {
                 "unsupported key".into(),
             )));
         };
+        if let Some(e) = self.limits.key_refusal(key) {
+            return Decision::Reject(e);
+        }
         match verify_signature(raw, header, key, backend) {
             Ok(()) => Decision::Accept(TrustPath::Tvs { cached }),
             Err(e) => Decision::Reject(TrustError::BadSignature(e)),

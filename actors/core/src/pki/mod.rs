@@ -16,6 +16,7 @@ pub mod identity;
 pub mod keys;
 pub mod mic;
 pub mod ops;
+pub mod regen;
 pub mod store;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};

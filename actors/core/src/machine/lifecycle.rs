@@ -1,0 +1,359 @@
+//! The certificate lifecycle on a cluster's publisher: regeneration of identity
+//! certificates, `utils itl reset localkey|remotekey`, and DRS backup and restore of the
+//! certificates (reference §2.5, §2.6; failure entries F5–F8, F10, F11).
+//!
+//! ```text
+//!  Regenerate{type, node?, key?} ─► ClusterPki::regenerate (new key + serial from the seed)
+//!        │                          stores: the old certificate replaced by the new one
+//!        ├─ CallManager, TVS, ITLRecovery, CAPF ─► TftpRebuild (new ITL/CTL, signer by version)
+//!        ├─ TvsStores to every TVS; restart=true where TVS serves the new certificate at once:
+//!        │     TVS → that node's TVS · CallManager, CAPF → every TVS · ITLRecovery → none
+//!        └─ "Phone Interaction on Certificate Update" = automatic and type ∈ {TVS, CAPF,
+//!           CallManager (the TFTP certificate)} ─► ResetRegistered on every CallManager
+//!  ItlReset{localkey|remotekey} ─► TftpRebuild with the ITL signed by the CallManager key
+//!        (localkey) or the ITLRecovery of ITLRecovery.p12 (remotekey), until the TFTP
+//!        service restarts · refused when ITLRecovery is weaker than CallManager (F10)
+//!  DrsBackup ─► snapshot of the PKI and trust stores
+//!  DrsRestore ─► the snapshot back ─► TftpRebuild, TVS restart, every phone reset (F11)
+//!  CopyCertificate{to, store, node, type} ─► UploadCertificate{store, current DER} ─► to
+//!  CtlUpdate (mixed mode) ─► the CTL rebuilt from the current certificates ─► TftpRebuild
+//! ```
+//! In mixed mode the CTL keeps the certificates it was built from across regenerations until
+//! `utils ctl update CTLFile` ("run `utils ctl update CTLFile` before restarting services"
+//! [C S12/S13]); the TFTP re-signs that content at each rebuild with the key it was signed
+//! with, which for a phone is the same as serving the old file [I].
+//! Modelling choices, each [I] where the reference is silent:
+//! - Which services restart: the reference only says the TVS process picks up a new TVS
+//!   certificate; CallManager and CAPF regeneration also restart every TVS (so TVS vouches
+//!   for the new CallManager at once, which the documented order "TVS first, then TFTP"
+//!   relies on); ITLRecovery regeneration restarts none, so TVS keeps vouching for the old
+//!   ITLRecovery until `restart_service tvs` — which is why phones reject an ITL signed by a
+//!   new ITLRecovery without the double-reset procedure (F8). Tomcat and ipsec regeneration
+//!   only update the stores (effective at the next TVS restart).
+//! - The automatic reset covers TVS, CAPF and TFTP (CallManager) certificates, as the
+//!   parameter's description says [C S12]; ITLRecovery is not among them.
+//! - `localkey` re-signs each TFTP node's ITL with that node's own CallManager key, the one
+//!   its phones hold with the SAST role ("the CallManager certificate also has SAST role, so
+//!   `utils itl reset localkey` works" [C S10]); CUCM re-signs the publisher's ITL and
+//!   copies it to the TFTP nodes, which is the same for a phone of the publisher's TFTP.
+//! - `remotekey` signs with the ITLRecovery the operator exported at install time ("file get
+//!   tftp ITLRecovery.p12", as S10 recommends): the cluster's ITLRecovery before its first
+//!   regeneration.
+//! - A DRS restore ends with the cluster's reboot, so every registered phone resets whatever
+//!   "Phone Interaction on Certificate Update" says.
+
+use super::super::msg::{Addr, Effect, Msg, Now, Operator};
+use super::Publisher;
+use crate::pki::cluster::ClusterPki;
+use crate::pki::identity::CertType;
+use crate::pki::regen::replace_in_stores;
+use crate::pki::{Certificate, Identity, KeyForge, KeyProfile, StoreName, TrustStore};
+use crate::tlv::content::ClusterCerts;
+use crate::tlv::Role;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The publisher's lifecycle state.
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    /// The scenario seed: regenerated keys and serials are drawn from it.
+    pub seed: u64,
+    /// Counts the publisher's inputs; stamped on every TFTP build and TVS store push so a
+    /// receiver keeps the newest when two cross on the bus.
+    pub revision: u64,
+    generations: BTreeMap<(String, CertType), u32>,
+    backup: Option<Backup>,
+    /// ITLRecovery as exported at install time (`ITLRecovery.p12`), kept for `remotekey`.
+    exported_itl_recovery: Option<Identity>,
+    /// Mixed mode: what the CTL was built from, kept from the first regeneration until
+    /// `utils ctl update CTLFile` (`None`: the current certificates).
+    pub ctl_certs: Option<ClusterCerts>,
+}
+
+#[derive(Clone, Debug)]
+struct Backup {
+    pki: ClusterPki,
+    stores: BTreeMap<StoreName, TrustStore>,
+}
+
+/// The CallManager certificates a TVS on `host` vouches for as its own: every CallManager of
+/// the cluster as SAST [I] (the cluster's database holds them all; before 12.0 each TFTP node
+/// signs its own ITL, so a phone moving between TFTP nodes relies on TVS for the other
+/// node's signer, F33), and `host`'s own also as CCM+TFTP.
+pub fn cluster_callmanagers(pki: &ClusterPki, host: &str) -> Vec<(Certificate, Role)> {
+    let mut out = vec![];
+    for n in &pki.nodes {
+        if let Some(cm) = n.identity(CertType::CallManager) {
+            out.push((cm.cert.clone(), Role::Sast));
+            if n.spec.names.hostname == host {
+                out.push((cm.cert.clone(), Role::CcmTftp));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a regenerated certificate of type `t` triggers "Phone Interaction on Certificate
+/// Update" (TVS, CAPF, TFTP certificates [C S12]).
+pub fn resets_phones(t: CertType) -> bool {
+    matches!(t, CertType::CallManager | CertType::Tvs | CertType::Capf)
+}
+
+/// RSA modulus bits; 0 for EC keys, which F10's comparison leaves out.
+fn rsa_bits(p: KeyProfile) -> u32 {
+    match p {
+        KeyProfile::Rsa { bits } => bits,
+        KeyProfile::EcP256 => 0,
+    }
+}
+
+impl Publisher {
+    /// Carries out a lifecycle step (the [`Operator`] variants of this module).
+    pub(super) fn lifecycle_step(&mut self, op: Operator, now: Now) -> Vec<Effect> {
+        match op {
+            Operator::Regenerate {
+                cert_type,
+                node,
+                key,
+            } => self.regenerate(cert_type, node, key, now),
+            Operator::ItlReset { remote } => self.itl_reset(remote, now),
+            Operator::DrsBackup => {
+                self.lifecycle.backup = Some(Backup {
+                    pki: self.pki.clone(),
+                    stores: self.stores.clone(),
+                });
+                vec![self.obs(now, "drs_backup", "certificates and trust stores saved")]
+            }
+            Operator::DrsRestore => self.drs_restore(now),
+            Operator::CtlUpdate if !self.mixed_mode => vec![self.obs(
+                now,
+                "operator_error",
+                "utils ctl update CTLFile: the cluster is not in mixed mode",
+            )],
+            Operator::CtlUpdate => {
+                self.lifecycle.ctl_certs = None;
+                let mut out = vec![self.obs(
+                    now,
+                    "ctl_update",
+                    "utils ctl update CTLFile: the CTL file was updated from the current certificates",
+                )];
+                out.extend(self.rebuild_tftp(now));
+                out
+            }
+            Operator::CopyCertificate {
+                to_cluster,
+                store,
+                node,
+                cert_type,
+            } => match self.pki.identity_of(&node, cert_type) {
+                Some(id) => vec![Effect::Send {
+                    to: Addr::Publisher(to_cluster),
+                    msg: Msg::Operator(Operator::UploadCertificate {
+                        store,
+                        der: id.cert.der().into(),
+                    }),
+                }],
+                None => vec![self.obs(
+                    now,
+                    "operator_error",
+                    format!("{node} has no {cert_type} certificate"),
+                )],
+            },
+            _ => vec![],
+        }
+    }
+
+    fn regenerate(
+        &mut self,
+        t: CertType,
+        node: Option<String>,
+        key: Option<KeyProfile>,
+        now: Now,
+    ) -> Vec<Effect> {
+        let hosts = match node {
+            Some(h) => vec![h],
+            None => self.pki.holders(t),
+        };
+        if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
+            // The CTL stays as it was until `utils ctl update CTLFile` [C S12/S13].
+            self.lifecycle.ctl_certs = Some(self.pki.trust_list_certs());
+        }
+        if t == CertType::ItlRecovery && self.lifecycle.exported_itl_recovery.is_none() {
+            self.lifecycle.exported_itl_recovery = Some(self.pki.itl_recovery.clone());
+        }
+        let forge = KeyForge::new(self.lifecycle.seed);
+        let mut out = vec![];
+        let mut done = vec![];
+        for host in hosts {
+            let g = self
+                .lifecycle
+                .generations
+                .entry((host.clone(), t))
+                .or_insert(0);
+            *g += 1;
+            match self.pki.regenerate(&forge, &host, t, key, *g, now.wall) {
+                Ok(r) => {
+                    let stores = replace_in_stores(&mut self.stores, &r.old, &r.new.cert);
+                    let stores: Vec<&str> = stores.iter().map(|s| s.cucm_name()).collect();
+                    out.push(self.obs(
+                        now,
+                        "certificate_regenerated",
+                        format!(
+                            "{t} of {host}: serial {} → {}, {} key; stores updated: [{}]",
+                            r.old.serial_hex(),
+                            r.new.cert.serial_hex(),
+                            r.new.key.profile(),
+                            stores.join(", ")
+                        ),
+                    ));
+                    done.push(host);
+                }
+                Err(e) => out.push(self.obs(
+                    now,
+                    "operator_error",
+                    format!("regenerate {t} on {host}: {e}"),
+                )),
+            }
+        }
+        if done.is_empty() {
+            return out;
+        }
+        if matches!(
+            t,
+            CertType::CallManager | CertType::Tvs | CertType::ItlRecovery | CertType::Capf
+        ) {
+            out.extend(self.rebuild_tftp(now));
+        }
+        let restart: Vec<String> = match t {
+            CertType::CallManager | CertType::Capf => self.tvs_hosts.clone(),
+            CertType::Tvs => done,
+            _ => vec![],
+        };
+        out.extend(self.push_stores_restarting(&restart));
+        if self.enterprise.auto_reset && resets_phones(t) {
+            out.extend(self.reset_registered());
+        }
+        out
+    }
+
+    fn itl_reset(&mut self, remote: bool, now: Now) -> Vec<Effect> {
+        let cmd = if remote {
+            "utils itl reset remotekey"
+        } else {
+            "utils itl reset localkey"
+        };
+        let recovery_bits = rsa_bits(self.pki.itl_recovery.key.profile());
+        let cm_bits = self
+            .pki
+            .nodes
+            .iter()
+            .filter_map(|n| n.identity(CertType::CallManager))
+            .map(|id| rsa_bits(id.key.profile()))
+            .max()
+            .unwrap_or(0);
+        if recovery_bits < cm_bits {
+            return vec![self.obs(
+                now,
+                "operator_error",
+                format!(
+                    "{cmd} failed: ITLRecovery is {} while CallManager is {cm_bits}-bit (F10)",
+                    self.pki.itl_recovery.key.profile()
+                ),
+            )];
+        }
+        let recovery = self
+            .lifecycle
+            .exported_itl_recovery
+            .clone()
+            .unwrap_or_else(|| self.pki.itl_recovery.clone());
+        let signer_of = |host: &str| match remote {
+            true => Some(recovery.clone()),
+            false => self.pki.identity_of(host, CertType::CallManager).cloned(),
+        };
+        let signed_by = match remote {
+            true => recovery.cert.subject().common_name().to_string(),
+            false => "each TFTP node's CallManager".to_string(),
+        };
+        let mut out = vec![self.obs(
+            now,
+            "itl_reset",
+            format!(
+                "{cmd}: Generating the reset ITL file..... The reset ITL file was generated \
+                 successfully (signed by {signed_by}); Transferring new reset ITL file to the \
+                 TFTP server nodes"
+            ),
+        )];
+        for effect in self.rebuild_tftp(now) {
+            out.push(match effect {
+                Effect::Send {
+                    to: Addr::Tftp(host),
+                    msg: Msg::TftpRebuild(build),
+                } => {
+                    let mut build = (*build).clone();
+                    build.itl_reset_signer = signer_of(&host);
+                    let to = Addr::Tftp(host);
+                    Effect::Send {
+                        to,
+                        msg: Msg::TftpRebuild(Arc::new(build)),
+                    }
+                }
+                other => other,
+            });
+        }
+        out
+    }
+
+    fn drs_restore(&mut self, now: Now) -> Vec<Effect> {
+        let Some(backup) = self.lifecycle.backup.clone() else {
+            return vec![self.obs(now, "operator_error", "DRS restore: no backup to restore")];
+        };
+        self.pki = backup.pki;
+        self.stores = backup.stores;
+        self.lifecycle.ctl_certs = None; // the backup's CTL comes back with its certificates
+        let mut out = vec![self.obs(
+            now,
+            "drs_restore",
+            "certificates and trust stores restored from the backup; cluster rebooted",
+        )];
+        out.extend(self.rebuild_tftp(now));
+        let all = self.tvs_hosts.clone();
+        out.extend(self.push_stores_restarting(&all));
+        out.extend(self.reset_registered());
+        out
+    }
+
+    /// The stores for every TVS; those on `restart` restart to read them at once.
+    fn push_stores_restarting(&self, restart: &[String]) -> Vec<Effect> {
+        self.push_stores()
+            .into_iter()
+            .map(|effect| match effect {
+                Effect::Send {
+                    to: Addr::Tvs(host),
+                    msg: Msg::TvsStores(stores),
+                } if restart.contains(&host) => {
+                    let mut stores = (*stores).clone();
+                    stores.restart = true;
+                    Effect::Send {
+                        to: Addr::Tvs(host),
+                        msg: Msg::TvsStores(Arc::new(stores)),
+                    }
+                }
+                other => other,
+            })
+            .collect()
+    }
+
+    fn reset_registered(&self) -> Vec<Effect> {
+        self.cm_hosts
+            .iter()
+            .map(|h| Effect::Send {
+                to: Addr::CallManager(h.clone()),
+                msg: Msg::ResetRegistered,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

@@ -1,0 +1,349 @@
+//! The publisher's lifecycle steps fed one at a time, asserting what they send.
+
+use super::super::{Enterprise, Publisher};
+use crate::machine::msg::{Addr, Effect, Msg, Now, Operator};
+use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
+use crate::pki::identity::{CertType, NodeNames};
+use crate::pki::{KeyForge, KeyProfile};
+use crate::wall::WallTime;
+
+fn now(ms: u64) -> Now {
+    Now {
+        mono_ms: ms,
+        wall: WallTime::from_ymd(2025, 6, 1).unwrap(),
+    }
+}
+
+fn publisher(version: &str, cm_key: KeyProfile) -> Publisher {
+    let node = |h: &str| NodeSpec {
+        names: NodeNames::lab("c", h),
+        ip: None,
+        runs_callmanager: true,
+        runs_tftp: true,
+        imp: false,
+    };
+    let mut profiles: std::collections::BTreeMap<_, _> = [CertType::Tomcat, CertType::Tvs]
+        .into_iter()
+        .map(|t| (t, KeyProfile::EcP256))
+        .collect();
+    profiles.insert(CertType::CallManager, cm_key);
+    let pki: ClusterPki = ClusterSpec {
+        name: "c".into(),
+        version: version.parse().unwrap(),
+        nodes: vec![node("pub"), node("sub")],
+        profiles,
+        now: WallTime::from_ymd(2024, 1, 1).unwrap(),
+        itl_recovery_years: 20,
+    }
+    .generate(&KeyForge::new(3))
+    .unwrap();
+    let stores = pki.initial_stores(None);
+    let mut p = Publisher::new(pki, stores, false, Enterprise::default());
+    let hosts = vec!["pub".to_string(), "sub".to_string()];
+    p.tftp_hosts = hosts.clone();
+    p.tvs_hosts = hosts.clone();
+    p.cm_hosts = hosts;
+    p.lifecycle.seed = 3;
+    p
+}
+
+/// `to: message` for every send; `what` for every observation.
+fn show(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .map(|e| match e {
+            Effect::Send { to, msg } => match msg {
+                Msg::TftpRebuild(b) => {
+                    format!("{to}: rebuild reset={}", b.itl_reset_signer.is_some())
+                }
+                Msg::TvsStores(s) => format!("{to}: stores restart={}", s.restart),
+                other => format!("{to}: {other:?}"),
+            },
+            Effect::Observe(o) => o.what.clone(),
+            Effect::Timer { .. } => "timer".into(),
+        })
+        .collect()
+}
+
+fn regenerate(p: &mut Publisher, t: CertType, node: Option<&str>) -> Vec<String> {
+    let op = Operator::Regenerate {
+        cert_type: t,
+        node: node.map(String::from),
+        key: None,
+    };
+    show(&p.handle(Msg::Operator(op), now(1000)))
+}
+
+#[test]
+fn tvs_regeneration_rebuilds_restarts_that_tvs_and_resets_the_phones() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let old = p
+        .pki
+        .identity_of("sub", CertType::Tvs)
+        .unwrap()
+        .cert
+        .clone();
+    let got = regenerate(&mut p, CertType::Tvs, Some("sub"));
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "certificate_regenerated",
+            "tftp@pub: rebuild reset=false",
+            "tftp@sub: rebuild reset=false",
+            "tvs@pub: stores restart=false",
+            "tvs@sub: stores restart=true",
+            "ccm@pub: ResetRegistered",
+            "ccm@sub: ResetRegistered",
+        ]
+    );
+    let new = &p.pki.identity_of("sub", CertType::Tvs).unwrap().cert;
+    assert_ne!(new.serial(), old.serial());
+    assert_eq!(
+        p.pki
+            .identity_of("pub", CertType::Tvs)
+            .unwrap()
+            .cert
+            .subject()
+            .common_name(),
+        "pub"
+    );
+}
+
+#[test]
+fn itl_recovery_regeneration_neither_restarts_tvs_nor_resets_phones() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let got = regenerate(&mut p, CertType::ItlRecovery, None);
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "certificate_regenerated",
+            "tftp@pub: rebuild reset=false",
+            "tftp@sub: rebuild reset=false",
+            "tvs@pub: stores restart=false",
+            "tvs@sub: stores restart=false",
+        ]
+    );
+}
+
+#[test]
+fn manual_phone_interaction_keeps_the_phones_and_callmanager_restarts_every_tvs() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    p.enterprise.auto_reset = false;
+    let got = regenerate(&mut p, CertType::CallManager, None);
+    assert_eq!(
+        got.iter()
+            .filter(|s| *s == "certificate_regenerated")
+            .count(),
+        2
+    );
+    assert!(got.contains(&"tvs@pub: stores restart=true".to_string()));
+    assert!(got.contains(&"tvs@sub: stores restart=true".to_string()));
+    assert!(!got.iter().any(|s| s.contains("ResetRegistered")));
+    // A CallManager regenerated on every node is in CallManager-trust, the old one is gone.
+    let cm = &p.stores[&crate::pki::StoreName::CallManagerTrust];
+    for host in ["pub", "sub"] {
+        assert!(cm.contains(&p.pki.identity_of(host, CertType::CallManager).unwrap().cert));
+    }
+}
+
+#[test]
+fn drs_restore_brings_back_the_backed_up_certificates() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let before = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let op = |o: Operator, p: &mut Publisher| show(&p.handle(Msg::Operator(o), now(1)));
+    assert_eq!(
+        op(Operator::DrsRestore, &mut p),
+        ["operator", "operator_error"]
+    );
+    assert_eq!(op(Operator::DrsBackup, &mut p), ["operator", "drs_backup"]);
+    regenerate(&mut p, CertType::CallManager, Some("pub"));
+    assert_ne!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+    let got = op(Operator::DrsRestore, &mut p);
+    assert_eq!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+    assert!(got.contains(&"tvs@sub: stores restart=true".to_string()));
+    assert!(got.contains(&"ccm@pub: ResetRegistered".to_string()));
+    // Generations go on after a restore: the next regeneration is yet another certificate.
+    regenerate(&mut p, CertType::CallManager, Some("pub"));
+    assert_ne!(
+        p.pki
+            .identity_of("pub", CertType::CallManager)
+            .unwrap()
+            .cert,
+        before
+    );
+}
+
+#[test]
+fn itl_reset_signs_with_the_callmanager_key_and_refuses_a_weaker_itl_recovery() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let got = show(&p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(1)));
+    assert_eq!(
+        got,
+        [
+            "operator",
+            "itl_reset",
+            "tftp@pub: rebuild reset=true",
+            "tftp@sub: rebuild reset=true"
+        ]
+    );
+    let effects = p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(2));
+    let signer = effects.iter().find_map(|e| match e {
+        Effect::Send {
+            to: Addr::Tftp(h),
+            msg: Msg::TftpRebuild(b),
+        } if h == "sub" => b.itl_reset_signer.clone(),
+        _ => None,
+    });
+    let sub_cm = p.pki.identity_of("sub", CertType::CallManager).unwrap();
+    assert_eq!(signer.unwrap().cert, sub_cm.cert);
+    // F10: an RSA-2048 ITLRecovery under an RSA-3072 CallManager.
+    let mut weak = publisher("12.5", KeyProfile::Rsa { bits: 3072 });
+    let got = show(&weak.handle(Msg::Operator(Operator::ItlReset { remote: true }), now(1)));
+    assert_eq!(got, ["operator", "operator_error"]);
+}
+
+#[test]
+fn a_copied_certificate_is_the_current_one() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    regenerate(&mut p, CertType::CallManager, Some("sub"));
+    let current = p
+        .pki
+        .identity_of("sub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let copy = |node: &str, p: &mut Publisher| {
+        let op = Operator::CopyCertificate {
+            to_cluster: "other".into(),
+            store: crate::pki::StoreName::PhoneSastTrust,
+            node: node.into(),
+            cert_type: CertType::CallManager,
+        };
+        p.handle(Msg::Operator(op), now(5))
+    };
+    let out = copy("sub", &mut p);
+    let sent = out.iter().find_map(|e| match e {
+        Effect::Send {
+            to: Addr::Publisher(c),
+            msg: Msg::Operator(Operator::UploadCertificate { der, .. }),
+        } if c == "other" => Some(der.clone()),
+        _ => None,
+    });
+    assert_eq!(sent.as_deref(), Some(current.der()));
+    assert_eq!(
+        show(&copy("nowhere", &mut p)),
+        ["operator", "operator_error"]
+    );
+}
+
+#[test]
+fn in_mixed_mode_the_ctl_keeps_its_certificates_until_ctl_update() {
+    let mut p = publisher("11.5", KeyProfile::EcP256);
+    let refused = show(&p.handle(Msg::Operator(Operator::CtlUpdate), now(1)));
+    assert_eq!(refused, ["operator", "operator_error"]);
+    p.mixed_mode = true;
+    let old_pub_cm = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    let ctl_signer = |effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::Send {
+                msg: Msg::TftpRebuild(b),
+                ..
+            } => Some(
+                b.ctl_certs
+                    .as_ref()
+                    .unwrap_or(&b.certs)
+                    .ctl_signer()
+                    .unwrap()
+                    .cert
+                    .clone(),
+            ),
+            _ => None,
+        })
+    };
+    let op = Operator::Regenerate {
+        cert_type: CertType::CallManager,
+        node: Some("pub".into()),
+        key: None,
+    };
+    let regen = p.handle(Msg::Operator(op), now(2));
+    assert_eq!(ctl_signer(&regen), Some(old_pub_cm.clone()));
+    let update = p.handle(Msg::Operator(Operator::CtlUpdate), now(3));
+    assert_eq!(show(&update)[1], "ctl_update");
+    let new_pub_cm = p
+        .pki
+        .identity_of("pub", CertType::CallManager)
+        .unwrap()
+        .cert
+        .clone();
+    assert_ne!(new_pub_cm, old_pub_cm);
+    assert_eq!(ctl_signer(&update), Some(new_pub_cm));
+}
+
+#[test]
+fn tftp_keeps_the_newest_build_and_drops_the_reset_signer_when_it_restarts() {
+    use crate::machine::msg::ServiceAction;
+    use crate::machine::tftp::Tftp;
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let build_for_pub = |effects: Vec<Effect>| {
+        effects.into_iter().find_map(|e| match e {
+            Effect::Send {
+                to: Addr::Tftp(h),
+                msg,
+            } if h == "pub" => Some(msg),
+            _ => None,
+        })
+    };
+    let first = build_for_pub(p.start(now(0))).unwrap();
+    let reset =
+        build_for_pub(p.handle(Msg::Operator(Operator::ItlReset { remote: false }), now(1)))
+            .unwrap();
+    let mut tftp = Tftp::new("pub");
+    let signer = |tftp: &mut Tftp| {
+        let get = Msg::TftpGet {
+            phone: 1,
+            file: "ITLSEP001122334455.tlv".into(),
+        };
+        tftp.handle(get, now(2)).into_iter().find_map(|e| match e {
+            Effect::Send {
+                msg: Msg::TftpReply { bytes: Some(b), .. },
+                ..
+            } => crate::tlv::parse_shared(&b)
+                .unwrap()
+                .header
+                .signer_name
+                .clone(),
+            _ => None,
+        })
+    };
+    tftp.handle(reset, now(2));
+    tftp.handle(first, now(3)); // older: crossed on the bus, ignored
+    assert!(signer(&mut tftp).unwrap().starts_with("CN=pub;"));
+    tftp.handle(Msg::Service(ServiceAction::Restart), now(4));
+    assert!(signer(&mut tftp)
+        .unwrap()
+        .starts_with("CN=ITLRECOVERY_pub;"));
+}
