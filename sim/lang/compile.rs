@@ -424,13 +424,7 @@ fn tvs_model(cx: &Ctx, t: &raw::Tvs) -> R<TvsModel> {
         }
         m.queue_limit = *q.get_ref() as u32;
     }
-    let us = |d: &S<Dur>| -> R<u64> {
-        match d.get_ref() {
-            Dur::Secs(s) if (0..=3600).contains(s) => Ok(*s as u64 * 1_000_000),
-            Dur::Secs(_) => Err(cx.err(d.span(), "a service time is between 0 and 1 h")),
-            Dur::Text(t) => parse_duration_us(t).map_err(|m| cx.err(d.span(), m)),
-        }
-    };
+    let us = |d: &S<Dur>| service_us(cx, d);
     if let Some(h) = &t.handshake {
         m.handshake_us = us(h)?;
     }
@@ -476,13 +470,7 @@ fn capf_def(cx: &Ctx, t: &raw::Capf, cas: &[CaDef]) -> R<CapfDef> {
     if let Some(v) = &t.workers {
         m.workers = int(v, 1, 10_000, "workers")?;
     }
-    let us = |d: &S<Dur>| -> R<u64> {
-        match d.get_ref() {
-            Dur::Secs(s) if (0..=3600).contains(s) => Ok(*s as u64 * 1_000_000),
-            Dur::Secs(_) => Err(cx.err(d.span(), "a service time is between 0 and 1 h")),
-            Dur::Text(t) => parse_duration_us(t).map_err(|m| cx.err(d.span(), m)),
-        }
-    };
+    let us = |d: &S<Dur>| service_us(cx, d);
     if let Some(v) = &t.handshake {
         m.handshake_us = us(v)?;
     }
@@ -744,6 +732,15 @@ fn fleet_capf(cx: &Ctx, f: &raw::Fleet, cluster: &ClusterDef) -> R<FleetCapf> {
             .map_err(|e| e.to_string()),
     );
     Ok(c)
+}
+
+/// A service time (`"2 ms"`, `"200 us"`, or whole seconds), 0–1 h, in µs.
+fn service_us(cx: &Ctx, d: &S<Dur>) -> R<u64> {
+    match d.get_ref() {
+        Dur::Secs(s) if (0..=3600).contains(s) => Ok(*s as u64 * 1_000_000),
+        Dur::Secs(_) => Err(cx.err(d.span(), "a service time is between 0 and 1 h")),
+        Dur::Text(t) => parse_duration_us(t).map_err(|m| cx.err(d.span(), m)),
+    }
 }
 
 /// A fleet's `keepalive`, `keepalive_timeout` and `keepalive_misses`.

@@ -33,7 +33,7 @@
 
 use super::codes::KeyType;
 use super::keys::KeyError;
-use super::lsc::{LscCommonName, VALIDITY_DAYS};
+use super::lsc::{key_id, rcgen_dn, LscCommonName, SubjectKey, VALIDITY_DAYS};
 use super::pending::PendingCsr;
 use crate::error::CertError;
 use crate::pki::cert::SignerAdapter;
@@ -43,10 +43,9 @@ use crate::pki::{
 };
 use crate::wall::WallTime;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyIdMethod, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
+    KeyUsagePurpose, SanType, SerialNumber,
 };
-use sha1::Digest as _;
 use std::fmt;
 use thiserror::Error;
 
@@ -597,7 +596,7 @@ fn sign_public(
     p.not_before = spec.not_before.to_offset_date_time();
     p.not_after = spec.not_after.to_offset_date_time();
     p.serial_number = Some(SerialNumber::from_slice(&spec.serial));
-    p.distinguished_name = rcgen_dn(&spec.subject)?;
+    p.distinguished_name = rcgen_dn(&spec.subject);
     p.is_ca = match spec.ca {
         None => IsCa::ExplicitNoCa,
         Some(None) => IsCa::Ca(BasicConstraints::Unconstrained),
@@ -623,7 +622,7 @@ fn sign_public(
     p.use_authority_key_identifier_extension = true;
 
     let mut ip = CertificateParams::default();
-    ip.distinguished_name = rcgen_dn(issuer.cert.subject())?;
+    ip.distinguished_name = rcgen_dn(issuer.cert.subject());
     ip.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&issuer.key.public_key()));
     ip.key_usages = vec![KeyUsagePurpose::KeyCertSign];
     let ca = Issuer::new(ip, SignerAdapter::new(&issuer.key));
@@ -631,60 +630,6 @@ fn sign_public(
         .signed_by(&SubjectKey::new(public), &ca)
         .map_err(|e| CertError::Malformed(format!("rcgen: {e}")))?;
     Certificate::from_der(cert.der())
-}
-
-/// The subject's public key as rcgen wants it.
-struct SubjectKey {
-    bits: Vec<u8>,
-    alg: &'static rcgen::SignatureAlgorithm,
-}
-
-impl SubjectKey {
-    fn new(public: &PublicKey) -> SubjectKey {
-        SubjectKey {
-            bits: public.record_bytes(),
-            alg: match public {
-                PublicKey::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
-                PublicKey::EcP256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
-            },
-        }
-    }
-}
-
-impl rcgen::PublicKeyData for SubjectKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.bits
-    }
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        self.alg
-    }
-}
-
-/// SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1), as `pki::cert` does.
-fn key_id(public: &PublicKey) -> Vec<u8> {
-    sha1::Sha1::digest(public.record_bytes()).to_vec()
-}
-
-fn rcgen_dn(dn: &DistinguishedName) -> Result<rcgen::DistinguishedName, CertError> {
-    let mut out = rcgen::DistinguishedName::new();
-    for (attr, value) in &dn.0 {
-        let ty = match attr.to_ascii_uppercase().as_str() {
-            "CN" => DnType::CommonName,
-            "OU" => DnType::OrganizationalUnitName,
-            "O" => DnType::OrganizationName,
-            "L" => DnType::LocalityName,
-            "ST" => DnType::StateOrProvinceName,
-            "C" => DnType::CountryName,
-            "SERIALNUMBER" => DnType::CustomDnType(vec![2, 5, 4, 5]),
-            other => {
-                return Err(CertError::Malformed(format!(
-                    "unsupported name attribute {other}"
-                )))
-            }
-        };
-        out.push(ty, value.as_str());
-    }
-    Ok(out)
 }
 
 fn rcgen_ku(k: KeyUsage) -> KeyUsagePurpose {

@@ -204,13 +204,13 @@ pub fn issue_lsc(
 }
 
 /// The subject's public key as rcgen wants it (the LSC is issued for a key CAPF never holds).
-struct SubjectKey {
+pub(super) struct SubjectKey {
     bits: Vec<u8>,
     alg: &'static rcgen::SignatureAlgorithm,
 }
 
 impl SubjectKey {
-    fn new(public: &PublicKey) -> SubjectKey {
+    pub(super) fn new(public: &PublicKey) -> SubjectKey {
         SubjectKey {
             bits: public.record_bytes(),
             alg: match public {
@@ -232,7 +232,7 @@ impl rcgen::PublicKeyData for SubjectKey {
 
 /// SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1), as `pki::cert` uses for
 /// the subject and authority key identifiers.
-fn key_id(public: &PublicKey) -> Vec<u8> {
+pub(super) fn key_id(public: &PublicKey) -> Vec<u8> {
     sha1::Sha1::digest(public.record_bytes()).to_vec()
 }
 
@@ -244,7 +244,8 @@ fn issuer_params(capf: &Identity) -> CertificateParams {
     p
 }
 
-fn rcgen_dn(dn: &DistinguishedName) -> rcgen::DistinguishedName {
+/// The name in rcgen's terms (attributes CUCM names never use are left out).
+pub(super) fn rcgen_dn(dn: &DistinguishedName) -> rcgen::DistinguishedName {
     let mut out = rcgen::DistinguishedName::new();
     for (attr, value) in &dn.0 {
         let ty = match attr.to_ascii_uppercase().as_str() {
