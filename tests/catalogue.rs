@@ -189,3 +189,8 @@ fn regenerated_certificates_come_from_the_seed() {
     assert_ne!(a, c);
     assert_ne!(serials_a, serials_c);
 }
+
+#[test]
+fn f19_foreign_tomcat_not_in_tomcat_trust() {
+    catalogue("f19_foreign_tomcat_not_in_tomcat_trust");
+}
