@@ -194,3 +194,18 @@ fn regenerated_certificates_come_from_the_seed() {
 fn f19_foreign_tomcat_not_in_tomcat_trust() {
     catalogue("f19_foreign_tomcat_not_in_tomcat_trust");
 }
+
+#[test]
+fn f17_tvs_missing_from_default_config() {
+    catalogue("f17_tvs_missing_from_default_config");
+}
+
+#[test]
+fn f18_tvs_tls_handshake_failure() {
+    catalogue("f18_tvs_tls_handshake_failure");
+}
+
+#[test]
+fn f23_bulk_import_cscuy43181() {
+    catalogue("f23_bulk_import_cscuy43181");
+}
