@@ -68,9 +68,9 @@ impl World<'_> {
                     bug: "CSCuy43181".into(),
                 })
             }
-            other => Err(self.cx.err(
+            _ => Err(self.cx.err(
                 d.span(),
-                format!("unknown defect {other:?}: expected \"CSCuy43181\""),
+                format!("unknown defect {:?}: expected \"CSCuy43181\"", d.get_ref()),
             )),
         }
     }
