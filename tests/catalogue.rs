@@ -189,3 +189,54 @@ fn regenerated_certificates_come_from_the_seed() {
     assert_ne!(a, c);
     assert_ne!(serials_a, serials_c);
 }
+
+#[test]
+fn f19_foreign_tomcat_not_in_tomcat_trust() {
+    catalogue("f19_foreign_tomcat_not_in_tomcat_trust");
+}
+
+#[test]
+fn f17_tvs_missing_from_default_config() {
+    catalogue("f17_tvs_missing_from_default_config");
+}
+
+#[test]
+fn f18_tvs_tls_handshake_failure() {
+    catalogue("f18_tvs_tls_handshake_failure");
+}
+
+#[test]
+fn f23_bulk_import_cscuy43181() {
+    catalogue("f23_bulk_import_cscuy43181");
+}
+
+#[test]
+fn https_service_and_defect_are_checked_with_their_position() {
+    let step = "action = \"regenerate_certificate\"\ncluster = \"old\"\ntype = \"callmanager\"\n";
+    let cases = [
+        (
+            "action = \"https_service\"\ncluster = \"old\"\nnode = \"nope\"\n",
+            "f05.toml:52:8: no node \"nope\" in cluster \"old\"",
+        ),
+        (
+            "action = \"https_service\"\ncluster = \"nope\"\n",
+            "f05.toml:51:11: no cluster named \"nope\"",
+        ),
+        (
+            "action = \"https_service\"\ncluster = \"old\"\ntype = \"tvs\"\n",
+            "f05.toml:52:8: `type` is not used by \"https_service\"",
+        ),
+        (
+            "action = \"https_service\"\ncluster = \"old\"\ndefect = \"CSCuy43181\"\n",
+            "f05.toml:52:10: `defect` is not used by \"https_service\"",
+        ),
+        (
+            "action = \"bulk_import\"\ncluster = \"old\"\ndefect = \"CSCuy43181\"\n",
+            "f05.toml:52:10: CSCuy43181 affects migrations from 8.x/9.x to 10.5(2) or newer: the scenario needs a cluster of each",
+        ),
+    ];
+    for (to, want) in cases {
+        let got = error_after(step, to);
+        assert_eq!(got, want);
+    }
+}

@@ -336,6 +336,9 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>], cas: &[CaDef]) -> R<Vec<ClusterDe
                     .ok_or_else(|| cx.err(d.span(), "expected sha1, sha256 or sha512"))?;
             }
         }
+        if let Some(t) = c.default_config_tvs {
+            enterprise.default_config_tvs = t;
+        }
         let mut capf = match &c.capf {
             Some(t) => capf_def(cx, t.get_ref(), cas)?,
             None => CapfDef::default(),

@@ -26,6 +26,8 @@ fn device_name(f: &FleetDef, i: u32) -> String {
         (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF
     )
 }
+#[path = "https.rs"]
+pub(super) mod https;
 #[path = "lifecycle.rs"]
 pub(super) mod lifecycle;
 
@@ -116,6 +118,13 @@ impl<'a> World<'a> {
         let at = self.cx.ms(&s.at)?;
         let action = s.action.get_ref().as_str();
         let aspan = s.action.span();
+        if let Some(d) = &s.defect {
+            if !matches!(action, "bulk_import" | "bulk_consolidate") {
+                return Err(self
+                    .cx
+                    .err(d.span(), format!("`defect` is not used by {action:?}")));
+            }
+        }
         match action {
             "bulk_export" => {
                 self.only(action, &s.present(), &["cluster", "types"])?;
@@ -147,6 +156,11 @@ impl<'a> World<'a> {
             "bulk_consolidate" | "bulk_import" => {
                 self.only(action, &s.present(), &["cluster"])?;
                 let c = self.cluster(&s.cluster, aspan)?.name.clone();
+                if let Some(d) = &s.defect {
+                    let op = self.bulk_defect(d)?;
+                    self.events.push((at, Event::Operator { cluster: c, op }));
+                    return Ok(());
+                }
                 let op = if action == "bulk_import" {
                     Operator::BulkImport
                 } else {
@@ -460,8 +474,9 @@ impl<'a> World<'a> {
             | "drs_restore"
             | "delete_itl"
             | "ctl_update" => self.lifecycle_step(s, at)?,
+            "https_service" => self.https_service(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service")));
             }
         }
         Ok(())

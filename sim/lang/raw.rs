@@ -59,6 +59,8 @@ pub struct Cluster {
     pub capf: Option<S<Capf>>,
     #[serde(default)]
     pub node: Vec<S<Node>>,
+    /// `false`: the phones' config has no TVS list (CSCti64589, F17).
+    pub default_config_tvs: Option<bool>,
 }
 
 /// `[[ca]]`: a certificate authority outside the clusters.
@@ -193,6 +195,9 @@ pub struct Step {
     pub key: Option<S<String>>,
     /// `itl_reset`: `localkey` or `remotekey`.
     pub mode: Option<S<String>>,
+    /// `bulk_import` / `bulk_consolidate`: a known defect that makes it fail (`"CSCuy43181"`).
+    /// Checked by the step itself (not in `present()`).
+    pub defect: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,6 +53,11 @@ pub struct Enterprise {
     pub auto_reset: bool,
     /// "TFTP File Signature Algorithm".
     pub digest: DigestAlg,
+    /// Whether the phones' config carries the TVS list. `false` models CSCti64589 (8.6.2,
+    /// F17): phones that booted from `XmlDefault.cnf.xml`, which has no TVS entry, have an
+    /// empty TVS list. [I] The switch applies to every config the cluster's TFTP serves (as
+    /// if every phone booted from the default config, e.g. auto-registered).
+    pub default_config_tvs: bool,
 }
 
 impl Default for Enterprise {
@@ -61,6 +66,7 @@ impl Default for Enterprise {
             rollback: false,
             auto_reset: true,
             digest: DigestAlg::Sha1,
+            default_config_tvs: true,
         }
     }
 }
@@ -238,7 +244,11 @@ impl Publisher {
                     rollback: self.enterprise.rollback,
                     digest: self.enterprise.digest,
                     callmanagers: self.cm_hosts.clone(),
-                    tvs: self.tvs_hosts.clone(),
+                    tvs: if self.enterprise.default_config_tvs {
+                        self.tvs_hosts.clone()
+                    } else {
+                        vec![]
+                    },
                     capf: capf.clone(),
                     built_at: now.wall,
                     devices: devices.clone(),
@@ -375,8 +385,45 @@ impl Publisher {
             | Operator::DrsRestore
             | Operator::CopyCertificate { .. }
             | Operator::CtlUpdate) => out.extend(self.lifecycle_step(op, now)),
+            Operator::HttpsService { node, first, count } => {
+                out.extend(self.https_service(node.as_deref(), first, count, now))
+            }
+            Operator::BulkImportDefect { bug } => out.push(self.obs(
+                now,
+                "bulk_import_failed",
+                format!("{bug}: Bulk Certificate Management consolidate/import failed; no certificate imported"),
+            )),
         }
         out
+    }
+
+    /// The HTTPS service on `node`'s Tomcat (default: the publisher): each phone is handed
+    /// the node's current Tomcat certificate, as its TLS handshake would present it.
+    fn https_service(&self, node: Option<&str>, first: u32, count: u32, now: Now) -> Vec<Effect> {
+        let n = match node {
+            Some(h) => self.pki.nodes.iter().find(|n| n.spec.names.hostname == h),
+            None => Some(self.pki.publisher()),
+        };
+        let Some(tomcat) =
+            n.and_then(|n| Some((n.spec.names.hostname.clone(), n.identity(CertType::Tomcat)?)))
+        else {
+            return vec![self.obs(
+                now,
+                "operator_error",
+                format!("no Tomcat certificate on {node:?}"),
+            )];
+        };
+        let (host, id) = tomcat;
+        let der: Arc<[u8]> = id.cert.der().into();
+        (first..first + count)
+            .map(|p| Effect::Send {
+                to: Addr::Phone(p),
+                msg: Msg::HttpsOpen {
+                    server: host.clone(),
+                    cert: der.clone(),
+                },
+            })
+            .collect()
     }
 
     /// The certificate monitor over the devices' LSCs (the Certificate Expiry Monitor's

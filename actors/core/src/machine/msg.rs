@@ -246,6 +246,13 @@ pub enum Msg {
     /// Harness → phone: delete the CTL and ITL (Settings > Security > Reset Security Settings,
     /// or a factory reset), then boot (the fix of F5–F7, F11, F34).
     EraseTrustLists,
+    /// Publisher → phone: the user opens an HTTPS service (Corporate Directory, EM, …) served
+    /// by the Tomcat of `server`, which presents certificate `cert` (DER) in its TLS handshake
+    /// (reference §2.3 item 3; see `machine::phone::https_flow`).
+    HttpsOpen {
+        server: String,
+        cert: Arc<[u8]>,
+    },
 }
 
 impl Msg {
@@ -411,6 +418,19 @@ pub enum Operator {
     /// expiring within `notify_days`, and the expired ones.
     CertificateMonitor {
         notify_days: u32,
+    },
+    /// Registered phones `first..first+count` open an HTTPS service served by the Tomcat of
+    /// `node` (default: the publisher) of this cluster: the publisher hands each phone the
+    /// node's current Tomcat certificate ([`Msg::HttpsOpen`]).
+    HttpsService {
+        node: Option<String>,
+        first: u32,
+        count: u32,
+    },
+    /// Bulk Certificate Management import hit a known defect (`bug`, e.g. CSCuy43181): the
+    /// GUI import fails and no certificate reaches the trust stores.
+    BulkImportDefect {
+        bug: String,
     },
 }
 

@@ -33,7 +33,9 @@ use std::sync::Arc;
 
 mod capf_flow;
 use capf_flow::CapfConn;
+mod https_flow;
 pub use capf_flow::{KeygenTimes, PhoneCapf};
+use https_flow::HttpsConn;
 
 /// Status strings of reference §2.4 / S18 and the pipeline's own states.
 pub mod status {
@@ -205,6 +207,8 @@ pub struct Phone {
     next_session: u64,
     trust_failed: bool,
     tftp: Option<String>,
+    /// An HTTPS service being verified through TVS ([`https_flow`]).
+    https: Option<Box<HttpsConn>>,
 }
 
 const T_DHCP: u64 = 1;
@@ -213,6 +217,7 @@ const T_TVS: u64 = 3;
 const T_REGISTER: u64 = 4;
 const T_KEEPALIVE: u64 = 5;
 const T_KEEPALIVE_DEADLINE: u64 = 6;
+const T_HTTPS: u64 = 7;
 // CAPF timers carry the connection number (`capf_seq`) instead of the boot generation.
 const T_CAPF: u64 = 16;
 const T_CAPF_KEYGEN: u64 = 17;
@@ -256,6 +261,7 @@ impl Phone {
             next_session: 0,
             trust_failed: false,
             tftp: None,
+            https: None,
         }
     }
 
@@ -299,7 +305,10 @@ impl Phone {
         let mut out = vec![];
         match input {
             PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
-            PhoneInput::Msg(Msg::PowerOff) => self.power_off(now, &mut out),
+            PhoneInput::Msg(Msg::PowerOff) => {
+                self.https = None;
+                self.power_off(now, &mut out)
+            }
             PhoneInput::Msg(Msg::EraseTrustLists) => {
                 self.trust.erase();
                 out.push(self.obs(now, "trust_lists_erased", "CTL and ITL deleted"));
@@ -315,6 +324,7 @@ impl Phone {
         self.generation += 1;
         self.boots += 1;
         self.drop_capf();
+        self.https = None;
         self.trust_failed = false;
         self.enter(State::Dhcp, now, out);
         out.push(Effect::Send {
@@ -356,6 +366,7 @@ impl Phone {
                 self.register(next, now, out);
             }
             (T_KEEPALIVE, State::Registered(_)) => self.keepalive_tick(now, out),
+            (T_HTTPS, _) => self.on_https_timer(now, out),
             (T_KEEPALIVE_DEADLINE, State::Registered(r)) => {
                 let overdue = r
                     .outstanding_ms
@@ -370,6 +381,8 @@ impl Phone {
 
     fn on_msg(&mut self, msg: Msg, now: Now, out: &mut Vec<Effect>) {
         match (msg, &self.state) {
+            (msg, _) if self.https_owns(&msg) => self.on_https_msg(msg, now, out),
+            (Msg::HttpsOpen { server, cert }, _) => self.https_open(server, cert, now, out),
             (Msg::DhcpAck { option150 }, State::Dhcp) => match option150.first() {
                 Some(tftp) => {
                     self.tftp = Some(tftp.clone());

@@ -334,6 +334,14 @@ impl Tvs {
             TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
         );
         out.push(self.obs(now, "tvs_answer", format!("phone#{phone} found={found}")));
+        if !found && matches!(req.body, TvsBody::VerifyReq { .. }) {
+            // CERT_VERIFICATION of a certificate in no store (F19) [C S9].
+            out.push(self.obs(
+                now,
+                "tvs_cert_not_found",
+                "ERROR:CertificateCTLCache::getCertificateInformation - Cannot find the certificate in the cache",
+            ));
+        }
         Some(answer.encode())
     }
 

@@ -3,6 +3,7 @@
 //! drives these rules (DHCP → CTL → ITL → config → register) builds on [`trust`].
 
 pub mod caps;
+pub mod https;
 pub mod trust;
 
 pub use trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};

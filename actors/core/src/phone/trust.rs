@@ -329,6 +329,30 @@ impl PhoneTrust {
     }
 }
 
+/// The TVS cache as HTTPS services use it (CERT_VERIFICATION, [`super::https`]): verdicts
+/// keyed like the QUERY_CERT ones, valid for the answer's TTL (24 h).
+impl PhoneTrust {
+    /// The cached roles TVS vouched for this exact certificate with, if not expired.
+    pub fn cached_vouch(&self, cert: &Certificate, now: WallTime) -> Option<Vec<Role>> {
+        self.tvs_cache
+            .get(&map_id(cert.serial(), &cert.issuer().to_cucm()))
+            .filter(|e| e.expires > now && e.cert.der() == cert.der())
+            .map(|e| e.roles.clone())
+    }
+
+    /// Caches a valid CERT_VERIFICATION answer for `ttl_s` (0: the default 24 h).
+    pub fn cache_vouch(&mut self, cert: &Certificate, roles: &[Role], ttl_s: u32, now: WallTime) {
+        let ttl = if ttl_s == 0 { TTL_S } else { ttl_s };
+        let entry = CacheEntry {
+            cert: cert.clone(),
+            roles: roles.to_vec(),
+            expires: now.plus_s(ttl as i64),
+        };
+        self.tvs_cache
+            .insert(map_id(cert.serial(), &cert.issuer().to_cucm()), entry);
+    }
+}
+
 #[cfg(test)]
 #[path = "trust_tests.rs"]
 mod tests;
