@@ -26,6 +26,8 @@ fn device_name(f: &FleetDef, i: u32) -> String {
         (f.mac_start + u64::from(i)) & 0xFFFF_FFFF_FFFF
     )
 }
+#[path = "imp.rs"]
+pub(super) mod imp;
 #[path = "lifecycle.rs"]
 pub(super) mod lifecycle;
 
@@ -460,8 +462,9 @@ impl<'a> World<'a> {
             | "drs_restore"
             | "delete_itl"
             | "ctl_update" => self.lifecycle_step(s, at)?,
+            a if imp::ACTIONS.contains(&a) => self.imp_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, {}", imp::ACTIONS.join(", "))));
             }
         }
         Ok(())

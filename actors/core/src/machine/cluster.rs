@@ -41,6 +41,9 @@ use std::sync::Arc;
 #[path = "lifecycle.rs"]
 pub mod lifecycle;
 
+#[path = "imp.rs"]
+pub mod imp;
+
 /// Password of the bundles the simulated publishers write [I].
 pub const BUNDLE_PASSWORD: &str = "cucmsim";
 
@@ -92,6 +95,8 @@ pub struct Publisher {
     awaiting: Option<Awaiting>,
     /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
     pub lifecycle: lifecycle::Lifecycle,
+    /// IM&P nodes: their trust stores, services and Jabber clients ([`imp`]).
+    pub imp: imp::ImpState,
 }
 
 impl Publisher {
@@ -114,6 +119,7 @@ impl Publisher {
             devices: BTreeMap::new(),
             awaiting: None,
             lifecycle: lifecycle::Lifecycle::default(),
+            imp: imp::ImpState::default(),
         }
     }
 
@@ -375,6 +381,7 @@ impl Publisher {
             | Operator::DrsRestore
             | Operator::CopyCertificate { .. }
             | Operator::CtlUpdate) => out.extend(self.lifecycle_step(op, now)),
+            Operator::Imp(op) => out.extend(self.imp_step(op, now)),
         }
         out
     }

@@ -1,0 +1,100 @@
+//! IM&P nodes (seed 002): the scenarios under `scenarios/imp/` meet their own expectations,
+//! and the IM&P steps report bad input at `file:line:col`.
+
+use super::scenarios::run_scenario;
+use std::path::Path;
+
+#[test]
+fn imp_regenerate_cup_xmpp_jabber() {
+    run_scenario("scenarios/imp/regenerate_cup_xmpp_jabber.toml");
+}
+
+#[test]
+fn imp_cup_restart_order_sip_federation() {
+    run_scenario("scenarios/imp/cup_restart_order_sip_federation.toml");
+}
+
+#[test]
+fn imp_ipsec_trust_and_deletion() {
+    run_scenario("scenarios/imp/ipsec_trust_and_deletion.toml");
+}
+
+#[test]
+fn imp_steps_report_bad_input_with_line_and_column() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/imp/regenerate_cup_xmpp_jabber.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // (edit, text of the offending line, (column of the value, message part))
+    let cases: [(&str, &str, &str, usize, &str); 7] = [
+        (
+            "type = \"cup-xmpp\"",
+            "type = \"callmanager\"",
+            "callmanager",
+            8,
+            "expected one of cup",
+        ),
+        (
+            "node = \"imp-sub\"",
+            "node = \"cucm-pub\"",
+            "node = \"cucm-pub\"",
+            8,
+            "not an IM&P node",
+        ),
+        (
+            "node = \"imp-sub\"",
+            "node = \"nowhere\"",
+            "nowhere",
+            8,
+            "no node \"nowhere\"",
+        ),
+        (
+            "value = true",
+            "value = \"yes\"",
+            "\"yes\"",
+            9,
+            "true or false",
+        ),
+        (
+            "name = \"alice\"",
+            "name = \"\"",
+            "name = \"\"",
+            8,
+            "needs a name",
+        ),
+        (
+            "action = \"presence_ha\"",
+            "action = \"presence_ha\"\nnode = \"xnode\"",
+            "node = \"xnode\"",
+            8,
+            "`node` is not used by \"presence_ha\"",
+        ),
+        (
+            "action = \"imp_restart_services\"",
+            "action = \"imp_restart_services\"\nstore = \"cup-trust\"",
+            "store = \"cup-trust\"",
+            9,
+            "`store` is not used",
+        ),
+    ];
+    for (from, to, needle, col, msg) in cases {
+        let bad = text.replacen(from, to, 1);
+        assert_ne!(bad, text, "{from}");
+        let line = bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let e = cucmsim::lang::parse_str("imp.toml", &bad).unwrap_err();
+        assert_eq!((e.line, e.col), (line, col), "{e}");
+        assert!(e.message.contains(msg), "{e}");
+    }
+    let store = text.replacen(
+        "action = \"presence_ha\"\ncluster = \"lab\"\nvalue = true",
+        "action = \"delete_trust_certificate\"\ncluster = \"lab\"\nnode = \"imp-pub\"\nstore = \"phone-trust\"",
+        1,
+    );
+    let e = cucmsim::lang::parse_str("imp.toml", &store).unwrap_err();
+    assert!(e.message.contains("unknown store"), "{e}");
+    let line = store
+        .lines()
+        .position(|l| l.contains("phone-trust"))
+        .unwrap()
+        + 1;
+    assert_eq!((e.line, e.col), (line, 9), "{e}");
+}
