@@ -189,3 +189,8 @@ fn regenerated_certificates_come_from_the_seed() {
     assert_ne!(a, c);
     assert_ne!(serials_a, serials_c);
 }
+
+#[test]
+fn f21_self_signed_not_deleted_after_multi_san() {
+    catalogue("f21_self_signed_not_deleted_after_multi_san");
+}

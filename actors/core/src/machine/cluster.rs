@@ -44,6 +44,9 @@ pub mod lifecycle;
 #[path = "imp.rs"]
 pub mod imp;
 
+#[path = "multisan.rs"]
+pub mod multisan;
+
 /// Password of the bundles the simulated publishers write [I].
 pub const BUNDLE_PASSWORD: &str = "cucmsim";
 

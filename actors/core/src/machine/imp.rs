@@ -91,6 +91,15 @@ pub enum ImpOp {
     },
     /// Jabber client `client` signs in to IM&P node `node`.
     JabberLogin { client: String, node: String },
+    /// Multi-server Tomcat CSR on the CUCM publisher ([`super::multisan`]).
+    TomcatMultiSanCsr,
+    /// Upload the external CA's root (`intermediate: false`) or intermediate to tomcat-trust.
+    UploadCaCertificate { intermediate: bool },
+    /// The CA signs the pending CSR; upload and distribution (`cscur97909`: the defect that
+    /// leaves the self-signed certificates in the database, F21).
+    UploadMultiSan { cscur97909: bool },
+    /// Push the external CA's root to Jabber client `client`.
+    JabberInstallRoot { client: String },
 }
 
 /// The IM&P state of a cluster.
@@ -109,6 +118,11 @@ pub struct ImpState {
     round: BTreeMap<CertType, BTreeSet<String>>,
     generations: BTreeMap<(String, CertType), u32>,
     jabbers: BTreeMap<String, Jabber>,
+    /// Multi-server SAN requests and the external CA.
+    pub multisan: super::multisan::MultiSanState,
+    /// Extra certificates a service sends after its own (a CA-signed certificate's
+    /// intermediate).
+    pub chains: BTreeMap<CertType, Vec<crate::pki::Certificate>>,
 }
 
 /// The services that use certificate `t` (or its trust store), in the seed's order.
@@ -249,6 +263,30 @@ impl Publisher {
                 )],
             },
             ImpOp::JabberLogin { client, node } => self.jabber_login(&client, &node, now),
+            ImpOp::TomcatMultiSanCsr => self.tomcat_csr(now),
+            ImpOp::UploadCaCertificate { intermediate } => self.upload_ca(intermediate, now),
+            ImpOp::UploadMultiSan { cscur97909 } => self.upload_multi_san(cscur97909, now),
+            ImpOp::JabberInstallRoot { client } => {
+                let Some(root) = self.imp.multisan.ca.as_ref().map(|c| c.root.cert.clone()) else {
+                    return vec![self.imp_obs(
+                        now,
+                        "operator_error",
+                        "no external CA root yet: upload it to tomcat-trust first",
+                    )];
+                };
+                let j = self
+                    .imp
+                    .jabbers
+                    .entry(client.clone())
+                    .or_insert_with(|| Jabber::new(&client));
+                j.install(root.clone());
+                vec![Effect::Observe(Observation::new(
+                    now,
+                    &format!("jabber:{client}"),
+                    "jabber_certificate_installed",
+                    format!("{} in the trust store", root.subject().to_cucm()),
+                ))]
+            }
         }
     }
 
@@ -538,7 +576,8 @@ impl Publisher {
                 ));
                 return out;
             };
-            match jabber.connect(node, id, now.wall) {
+            let chain = self.imp.chains.get(&t).cloned().unwrap_or_default();
+            match jabber.connect(node, id, &chain, now.wall) {
                 SessionOutcome::Trusted => {}
                 SessionOutcome::Warning(why) => {
                     warned = true;

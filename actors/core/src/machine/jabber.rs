@@ -128,14 +128,29 @@ impl Jabber {
     }
 
     /// One TLS session to `host` whose service presents `server`, at wall time `now`.
-    pub fn connect(&self, host: &str, server: &Identity, now: WallTime) -> SessionOutcome {
-        match self.handshake(host, server, now) {
+    /// `chain`: certificates the server sends after its own (intermediates).
+    pub fn connect(
+        &self,
+        host: &str,
+        server: &Identity,
+        chain: &[Certificate],
+        now: WallTime,
+    ) -> SessionOutcome {
+        match self.handshake(host, server, chain, now) {
             Ok(()) => SessionOutcome::Trusted,
             Err(e) => SessionOutcome::Warning(e),
         }
     }
 
-    fn handshake(&self, host: &str, server: &Identity, now: WallTime) -> Result<(), String> {
+    fn handshake(
+        &self,
+        host: &str,
+        server: &Identity,
+        chain: &[Certificate],
+        now: WallTime,
+    ) -> Result<(), String> {
+        let mut presented = vec![CertificateDer::from(server.cert.der().to_vec())];
+        presented.extend(chain.iter().map(|c| CertificateDer::from(c.der().to_vec())));
         let clock = SimClock::default();
         clock.set(now);
         let verifier = Arc::new(JabberVerifier {
@@ -156,7 +171,7 @@ impl Jabber {
                 .map_err(|e| e.to_string())?
                 .with_no_client_auth()
                 .with_single_cert(
-                    vec![CertificateDer::from(server.cert.der().to_vec())],
+                    presented,
                     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key.to_pkcs8_der())),
                 )
                 .map_err(|e| e.to_string())?;
@@ -190,10 +205,10 @@ mod tests {
             .unwrap();
         let mut j = Jabber::new("alice");
         assert!(matches!(
-            j.connect("imp-pub", &id, now),
+            j.connect("imp-pub", &id, &[], now),
             SessionOutcome::Warning(_)
         ));
         assert!(j.install(id.cert.clone()));
-        assert_eq!(j.connect("imp-pub", &id, now), SessionOutcome::Trusted);
+        assert_eq!(j.connect("imp-pub", &id, &[], now), SessionOutcome::Trusted);
     }
 }
