@@ -98,3 +98,49 @@ fn imp_steps_report_bad_input_with_line_and_column() {
         + 1;
     assert_eq!((e.line, e.col), (line, 9), "{e}");
 }
+
+#[test]
+fn multi_san_steps_report_bad_input_with_line_and_column() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f21_self_signed_not_deleted_after_multi_san.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cases: [(&str, &str, usize, &str); 4] = [
+        (
+            "type = \"tomcat\"",
+            "type = \"callmanager\"",
+            8,
+            "not simulated yet",
+        ),
+        (
+            "certificate = \"intermediate\"",
+            "certificate = \"leaf\"",
+            15,
+            "\"root\" or \"intermediate\"",
+        ),
+        (
+            "cluster = \"b\"\nmode = \"CSCur97909\"",
+            "cluster = \"b\"\nmode = \"CSCup28852\"",
+            8,
+            "CSCur97909",
+        ),
+        (
+            "type = \"ca-root\"",
+            "type = \"ca-root\"\nnode = \"a-imp\"",
+            8,
+            "`node` is not used",
+        ),
+    ];
+    for (from, to, col, msg) in cases {
+        let bad = text.replacen(from, to, 1);
+        assert_ne!(bad, text, "{from}");
+        let needle = to.lines().last().unwrap();
+        let line = bad
+            .lines()
+            .position(|l| l.trim_end() == needle)
+            .expect(needle)
+            + 1;
+        let e = cucmsim::lang::parse_str("f21.toml", &bad).unwrap_err();
+        assert_eq!((e.line, e.col), (line, col), "{e}");
+        assert!(e.message.contains(msg), "{e}");
+    }
+}

@@ -307,3 +307,101 @@ impl Publisher {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::cluster::Enterprise;
+    use crate::pki::cluster::{ClusterSpec, NodeSpec};
+    use crate::pki::identity::NodeNames;
+    use crate::tlv::content::CucmVersion;
+    use std::collections::BTreeMap;
+
+    fn publisher() -> Publisher {
+        let node = |h: &str, imp: bool| NodeSpec {
+            names: NodeNames::lab("c", h),
+            ip: None,
+            runs_callmanager: !imp,
+            runs_tftp: !imp,
+            imp,
+        };
+        let pki = ClusterSpec {
+            name: "c".into(),
+            version: CucmVersion::new(12, 5, 0),
+            nodes: vec![node("pub", false), node("imp", true)],
+            profiles: BTreeMap::new(),
+            now: WallTime(1_700_000_000),
+            itl_recovery_years: 20,
+        }
+        .generate(&KeyForge::new(4))
+        .unwrap();
+        let stores = pki.initial_stores(None);
+        Publisher::new(pki, stores, false, Enterprise::default())
+    }
+
+    fn whats(out: &[Effect]) -> Vec<String> {
+        out.iter()
+            .filter_map(|e| match e {
+                Effect::Observe(o) => Some(format!("{} {}", o.what, o.detail)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn signed_multi_san_replaces_every_tomcat_and_its_self_signed_trust() {
+        let now = Now {
+            mono_ms: 0,
+            wall: WallTime(1_700_000_100),
+        };
+        for defect in [false, true] {
+            let mut p = publisher();
+            let old: Vec<Certificate> = p
+                .pki
+                .nodes
+                .iter()
+                .map(|n| n.identity(CertType::Tomcat).unwrap().cert.clone())
+                .collect();
+            assert!(whats(&p.upload_multi_san(defect, now))[0].contains("no multi-server CSR"));
+            assert!(whats(&p.tomcat_csr(now))[0].contains("SAN [pub.lab.local, imp.lab.local]"));
+            assert!(whats(&p.upload_ca(true, now))[0].contains("upload the root first"));
+            p.upload_ca(false, now);
+            p.upload_ca(true, now);
+            let w = whats(&p.upload_multi_san(defect, now));
+            assert_eq!(
+                w.iter()
+                    .filter(|l| l.starts_with("multi_san_distributed"))
+                    .count(),
+                2
+            );
+            assert_eq!(
+                w.iter().any(|l| l.starts_with("self_signed_not_deleted")),
+                defect
+            );
+            let a = p.pki.nodes[0]
+                .identity(CertType::Tomcat)
+                .unwrap()
+                .cert
+                .clone();
+            let b = p.pki.nodes[1]
+                .identity(CertType::Tomcat)
+                .unwrap()
+                .cert
+                .clone();
+            assert_eq!(a, b);
+            assert_eq!(a.subject().common_name(), "pub-ms.lab.local");
+            let trust = &p.stores[&StoreName::TomcatTrust];
+            let ca = p.imp.multisan.ca.clone().unwrap();
+            verify_chain(
+                &a,
+                std::slice::from_ref(&ca.intermediate.cert),
+                [&ca.root.cert],
+                now.wall,
+                Backend::default(),
+            )
+            .unwrap();
+            assert!(trust.contains(&a));
+            assert!(old.iter().all(|c| trust.contains(c) == defect));
+        }
+    }
+}
