@@ -144,3 +144,16 @@ fn multi_san_steps_report_bad_input_with_line_and_column() {
         assert!(e.message.contains(msg), "{e}");
     }
 }
+
+#[test]
+fn a_run_without_phones_writes_its_reports() {
+    // No phone, so no latency above the plot's floor: the HTML report used to panic here.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/imp/ipsec_trust_and_deletion.toml");
+    let (code, _, stderr) =
+        super::support::run(&["run", "-q", scenario.to_str().unwrap(), "--out", out]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dir.path().join("report.html").exists());
+}
