@@ -102,7 +102,10 @@ pub fn latency_svg(title: &str, series: &[(&str, &Histogram<u64>, f64)]) -> Resu
         const FLOOR_MS: f64 = 0.5;
         let ys = || points.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
         let y_max = ys().fold(1.0f64, f64::max) * 1.5;
-        let y_min = ys().fold(f64::MAX, f64::min).clamp(FLOOR_MS, y_max / 10.0) * 0.8;
+        let y_min = ys()
+            .fold(f64::MAX, f64::min)
+            .clamp(FLOOR_MS, (y_max / 10.0).max(FLOOR_MS))
+            * 0.8;
         let points: Vec<(&str, Vec<(f64, f64)>)> = points
             .into_iter()
             .map(|(n, p)| (n, p.into_iter().map(|(x, y)| (x, y.max(y_min))).collect()))

@@ -240,3 +240,8 @@ fn https_service_and_defect_are_checked_with_their_position() {
         assert_eq!(got, want);
     }
 }
+
+#[test]
+fn f21_self_signed_not_deleted_after_multi_san() {
+    catalogue("f21_self_signed_not_deleted_after_multi_san");
+}

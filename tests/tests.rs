@@ -6,5 +6,6 @@ mod catalogue;
 mod cli;
 mod engine;
 mod enrollment;
+mod imp;
 mod scenarios;
 mod support;

@@ -28,6 +28,8 @@ fn device_name(f: &FleetDef, i: u32) -> String {
 }
 #[path = "https.rs"]
 pub(super) mod https;
+#[path = "imp.rs"]
+pub(super) mod imp;
 #[path = "lifecycle.rs"]
 pub(super) mod lifecycle;
 
@@ -475,8 +477,9 @@ impl<'a> World<'a> {
             | "delete_itl"
             | "ctl_update" => self.lifecycle_step(s, at)?,
             "https_service" => self.https_service(s, at)?,
+            a if imp::ACTIONS.contains(&a) => self.imp_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service")));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service, {}", imp::ACTIONS.join(", "))));
             }
         }
         Ok(())

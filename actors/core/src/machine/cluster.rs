@@ -41,6 +41,12 @@ use std::sync::Arc;
 #[path = "lifecycle.rs"]
 pub mod lifecycle;
 
+#[path = "imp.rs"]
+pub mod imp;
+
+#[path = "multisan.rs"]
+pub mod multisan;
+
 /// Password of the bundles the simulated publishers write [I].
 pub const BUNDLE_PASSWORD: &str = "cucmsim";
 
@@ -98,6 +104,8 @@ pub struct Publisher {
     awaiting: Option<Awaiting>,
     /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
     pub lifecycle: lifecycle::Lifecycle,
+    /// IM&P nodes: their trust stores, services and Jabber clients ([`imp`]).
+    pub imp: imp::ImpState,
 }
 
 impl Publisher {
@@ -120,6 +128,7 @@ impl Publisher {
             devices: BTreeMap::new(),
             awaiting: None,
             lifecycle: lifecycle::Lifecycle::default(),
+            imp: imp::ImpState::default(),
         }
     }
 
@@ -393,6 +402,7 @@ impl Publisher {
                 "bulk_import_failed",
                 format!("{bug}: Bulk Certificate Management consolidate/import failed; no certificate imported"),
             )),
+            Operator::Imp(op) => out.extend(self.imp_step(op, now)),
         }
         out
     }

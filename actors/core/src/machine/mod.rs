@@ -13,6 +13,7 @@
 pub mod ca;
 pub mod capf;
 pub mod cluster;
+pub mod jabber;
 pub mod msg;
 pub mod phone;
 pub mod tftp;

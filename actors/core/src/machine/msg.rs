@@ -432,6 +432,9 @@ pub enum Operator {
     BulkImportDefect {
         bug: String,
     },
+    /// An IM&P step (seed 002): regeneration, service restarts, High Availability, the
+    /// ipsec-trust check, trust deletion, Jabber clients. See `machine::cluster::imp`.
+    Imp(crate::machine::cluster::imp::ImpOp),
 }
 
 /// A bulk change of CAPF settings: the same settings for every listed device, except the
