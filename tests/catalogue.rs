@@ -245,3 +245,8 @@ fn https_service_and_defect_are_checked_with_their_position() {
 fn f21_self_signed_not_deleted_after_multi_san() {
     catalogue("f21_self_signed_not_deleted_after_multi_san");
 }
+
+#[test]
+fn utils_ctl_set_cluster_mixed_then_non_secure_keeps_phones_registered() {
+    run_scenario("scenarios/security/ctl_set_cluster.toml");
+}

@@ -477,9 +477,32 @@ impl<'a> World<'a> {
             | "delete_itl"
             | "ctl_update" => self.lifecycle_step(s, at)?,
             "https_service" => self.https_service(s, at)?,
+            "ctl_set_cluster" => {
+                self.only(action, &s.present(), &["cluster", "mode"])?;
+                let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
+                let m = s.mode.as_ref().ok_or_else(|| {
+                    self.cx.err(
+                        aspan,
+                        "ctl_set_cluster needs `mode` (\"mixed-mode\" or \"non-secure-mode\")",
+                    )
+                })?;
+                let mixed =
+                    match m.get_ref().as_str() {
+                        "mixed-mode" => true,
+                        "non-secure-mode" => false,
+                        other => return Err(self.cx.err(
+                            m.span(),
+                            format!(
+                                "mode {other:?}: expected \"mixed-mode\" or \"non-secure-mode\""
+                            ),
+                        )),
+                    };
+                let op = Operator::CtlSetCluster { mixed };
+                self.events.push((at, Event::Operator { cluster: c, op }));
+            }
             a if imp::ACTIONS.contains(&a) => self.imp_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service, {}", imp::ACTIONS.join(", "))));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service, ctl_set_cluster, {}", imp::ACTIONS.join(", "))));
             }
         }
         Ok(())

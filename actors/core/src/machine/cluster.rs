@@ -101,6 +101,8 @@ pub struct Publisher {
     pub capf: Option<(String, CapfConfig)>,
     /// Device records (CAPF information and security profile), by device name.
     pub devices: BTreeMap<String, DeviceRecord>,
+    /// Left mixed mode: the CTL stays, with blank CCM+TFTP records.
+    pub non_secure_ctl: bool,
     awaiting: Option<Awaiting>,
     /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
     pub lifecycle: lifecycle::Lifecycle,
@@ -126,6 +128,7 @@ impl Publisher {
             tvs_model: TvsModel::default(),
             capf: None,
             devices: BTreeMap::new(),
+            non_secure_ctl: false,
             awaiting: None,
             lifecycle: lifecycle::Lifecycle::default(),
             imp: imp::ImpState::default(),
@@ -261,6 +264,7 @@ impl Publisher {
                     capf: capf.clone(),
                     built_at: now.wall,
                     devices: devices.clone(),
+                    non_secure_ctl: self.non_secure_ctl,
                     revision: self.lifecycle.revision,
                     itl_reset_signer: None,
                     ctl_certs: self.lifecycle.ctl_certs.clone(),
@@ -403,6 +407,15 @@ impl Publisher {
                 format!("{bug}: Bulk Certificate Management consolidate/import failed; no certificate imported"),
             )),
             Operator::Imp(op) => out.extend(self.imp_step(op, now)),
+            Operator::CtlSetCluster { mixed } => {
+                // A cluster that leaves mixed mode keeps serving a CTL, its CCM+TFTP records
+                // blanked; one that was never mixed has no CTL to blank.
+                self.non_secure_ctl = !mixed && (self.mixed_mode || self.non_secure_ctl);
+                self.mixed_mode = mixed;
+                let mode = if mixed { "mixed-mode" } else { "non-secure-mode" };
+                out.push(self.obs(now, "ctl_set_cluster", mode));
+                out.extend(self.rebuild_tftp(now));
+            }
         }
         out
     }

@@ -323,6 +323,9 @@ pub struct TftpBuild {
     /// Per-device settings written into that device's config (devices not listed:
     /// non-secure, no CAPF operation).
     pub devices: Arc<std::collections::BTreeMap<String, DeviceConfig>>,
+    /// Not mixed mode, but the cluster was: `utils ctl set-cluster non-secure-mode` leaves a
+    /// CTL whose CCM+TFTP records are blanked [C S7/S8].
+    pub non_secure_ctl: bool,
 }
 
 /// What a device's config file carries besides the cluster-wide lists.
@@ -435,6 +438,10 @@ pub enum Operator {
     /// An IM&P step (seed 002): regeneration, service restarts, High Availability, the
     /// ipsec-trust check, trust deletion, Jabber clients. See `machine::cluster::imp`.
     Imp(crate::machine::cluster::imp::ImpOp),
+    /// `utils ctl set-cluster mixed-mode` (`mixed: true`) or `non-secure-mode`.
+    CtlSetCluster {
+        mixed: bool,
+    },
 }
 
 /// A bulk change of CAPF settings: the same settings for every listed device, except the

@@ -105,11 +105,16 @@ impl Tftp {
             .and_then(|s| itl.sign(&s.cert, &s.key).ok())
             .map(Arc::from);
         self.ctl = None;
-        if build.mixed_mode {
+        if build.mixed_mode || build.non_secure_ctl {
+            let mode = if build.mixed_mode {
+                CtlMode::Mixed
+            } else {
+                CtlMode::NonSecure
+            };
             let mut ctl = TrustListBuilder::new("CTLFile.tlv", build.built_at.0.max(0) as u32);
             ctl.digest = build.digest;
             let ctl_certs = build.ctl_certs.as_ref().unwrap_or(certs);
-            ctl.records = ctl_certs.ctl_records(CtlMode::Mixed);
+            ctl.records = ctl_certs.ctl_records(mode);
             self.ctl = ctl_certs
                 .ctl_signer()
                 .and_then(|s| ctl.sign(&s.cert, &s.key).ok())
