@@ -486,17 +486,18 @@ impl<'a> World<'a> {
                         "ctl_set_cluster needs `mode` (\"mixed-mode\" or \"non-secure-mode\")",
                     )
                 })?;
-                let mixed =
-                    match m.get_ref().as_str() {
-                        "mixed-mode" => true,
-                        "non-secure-mode" => false,
-                        other => return Err(self.cx.err(
+                let mixed = match m.get_ref().as_str() {
+                    "mixed-mode" => true,
+                    "non-secure-mode" => false,
+                    other => {
+                        return Err(self.cx.err(
                             m.span(),
                             format!(
                                 "mode {other:?}: expected \"mixed-mode\" or \"non-secure-mode\""
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 let op = Operator::CtlSetCluster { mixed };
                 self.events.push((at, Event::Operator { cluster: c, op }));
             }
