@@ -255,12 +255,7 @@ impl CaHierarchy {
 }
 
 fn check_device_name(name: &str) -> Result<(), CaError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
+    if super::pending::valid_device_name(name) {
         Ok(())
     } else {
         Err(CaError::DeviceName(name.to_string()))

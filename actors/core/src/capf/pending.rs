@@ -119,13 +119,17 @@ pub struct CsrBook {
     last_id: u64,
 }
 
-fn check_device_name(name: &str) -> Result<(), PendingError> {
-    let ok = !name.is_empty()
+/// Whether `name` can be a device name (`SEP…`, `CSF…`): 1–64 ASCII letters, digits, `-_.`.
+pub(super) fn valid_device_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn check_device_name(name: &str) -> Result<(), PendingError> {
+    if valid_device_name(name) {
         Ok(())
     } else {
         Err(PendingError::DeviceName(name.to_string()))
