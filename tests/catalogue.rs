@@ -250,3 +250,8 @@ fn f21_self_signed_not_deleted_after_multi_san() {
 fn utils_ctl_set_cluster_mixed_then_non_secure_keeps_phones_registered() {
     run_scenario("scenarios/security/ctl_set_cluster.toml");
 }
+
+#[test]
+fn f24_cscwf85275_itlrecovery_in_ctl() {
+    catalogue("f24_cscwf85275_itlrecovery_in_ctl");
+}

@@ -193,6 +193,7 @@ fn realistic_itl() -> Vec<u8> {
         nodes: vec![node("pub", 1), node("sub", 2)],
         itl_recovery: Some(mk("pub", CertType::ItlRecovery)),
         capf: Some(mk("pub", CertType::Capf)),
+        ctl_provider: false,
     };
     let tftp = 1;
     let mut builder = TrustListBuilder::new("ITLFile.tlv", now.unix_s() as u32);

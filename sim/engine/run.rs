@@ -334,7 +334,27 @@ fn dispatch(
                 Service::Tvs => Addr::Tvs(host.clone()),
                 Service::CallManager => Addr::CallManager(host.clone()),
                 Service::Capf => Addr::Capf(host.clone()),
-                Service::CtlProvider => return,
+                Service::CtlProvider => {
+                    // Serviceability on the cluster's publisher: the CTL Provider decides the
+                    // CTL's content, which the publisher owns.
+                    let Some(cluster) = spec
+                        .clusters
+                        .iter()
+                        .find(|c| c.nodes.iter().any(|n| &n.name == host))
+                    else {
+                        return;
+                    };
+                    let op = Operator::CtlProvider {
+                        host: host.clone(),
+                        action: *action,
+                    };
+                    deliver(
+                        bus,
+                        Addr::Publisher(cluster.name.clone()),
+                        Msg::Operator(op),
+                    );
+                    return;
+                }
             };
             deliver(bus, to, Msg::Service(*action));
         }

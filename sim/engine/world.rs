@@ -89,6 +89,10 @@ pub fn publisher(
     p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
     p.tvs_hosts = spec.hosts_with(ix, Service::Tvs);
     p.cm_hosts = spec.hosts_with(ix, Service::CallManager);
+    p.ctl_providers = spec
+        .hosts_with(ix, Service::CtlProvider)
+        .into_iter()
+        .collect();
     p.tvs_model = c.tvs;
     if let Some(host) = spec.hosts_with(ix, Service::Capf).first() {
         let mut settings = CapfSettings::new(p.pki.capf.clone(), vec![], forge.clone());

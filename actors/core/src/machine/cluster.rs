@@ -31,11 +31,12 @@ use crate::pki::identity::CertType;
 use crate::pki::Backend;
 use crate::pki::{Certificate, StoreName, TrustStore};
 use crate::sgn::SecurityMode;
+use crate::tlv::content::ClusterCerts;
 use crate::tlv::Role;
 
 use super::tvs::TvsModel;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 #[path = "lifecycle.rs"]
@@ -103,6 +104,8 @@ pub struct Publisher {
     pub devices: BTreeMap<String, DeviceRecord>,
     /// Left mixed mode: the CTL stays, with blank CCM+TFTP records.
     pub non_secure_ctl: bool,
+    /// Hosts where the Cisco CTL Provider runs (it decides whether ITLRecovery is in the CTL).
+    pub ctl_providers: BTreeSet<String>,
     awaiting: Option<Awaiting>,
     /// Certificate regeneration, `utils itl reset`, DRS ([`lifecycle`]).
     pub lifecycle: lifecycle::Lifecycle,
@@ -129,6 +132,7 @@ impl Publisher {
             capf: None,
             devices: BTreeMap::new(),
             non_secure_ctl: false,
+            ctl_providers: BTreeSet::new(),
             awaiting: None,
             lifecycle: lifecycle::Lifecycle::default(),
             imp: imp::ImpState::default(),
@@ -240,8 +244,16 @@ impl Publisher {
         Arc::new(map)
     }
 
+    /// What the trust-list builders need: the PKI's certificates and whether a CTL Provider
+    /// runs.
+    pub(super) fn trust_list_certs(&self) -> ClusterCerts {
+        let mut certs = self.pki.trust_list_certs();
+        certs.ctl_provider = !self.ctl_providers.is_empty();
+        certs
+    }
+
     fn rebuild_tftp(&self, now: Now) -> Vec<Effect> {
-        let certs = self.pki.trust_list_certs();
+        let certs = self.trust_list_certs();
         let capf = vec![self.pki.publisher().spec.names.hostname.clone()];
         let devices = self.device_configs();
         self.tftp_hosts
@@ -397,7 +409,8 @@ impl Publisher {
             | Operator::DrsBackup
             | Operator::DrsRestore
             | Operator::CopyCertificate { .. }
-            | Operator::CtlUpdate) => out.extend(self.lifecycle_step(op, now)),
+            | Operator::CtlUpdate
+            | Operator::CtlProvider { .. }) => out.extend(self.lifecycle_step(op, now)),
             Operator::HttpsService { node, first, count } => {
                 out.extend(self.https_service(node.as_deref(), first, count, now))
             }

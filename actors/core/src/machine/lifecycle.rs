@@ -42,7 +42,7 @@
 //! - A DRS restore ends with the cluster's reboot, so every registered phone resets whatever
 //!   "Phone Interaction on Certificate Update" says.
 
-use super::super::msg::{Addr, Effect, Msg, Now, Operator};
+use super::super::msg::{Addr, Effect, Msg, Now, Operator, ServiceAction};
 use super::Publisher;
 use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
@@ -140,6 +140,19 @@ impl Publisher {
                 out.extend(self.rebuild_tftp(now));
                 out
             }
+            Operator::CtlProvider { host, action } => {
+                // The CTL file changes only when it is rebuilt: keep the current one until
+                // `utils ctl update CTLFile` [I], as after a regeneration.
+                if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
+                    self.lifecycle.ctl_certs = Some(self.trust_list_certs());
+                }
+                if action == ServiceAction::Stop {
+                    self.ctl_providers.remove(&host);
+                } else {
+                    self.ctl_providers.insert(host.clone());
+                }
+                vec![self.obs(now, "ctl_provider", format!("{host}: {action:?}"))]
+            }
             Operator::CopyCertificate {
                 to_cluster,
                 store,
@@ -176,7 +189,7 @@ impl Publisher {
         };
         if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
             // The CTL stays as it was until `utils ctl update CTLFile` [C S12/S13].
-            self.lifecycle.ctl_certs = Some(self.pki.trust_list_certs());
+            self.lifecycle.ctl_certs = Some(self.trust_list_certs());
         }
         if t == CertType::ItlRecovery && self.lifecycle.exported_itl_recovery.is_none() {
             self.lifecycle.exported_itl_recovery = Some(self.pki.itl_recovery.clone());

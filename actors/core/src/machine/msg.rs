@@ -401,6 +401,11 @@ pub enum Operator {
     },
     /// `utils ctl update CTLFile` (mixed mode): rebuild the CTL from the current certificates.
     CtlUpdate,
+    /// Serviceability: start or stop the Cisco CTL Provider (TCP 2444) on `host`.
+    CtlProvider {
+        host: String,
+        action: ServiceAction,
+    },
     /// CAPF settings of devices (phone page, Universal Device Template, or a Bulk
     /// Administration "Update Phones" query with Apply Config).
     CapfUpdate(Arc<CapfUpdate>),

@@ -14,6 +14,7 @@ use crate::pki::identity::CertType;
 use crate::sgn::{
     sign_config, CapfAuthMode, PhoneConfig, SecurityMode, Server, CAPF_PORT, TVS_PORT,
 };
+use crate::tlv::build::RecordSpec;
 use crate::tlv::content::CtlMode;
 use crate::tlv::TrustListBuilder;
 use std::collections::BTreeMap;
@@ -115,6 +116,7 @@ impl Tftp {
             ctl.digest = build.digest;
             let ctl_certs = build.ctl_certs.as_ref().unwrap_or(certs);
             ctl.records = ctl_certs.ctl_records(mode);
+            out.push(self.obs(now, "ctl_built", ctl_summary(&ctl.records)));
             self.ctl = ctl_certs
                 .ctl_signer()
                 .and_then(|s| ctl.sign(&s.cert, &s.key).ok())
@@ -196,4 +198,15 @@ impl Tftp {
         .ok()
         .map(Arc::from)
     }
+}
+
+/// The CTL's records as `show ctl` names them: role and subject CN, or the DNS name of a
+/// blank record.
+fn ctl_summary(records: &[RecordSpec]) -> String {
+    let one = |r: &RecordSpec| match r {
+        RecordSpec::Cert { cert, role, .. } => format!("{role} {}", cert.subject().common_name()),
+        RecordSpec::Blank { dns_name, role, .. } => format!("{role} {dns_name} (blank)"),
+    };
+    let list: Vec<String> = records.iter().map(one).collect();
+    format!("CTLFile.tlv: {}", list.join("; "))
 }

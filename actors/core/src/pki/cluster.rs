@@ -149,6 +149,7 @@ impl ClusterPki {
             nodes,
             itl_recovery: Some(self.itl_recovery.clone()),
             capf: Some(self.capf.clone()),
+            ctl_provider: false,
         }
     }
 

@@ -117,6 +117,9 @@ pub struct ClusterCerts {
     pub nodes: Vec<NodeCerts>,
     pub itl_recovery: Option<Identity>,
     pub capf: Option<Identity>,
+    /// The Cisco CTL Provider (TCP 2444) is active on some node when the CTL is built: then
+    /// "the ITLRecovery certificate appears in the CTL" (CSCwf85275) [C S13].
+    pub ctl_provider: bool,
 }
 
 /// Security mode for the CTL.
@@ -253,6 +256,22 @@ impl ClusterCerts {
                     ip: n.ip,
                 },
             });
+        }
+        // CSCwf85275 [C S13]: with the CTL Provider active the ITLRecovery certificate appears
+        // in the CTL. From 12.0 it is there anyway, as the signer's SAST record. [I]: as a SAST
+        // record of the publisher, like the signer's.
+        if let Some(rec) = self.itl_recovery.as_ref().filter(|_| self.ctl_provider) {
+            let signer_is_rec = self
+                .ctl_signer()
+                .is_some_and(|s| s.cert.der() == rec.cert.der());
+            if !signer_is_rec {
+                out.push(RecordSpec::cert(
+                    &rec.cert,
+                    Role::Sast,
+                    &pub_node.hostname,
+                    pub_node.ip,
+                ));
+            }
         }
         if let Some(capf) = &self.capf {
             // CUCM 10.x CTLs write the CAPF record without tag 8 [C S8].

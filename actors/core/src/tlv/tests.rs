@@ -218,6 +218,7 @@ fn cluster(version: &str, profile: KeyProfile) -> ClusterCerts {
         nodes: vec![node("pub", 1), node("sub", 2)],
         itl_recovery: Some(mk("pub", CertType::ItlRecovery)),
         capf: Some(mk("pub", CertType::Capf)),
+        ctl_provider: false,
     }
 }
 
@@ -589,5 +590,48 @@ fn forty_certificates_exceed_the_phone_limit() {
         bytes.len() > super::content::ITL_MAX_BYTES,
         "40 RSA-2048 records are over 64 KB: {}",
         bytes.len()
+    );
+}
+
+/// CSCwf85275 [C S13]: with the CTL Provider active the ITLRecovery certificate appears in
+/// the CTL — an extra SAST record before 12.0; from 12.0 it is the signer's record already.
+#[test]
+fn ctl_provider_puts_itl_recovery_in_the_ctl() {
+    let sast_serials = |c: &ClusterCerts| -> Vec<Vec<u8>> {
+        c.ctl_records(CtlMode::Mixed)
+            .iter()
+            .filter_map(|r| match r {
+                RecordSpec::Cert {
+                    cert,
+                    role: Role::Sast,
+                    ..
+                } => Some(cert.serial().to_vec()),
+                _ => None,
+            })
+            .collect()
+    };
+    for version in ["10.5", "11.5"] {
+        let mut c = cluster(version, KeyProfile::RSA2048);
+        let rec = c.itl_recovery.clone().unwrap();
+        assert_eq!(sast_serials(&c).len(), 1, "{version}: the signer only");
+        assert!(!sast_serials(&c).contains(&rec.cert.serial().to_vec()));
+        c.ctl_provider = true;
+        let with = sast_serials(&c);
+        assert_eq!(with.len(), 2, "{version}: signer + ITLRecovery");
+        assert!(with.contains(&rec.cert.serial().to_vec()));
+        // Still a valid CTL, signed by the publisher's CallManager.
+        let signer = c.ctl_signer().unwrap();
+        let mut b = TrustListBuilder::new("CTLFile.tlv", 7);
+        b.records = c.ctl_records(CtlMode::Mixed);
+        let ctl = parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap();
+        assert_eq!(ctl.verify_self(Backend::Ring), Ok(0));
+    }
+    let mut c = cluster("12.5", KeyProfile::RSA2048);
+    let before = sast_serials(&c);
+    c.ctl_provider = true;
+    assert_eq!(
+        sast_serials(&c),
+        before,
+        "12.5: ITLRecovery signs, no second record"
     );
 }
