@@ -242,6 +242,16 @@ fn https_service_and_defect_are_checked_with_their_position() {
 }
 
 #[test]
+fn f20_cscup28852_phones_reset_every_7_min() {
+    catalogue("f20_cscup28852_phones_reset_every_7_min");
+}
+
+#[test]
+fn f22_cscus47235_cn_not_in_san() {
+    catalogue("f22_cscus47235_cn_not_in_san");
+}
+
+#[test]
 fn f21_self_signed_not_deleted_after_multi_san() {
     catalogue("f21_self_signed_not_deleted_after_multi_san");
 }

@@ -107,9 +107,9 @@ fn multi_san_steps_report_bad_input_with_line_and_column() {
     let cases: [(&str, &str, usize, &str); 4] = [
         (
             "type = \"tomcat\"",
-            "type = \"callmanager\"",
+            "type = \"ipsec\"",
             8,
-            "not simulated yet",
+            "unknown multi-server type",
         ),
         (
             "certificate = \"intermediate\"",
@@ -121,7 +121,7 @@ fn multi_san_steps_report_bad_input_with_line_and_column() {
             "cluster = \"b\"\nmode = \"CSCur97909\"",
             "cluster = \"b\"\nmode = \"CSCup28852\"",
             8,
-            "CSCur97909",
+            "defect of the CallManager multi-server certificate",
         ),
         (
             "type = \"ca-root\"",

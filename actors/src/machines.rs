@@ -81,7 +81,7 @@ impl Machine for Publisher {
         match input {
             Input::Start => self.start(now),
             Input::Msg(m) => self.handle(m, now),
-            Input::Timer(_) => vec![],
+            Input::Timer(t) => self.on_timer(t, now),
         }
     }
 }

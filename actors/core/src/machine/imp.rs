@@ -91,13 +91,29 @@ pub enum ImpOp {
     },
     /// Jabber client `client` signs in to IM&P node `node`.
     JabberLogin { client: String, node: String },
-    /// Multi-server Tomcat CSR on the CUCM publisher ([`super::multisan`]).
-    TomcatMultiSanCsr,
-    /// Upload the external CA's root (`intermediate: false`) or intermediate to tomcat-trust.
-    UploadCaCertificate { intermediate: bool },
-    /// The CA signs the pending CSR; upload and distribution (`cscur97909`: the defect that
-    /// leaves the self-signed certificates in the database, F21).
-    UploadMultiSan { cscur97909: bool },
+    /// Multi-server CSR of `cert_type` (Tomcat or CallManager) on the CUCM publisher
+    /// ([`super::multisan`]); `cscus47235`: the CN is not duplicated into the SAN (F22).
+    MultiSanCsr {
+        cert_type: CertType,
+        cscus47235: bool,
+    },
+    /// Upload the external CA's root (`intermediate: false`) or intermediate to the trust
+    /// store of `cert_type` (tomcat-trust or CallManager-trust).
+    UploadCaCertificate {
+        cert_type: CertType,
+        intermediate: bool,
+    },
+    /// The CA signs the pending CSR of `cert_type`; upload and distribution (`cscur97909`:
+    /// the defect that leaves the self-signed certificates in the database, F21;
+    /// `cscup28852_ms`: the certificate-change loop of CSCup28852 with its period, F20).
+    UploadMultiSan {
+        cert_type: CertType,
+        cscur97909: bool,
+        cscup28852_ms: Option<u64>,
+    },
+    /// Restart TFTP, CallManager, CTIManager and TVS on CUCM node `node` after a CallManager
+    /// multi-server upload (§4.3), the publisher first.
+    MultiSanRestart { node: String },
     /// Push the external CA's root to Jabber client `client`.
     JabberInstallRoot { client: String },
 }
@@ -263,9 +279,20 @@ impl Publisher {
                 )],
             },
             ImpOp::JabberLogin { client, node } => self.jabber_login(&client, &node, now),
-            ImpOp::TomcatMultiSanCsr => self.tomcat_csr(now),
-            ImpOp::UploadCaCertificate { intermediate } => self.upload_ca(intermediate, now),
-            ImpOp::UploadMultiSan { cscur97909 } => self.upload_multi_san(cscur97909, now),
+            ImpOp::MultiSanCsr {
+                cert_type,
+                cscus47235,
+            } => self.multi_san_csr(cert_type, cscus47235, now),
+            ImpOp::UploadCaCertificate {
+                cert_type,
+                intermediate,
+            } => self.upload_ca(cert_type, intermediate, now),
+            ImpOp::UploadMultiSan {
+                cert_type,
+                cscur97909,
+                cscup28852_ms,
+            } => self.upload_multi_san(cert_type, cscur97909, cscup28852_ms, now),
+            ImpOp::MultiSanRestart { node } => self.multi_san_restart(&node, now),
             ImpOp::JabberInstallRoot { client } => {
                 let Some(root) = self.imp.multisan.ca.as_ref().map(|c| c.root.cert.clone()) else {
                     return vec![self.imp_obs(

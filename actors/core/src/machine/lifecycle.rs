@@ -336,7 +336,7 @@ impl Publisher {
     }
 
     /// The stores for every TVS; those on `restart` restart to read them at once.
-    fn push_stores_restarting(&self, restart: &[String]) -> Vec<Effect> {
+    pub(super) fn push_stores_restarting(&self, restart: &[String]) -> Vec<Effect> {
         self.push_stores()
             .into_iter()
             .map(|effect| match effect {
@@ -356,7 +356,7 @@ impl Publisher {
             .collect()
     }
 
-    fn reset_registered(&self) -> Vec<Effect> {
+    pub(super) fn reset_registered(&self) -> Vec<Effect> {
         self.cm_hosts
             .iter()
             .map(|h| Effect::Send {
