@@ -59,6 +59,11 @@ fn f28_sha512_file_signature() {
 }
 
 #[test]
+fn f29_tomcat_without_tftp_restart() {
+    catalogue("f29_tomcat_without_tftp_restart");
+}
+
+#[test]
 fn f30_tokenless_ctl_publisher_callmanager_regenerated() {
     catalogue("f30_tokenless_ctl_publisher_callmanager_regenerated");
 }
