@@ -236,6 +236,18 @@ fn https_service_and_defect_are_checked_with_their_position() {
             "f05.toml:52:10: `defect` is not used by \"https_service\"",
         ),
         (
+            "action = \"tftp_https\"\ncluster = \"old\"\nnode = \"nope\"\n",
+            "f05.toml:52:8: no node \"nope\" in cluster \"old\"",
+        ),
+        (
+            "action = \"tftp_https\"\ncluster = \"old\"\ntype = \"tvs\"\n",
+            "f05.toml:52:8: `type` is not used by \"tftp_https\"",
+        ),
+        (
+            "action = \"https_service\"\ncluster = \"old\"\nplain_fallback = true\n",
+            "f05.toml:52:18: `plain_fallback` is not used by \"https_service\"",
+        ),
+        (
             "action = \"bulk_import\"\ncluster = \"old\"\ndefect = \"CSCuy43181\"\n",
             "f05.toml:52:10: CSCuy43181 affects migrations from 8.x/9.x to 10.5(2) or newer: the scenario needs a cluster of each",
         ),
