@@ -59,6 +59,11 @@ fn f28_sha512_file_signature() {
 }
 
 #[test]
+fn f29_tomcat_without_tftp_restart() {
+    catalogue("f29_tomcat_without_tftp_restart");
+}
+
+#[test]
 fn f30_tokenless_ctl_publisher_callmanager_regenerated() {
     catalogue("f30_tokenless_ctl_publisher_callmanager_regenerated");
 }
@@ -229,6 +234,18 @@ fn https_service_and_defect_are_checked_with_their_position() {
         (
             "action = \"https_service\"\ncluster = \"old\"\ndefect = \"CSCuy43181\"\n",
             "f05.toml:52:10: `defect` is not used by \"https_service\"",
+        ),
+        (
+            "action = \"tftp_https\"\ncluster = \"old\"\nnode = \"nope\"\n",
+            "f05.toml:52:8: no node \"nope\" in cluster \"old\"",
+        ),
+        (
+            "action = \"tftp_https\"\ncluster = \"old\"\ntype = \"tvs\"\n",
+            "f05.toml:52:8: `type` is not used by \"tftp_https\"",
+        ),
+        (
+            "action = \"https_service\"\ncluster = \"old\"\nplain_fallback = true\n",
+            "f05.toml:52:18: `plain_fallback` is not used by \"https_service\"",
         ),
         (
             "action = \"bulk_import\"\ncluster = \"old\"\ndefect = \"CSCuy43181\"\n",

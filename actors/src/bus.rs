@@ -104,7 +104,9 @@ fn flow_session(msg: &Msg) -> Option<u64> {
         | Msg::CapfPlain { session, .. }
         | Msg::CapfAbort { session, .. }
         | Msg::CapfClose { session, .. }
-        | Msg::CapfKeepalive { session } => Some(*session),
+        | Msg::CapfKeepalive { session }
+        | Msg::TftpHttps { session, .. }
+        | Msg::TftpHttpsReply { session, .. } => Some(*session),
         _ => None,
     }
 }

@@ -107,6 +107,10 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::CapfConfig(_) => "CapfConfig",
         Msg::CapfDevices(_) => "CapfDevices",
         Msg::CallManagerTrust(_) => "CallManagerTrust",
+        Msg::TftpTomcat(_) => "TftpTomcat",
+        Msg::TftpHttpsOpen { .. } => "TftpHttpsOpen",
+        Msg::TftpHttps { .. } => "TftpHttps",
+        Msg::TftpHttpsReply { .. } => "TftpHttpsReply",
         _ => "other",
     }
 }

@@ -477,6 +477,7 @@ impl<'a> World<'a> {
             | "delete_itl"
             | "ctl_update" => self.lifecycle_step(s, at)?,
             "https_service" => self.https_service(s, at)?,
+            "tftp_https" => self.tftp_https(s, at)?,
             "ctl_set_cluster" => {
                 self.only(action, &s.present(), &["cluster", "mode"])?;
                 let c = self.cluster(&s.cluster, aspan.clone())?.name.clone();
@@ -503,7 +504,7 @@ impl<'a> World<'a> {
             }
             a if imp::ACTIONS.contains(&a) => self.imp_step(s, at)?,
             other => {
-                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service, ctl_set_cluster, {}", imp::ACTIONS.join(", "))));
+                return Err(self.cx.err(aspan, format!("unknown action {other:?}: expected bulk_export, bulk_consolidate, bulk_import, upload_certificate, set_option150, reset_phones, restart_service, set_enterprise_parameter, regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore, delete_itl, capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli, certificate_monitor, https_service, tftp_https, ctl_set_cluster, {}", imp::ACTIONS.join(", "))));
             }
         }
         Ok(())

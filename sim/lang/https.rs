@@ -5,6 +5,7 @@
 //!
 //! ```text
 //!  [[step]] action = "https_service" cluster, node?, fleet? ─► Event::Operator{Operator::HttpsService} per fleet
+//!           action = "tftp_https" cluster, node?, fleet?, plain_fallback? ─► Event::Operator{Operator::TftpHttps} per fleet
 //!           action = "bulk_import", defect = "CSCuy43181"   ─► Event::Operator{Operator::BulkImportDefect}
 //! ```
 
@@ -31,6 +32,49 @@ impl World<'_> {
                 node: node.clone(),
                 first,
                 count,
+            };
+            self.events.push((
+                at,
+                Event::Operator {
+                    cluster: cluster.clone(),
+                    op,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// `tftp_https` (F29): the registered phones of `fleet` (default: every fleet) download
+    /// their config over HTTPS (6971) from the TFTP service of `cluster`'s `node` (default:
+    /// its first TFTP node); `plain_fallback = true` falls back to 6970/TFTP on a failure.
+    pub(super) fn tftp_https(&mut self, s: &raw::Step, at: u64) -> R<()> {
+        let aspan = s.action.span();
+        self.only(
+            "tftp_https",
+            &s.present(),
+            &["cluster", "node", "fleet", "plain_fallback"],
+        )?;
+        let c = self.cluster(&s.cluster, aspan)?;
+        let node = match &s.node {
+            Some(n) => {
+                let node = self.node_of(c, n)?;
+                if !node.services.contains(&crate::engine::Service::Tftp) {
+                    return Err(self
+                        .cx
+                        .err(n.span(), format!("{:?} runs no TFTP service", n.get_ref())));
+                }
+                Some(node.name.clone())
+            }
+            None => None,
+        };
+        let plain_fallback = s.plain_fallback.as_ref().is_some_and(|b| *b.get_ref());
+        let cluster = c.name.clone();
+        for (first, count) in self.selected_fleets(&s.fleet)? {
+            let op = Operator::TftpHttps {
+                node: node.clone(),
+                first,
+                count,
+                plain_fallback,
             };
             self.events.push((
                 at,

@@ -193,6 +193,8 @@ pub struct Step {
     pub notify_days: Option<S<i64>>,
     /// `regenerate_certificate`: the new key profile.
     pub key: Option<S<String>>,
+    /// `tftp_https`: on a failed secure download, fall back to the plain one (6970/TFTP).
+    pub plain_fallback: Option<S<bool>>,
     /// `itl_reset`: `localkey` or `remotekey`; multi-server steps: a known defect.
     pub mode: Option<S<String>>,
     /// `upload_multi_san` with `mode = "CSCup28852"`: the period of its reset loop.
@@ -262,7 +264,8 @@ present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types =>
     auth_string => "auth_string", key_order => "key_order", rsa_key_size => "rsa_key_size",
     ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
     apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command",
-    lsc_expires_before => "lsc_expires_before", notify_days => "notify_days", key => "key", mode => "mode", period => "period"]);
+    lsc_expires_before => "lsc_expires_before", notify_days => "notify_days", key => "key", mode => "mode",
+    period => "period", plain_fallback => "plain_fallback"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
     fleet => "fleet", timeout => "timeout"]);

@@ -138,6 +138,71 @@ impl ServerCertVerifier for PhoneTvsVerifier {
     }
 }
 
+/// The phone's TLS client for an HTTPS server whose certificate it judges after the
+/// handshake, through its CTL/ITL or TVS ([`crate::phone::https`]): any certificate valid
+/// now is accepted here (handshake signatures are still checked by rustls), and the phone
+/// reads it with [`TlsEnd::peer_certificate`] before it sends any request. [I] A real phone
+/// takes that decision inside the handshake; deciding before the first request byte gives
+/// the same outcome.
+#[derive(Debug)]
+pub struct DeferredVerifier {
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for DeferredVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let cert = Certificate::from_der(end_entity.as_ref()).map_err(cert_error)?;
+        cert.check_validity(at(now)).map_err(cert_error)?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
+        verify_tls12_signature(m, c, d, &self.algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        count_handshake_signature(d.scheme);
+        verify_tls13_signature(m, c, d, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// A phone-side HTTPS client (secure config download): no client certificate [I], the
+/// server certificate judged after the handshake ([`DeferredVerifier`]).
+pub fn https_client_config(clock: &SimClock) -> Result<Arc<rustls::ClientConfig>, String> {
+    let verifier = Arc::new(DeferredVerifier { algs: algorithms() });
+    let mut config =
+        rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
 /// The TVS's check of the phone's certificate (MIC or LSC).
 #[derive(Debug)]
 pub struct TvsClientVerifier {
@@ -332,6 +397,14 @@ impl TlsEnd {
             }
         }
         out
+    }
+
+    /// The certificate the peer presented in the handshake (its end entity), once received.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        self.conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.as_ref().to_vec())
     }
 
     /// Whether the handshake is complete.

@@ -111,6 +111,9 @@ pub struct Publisher {
     pub lifecycle: lifecycle::Lifecycle,
     /// IM&P nodes: their trust stores, services and Jabber clients ([`imp`]).
     pub imp: imp::ImpState,
+    /// Each node's Tomcat certificate as its TFTP service last heard of it (F29): a step
+    /// that changes one (regeneration, multi-SAN install) tells that node's TFTP.
+    tomcat_on_disk: BTreeMap<String, Arc<[u8]>>,
 }
 
 impl Publisher {
@@ -136,7 +139,44 @@ impl Publisher {
             awaiting: None,
             lifecycle: lifecycle::Lifecycle::default(),
             imp: imp::ImpState::default(),
+            tomcat_on_disk: BTreeMap::new(),
         }
+        .with_tomcat_on_disk()
+    }
+
+    fn with_tomcat_on_disk(mut self) -> Publisher {
+        self.tomcat_on_disk = self.tomcat_ders();
+        self
+    }
+
+    fn tomcat_ders(&self) -> BTreeMap<String, Arc<[u8]>> {
+        self.pki
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                let id = n.identity(CertType::Tomcat)?;
+                Some((n.spec.names.hostname.clone(), id.cert.der().into()))
+            })
+            .collect()
+    }
+
+    /// After an operator step: the Tomcat certificates that changed on disk, to the TFTP
+    /// service of their node, which reads them at its next (re)start (F29 [C S12]).
+    fn notify_tomcat(&mut self) -> Vec<Effect> {
+        let now = self.tomcat_ders();
+        let mut out = vec![];
+        for (host, der) in &now {
+            let changed = self.tomcat_on_disk.get(host) != Some(der);
+            let identity = self.pki.identity_of(host, CertType::Tomcat);
+            if let (true, true, Some(id)) = (changed, self.tftp_hosts.contains(host), identity) {
+                out.push(Effect::Send {
+                    to: Addr::Tftp(host.clone()),
+                    msg: Msg::TftpTomcat(Arc::new(id.clone())),
+                });
+            }
+        }
+        self.tomcat_on_disk = now;
+        out
     }
 
     fn name(&self) -> &str {
@@ -280,6 +320,7 @@ impl Publisher {
                     revision: self.lifecycle.revision,
                     itl_reset_signer: None,
                     ctl_certs: self.lifecycle.ctl_certs.clone(),
+                    tomcat: self.pki.identity_of(host, CertType::Tomcat).cloned(),
                 };
                 Some(Effect::Send {
                     to: Addr::Tftp(host.clone()),
@@ -331,7 +372,7 @@ impl Publisher {
     /// Handles one message.
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         self.lifecycle.revision += 1;
-        match msg {
+        let mut out = match msg {
             Msg::Operator(op) => self.operator(op, now),
             Msg::CapfRecord(rec) => {
                 // The database learns the outcome; configs change at the next TFTP rebuild.
@@ -344,7 +385,9 @@ impl Publisher {
                 None => vec![],
             },
             _ => vec![],
-        }
+        };
+        out.extend(self.notify_tomcat());
+        out
     }
 
     fn operator(&mut self, op: Operator, now: Now) -> Vec<Effect> {
@@ -413,6 +456,24 @@ impl Publisher {
             | Operator::CtlProvider { .. }) => out.extend(self.lifecycle_step(op, now)),
             Operator::HttpsService { node, first, count } => {
                 out.extend(self.https_service(node.as_deref(), first, count, now))
+            }
+            Operator::TftpHttps {
+                node,
+                first,
+                count,
+                plain_fallback,
+            } => {
+                let tftp = node.or_else(|| self.tftp_hosts.first().cloned());
+                match tftp.filter(|h| self.tftp_hosts.contains(h)) {
+                    Some(tftp) => out.extend((first..first + count).map(|p| Effect::Send {
+                        to: Addr::Phone(p),
+                        msg: Msg::TftpHttpsOpen {
+                            tftp: tftp.clone(),
+                            plain_fallback,
+                        },
+                    })),
+                    None => out.push(self.obs(now, "operator_error", "no such TFTP node")),
+                }
             }
             Operator::BulkImportDefect { bug } => out.push(self.obs(
                 now,

@@ -347,3 +347,136 @@ fn tftp_keeps_the_newest_build_and_drops_the_reset_signer_when_it_restarts() {
         .unwrap()
         .starts_with("CN=ITLRECOVERY_pub;"));
 }
+
+/// One HTTPS config download from `tftp` over real TLS: the certificate the TFTP presented
+/// and the file it answered with (`None`: no answer).
+fn https_download(
+    tftp: &mut crate::machine::tftp::Tftp,
+    at: u64,
+) -> (Vec<u8>, Option<Vec<u8>>, Vec<Effect>) {
+    use crate::tls::{https_client_config, SimClock, TlsEnd};
+    let clock = SimClock::default();
+    clock.set(now(at).wall);
+    let mut end = TlsEnd::client(https_client_config(&clock).unwrap(), "pub").unwrap();
+    let mut flight = end.take_outgoing();
+    let mut seen = vec![];
+    let mut sent = false;
+    let mut plain = vec![];
+    for _ in 0..8 {
+        if flight.is_empty() {
+            break;
+        }
+        let msg = Msg::TftpHttps {
+            phone: 7,
+            session: 9,
+            bytes: std::mem::take(&mut flight),
+        };
+        for e in tftp.handle(msg, now(at)) {
+            match e {
+                Effect::Send {
+                    msg: Msg::TftpHttpsReply { bytes, .. },
+                    ..
+                } => end.feed(&bytes).unwrap(),
+                other => seen.push(other),
+            }
+        }
+        if end.is_established() && !sent {
+            end.send(b"GET /SEP001122334455.cnf.xml.sgn").unwrap();
+            sent = true;
+        }
+        plain.extend(end.take_plain());
+        flight = end.take_outgoing();
+    }
+    let file = (plain.len() >= 4).then(|| plain[4..].to_vec());
+    (end.peer_certificate().unwrap(), file, seen)
+}
+
+#[test]
+fn tftp_serves_the_tomcat_it_loaded_at_start_until_restarted() {
+    use crate::machine::msg::ServiceAction;
+    use crate::machine::tftp::Tftp;
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    let tomcat = |p: &Publisher| {
+        p.pki
+            .identity_of("pub", CertType::Tomcat)
+            .unwrap()
+            .cert
+            .clone()
+    };
+    let old = tomcat(&p);
+    let mut tftp = Tftp::new("pub");
+    for e in p.start(now(0)) {
+        if let Effect::Send {
+            to: Addr::Tftp(h),
+            msg,
+        } = e
+        {
+            if h == "pub" {
+                tftp.handle(msg, now(0));
+            }
+        }
+    }
+    assert_eq!(tftp.served_tomcat().unwrap().cert, old);
+    let (cert, file, _) = https_download(&mut tftp, 1);
+    assert_eq!(cert, old.der());
+    assert!(
+        file.is_some_and(|f| !f.is_empty()),
+        "the config came over TLS"
+    );
+
+    // Regenerating Tomcat tells the node's TFTP (and only its TFTP) about the file on disk.
+    let op = Operator::Regenerate {
+        cert_type: CertType::Tomcat,
+        node: Some("pub".into()),
+        key: None,
+    };
+    let out = p.handle(Msg::Operator(op), now(2));
+    let new = tomcat(&p);
+    assert_ne!(new, old);
+    let notices: Vec<Msg> = out
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send {
+                to: Addr::Tftp(h),
+                msg,
+            } => Some((h, msg)),
+            _ => None,
+        })
+        .map(|(h, m)| {
+            assert_eq!(h, "pub");
+            m
+        })
+        .collect();
+    assert!(matches!(&notices[..], [Msg::TftpTomcat(_)]), "{notices:?}");
+    for m in notices {
+        assert!(tftp.handle(m, now(3)).is_empty());
+    }
+    // No restart: the cached old certificate is still presented.
+    let (cert, _, seen) = https_download(&mut tftp, 4);
+    assert_eq!(cert, old.der());
+    let stale = format!(
+        "Tomcat serial {} (cached; the node's current Tomcat is serial {})",
+        old.serial_hex(),
+        new.serial_hex()
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Effect::Observe(o) if o.detail.contains(&stale))),
+        "{seen:?}"
+    );
+    // Restart: the new one.
+    let out = tftp.handle(Msg::Service(ServiceAction::Restart), now(5));
+    assert!(out
+        .iter()
+        .any(|e| matches!(e, Effect::Observe(o) if o.what == "tftp_tomcat_loaded")));
+    let (cert, _, _) = https_download(&mut tftp, 6);
+    assert_eq!(cert, new.der());
+    // A stopped TFTP answers nothing on the port.
+    tftp.handle(Msg::Service(ServiceAction::Stop), now(7));
+    let hello = Msg::TftpHttps {
+        phone: 7,
+        session: 10,
+        bytes: vec![0x16, 3, 3],
+    };
+    assert!(tftp.handle(hello, now(7)).is_empty());
+}

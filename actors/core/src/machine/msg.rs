@@ -253,6 +253,31 @@ pub enum Msg {
         server: String,
         cert: Arc<[u8]>,
     },
+    /// Publisher → TFTP: the node's Tomcat certificate and key on disk changed (regenerated
+    /// or uploaded). The TFTP service reads it at its next (re)start only (F29 [C S12]).
+    TftpTomcat(Arc<crate::pki::Identity>),
+    /// Publisher → phone: download the configuration file over HTTPS from the TFTP service
+    /// of `tftp` (secure config download, TCP 6971 [C S19]; see
+    /// `machine::phone::tftp_https_flow`). `plain_fallback`: on a failure, fall back to the
+    /// plain download (6970/TFTP) [I].
+    TftpHttpsOpen {
+        tftp: String,
+        plain_fallback: bool,
+    },
+    /// Phone → TFTP on its HTTPS config-download port: TLS records of session `session`, or
+    /// (`tls = "identity"` scenarios) nothing to open, then the request in the clear.
+    TftpHttps {
+        phone: u32,
+        session: u64,
+        bytes: Vec<u8>,
+    },
+    /// TFTP → phone: TLS records of the HTTPS config-download session; in identity mode the
+    /// served certificate travels as `server_cert` and the answer in the clear.
+    TftpHttpsReply {
+        session: u64,
+        bytes: Vec<u8>,
+        server_cert: Option<Arc<[u8]>>,
+    },
 }
 
 impl Msg {
@@ -281,6 +306,8 @@ impl Msg {
                 | Msg::SftpPut { .. }
                 | Msg::SftpList { .. }
                 | Msg::SftpFiles { .. }
+                | Msg::TftpHttps { .. }
+                | Msg::TftpHttpsReply { .. }
         )
     }
 }
@@ -326,6 +353,10 @@ pub struct TftpBuild {
     /// Not mixed mode, but the cluster was: `utils ctl set-cluster non-secure-mode` leaves a
     /// CTL whose CCM+TFTP records are blanked [C S7/S8].
     pub non_secure_ctl: bool,
+    /// The node's Tomcat certificate and key as they are on disk now. The TFTP service
+    /// loads it when it starts and presents the loaded one on its HTTPS config-download port
+    /// until its next (re)start (F29 [C S12]; see `machine::tftp`).
+    pub tomcat: Option<crate::pki::Identity>,
 }
 
 /// What a device's config file carries besides the cluster-wide lists.
@@ -434,6 +465,15 @@ pub enum Operator {
         node: Option<String>,
         first: u32,
         count: u32,
+    },
+    /// Registered phones `first..first+count` download their configuration file over HTTPS
+    /// from the TFTP service of `node` (default: the cluster's first TFTP node)
+    /// ([`Msg::TftpHttpsOpen`]).
+    TftpHttps {
+        node: Option<String>,
+        first: u32,
+        count: u32,
+        plain_fallback: bool,
     },
     /// Bulk Certificate Management import hit a known defect (`bug`, e.g. CSCuy43181): the
     /// GUI import fails and no certificate reaches the trust stores.

@@ -36,6 +36,8 @@ use capf_flow::CapfConn;
 mod https_flow;
 pub use capf_flow::{KeygenTimes, PhoneCapf};
 use https_flow::HttpsConn;
+mod tftp_https_flow;
+use tftp_https_flow::SecureDownload;
 
 /// Status strings of reference §2.4 / S18 and the pipeline's own states.
 pub mod status {
@@ -209,6 +211,8 @@ pub struct Phone {
     tftp: Option<String>,
     /// An HTTPS service being verified through TVS ([`https_flow`]).
     https: Option<Box<HttpsConn>>,
+    /// A secure (HTTPS) config download from the TFTP ([`tftp_https_flow`], F29).
+    secure: Option<Box<SecureDownload>>,
 }
 
 const T_DHCP: u64 = 1;
@@ -218,6 +222,7 @@ const T_REGISTER: u64 = 4;
 const T_KEEPALIVE: u64 = 5;
 const T_KEEPALIVE_DEADLINE: u64 = 6;
 const T_HTTPS: u64 = 7;
+const T_TFTP_HTTPS: u64 = 8;
 // CAPF timers carry the connection number (`capf_seq`) instead of the boot generation.
 const T_CAPF: u64 = 16;
 const T_CAPF_KEYGEN: u64 = 17;
@@ -262,6 +267,7 @@ impl Phone {
             trust_failed: false,
             tftp: None,
             https: None,
+            secure: None,
         }
     }
 
@@ -307,6 +313,7 @@ impl Phone {
             PhoneInput::PowerOn | PhoneInput::Msg(Msg::Reset) => self.boot(now, &mut out),
             PhoneInput::Msg(Msg::PowerOff) => {
                 self.https = None;
+                self.secure = None;
                 self.power_off(now, &mut out)
             }
             PhoneInput::Msg(Msg::EraseTrustLists) => {
@@ -325,6 +332,7 @@ impl Phone {
         self.boots += 1;
         self.drop_capf();
         self.https = None;
+        self.secure = None;
         self.trust_failed = false;
         self.enter(State::Dhcp, now, out);
         out.push(Effect::Send {
@@ -367,6 +375,7 @@ impl Phone {
             }
             (T_KEEPALIVE, State::Registered(_)) => self.keepalive_tick(now, out),
             (T_HTTPS, _) => self.on_https_timer(now, out),
+            (T_TFTP_HTTPS, _) => self.on_secure_timer(now, out),
             (T_KEEPALIVE_DEADLINE, State::Registered(r)) => {
                 let overdue = r
                     .outstanding_ms
@@ -383,6 +392,14 @@ impl Phone {
         match (msg, &self.state) {
             (msg, _) if self.https_owns(&msg) => self.on_https_msg(msg, now, out),
             (Msg::HttpsOpen { server, cert }, _) => self.https_open(server, cert, now, out),
+            (msg, _) if self.secure_owns(&msg) => self.on_secure_msg(msg, now, out),
+            (
+                Msg::TftpHttpsOpen {
+                    tftp,
+                    plain_fallback,
+                },
+                _,
+            ) => self.tftp_https_open(tftp, plain_fallback, now, out),
             (Msg::DhcpAck { option150 }, State::Dhcp) => match option150.first() {
                 Some(tftp) => {
                     self.tftp = Some(tftp.clone());

@@ -7,18 +7,34 @@
 //!                        sign CTLFile.tlv (mixed mode only)
 //!  TftpGet ITLSEP<MAC>.tlv → ITLFile.tlv · CTLSEP<MAC>.tlv → CTLFile.tlv (or not found)
 //!          SEP<MAC>.cnf.xml.sgn → signed per device on first request, then cached
+//!  TftpTomcat(identity) ─► the node's Tomcat on disk changed; nothing served changes
+//!  Service Start/Restart ─► loads the Tomcat on disk (the HTTPS certificate until next start)
+//!  TftpHttps (TLS, port 6971) ─► handshake with the *loaded* Tomcat certificate and key
+//!          ─► "GET <file>" ─► the file, length-prefixed, over the TLS session
 //! ```
+//! F29 [C S12]: the TFTP service caches the node's Tomcat certificate when it starts, so a
+//! Tomcat certificate regenerated or uploaded without restarting TFTP leaves it serving the
+//! old one on its secure (HTTPS) config-download port. [C S19] lists 6971 and 6972 for the
+//! secure config download; which of the two a phone uses is [I] — the model names 6971.
+//! [I] The TFTP does not ask for a client certificate on that port.
 
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TftpBuild};
 use crate::pki::identity::CertType;
+use crate::pki::Identity;
 use crate::sgn::{
     sign_config, CapfAuthMode, PhoneConfig, SecurityMode, Server, CAPF_PORT, TVS_PORT,
 };
+use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tlv::build::RecordSpec;
 use crate::tlv::content::CtlMode;
 use crate::tlv::TrustListBuilder;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The secure (HTTPS) config-download port the model uses [C S19] (6971 or 6972: [I]).
+pub const HTTPS_PORT: u16 = 6971;
+/// The plain HTTP config-download port [community captures].
+pub const HTTP_PORT: u16 = 6970;
 
 /// One node's TFTP service.
 #[derive(Debug)]
@@ -29,6 +45,13 @@ pub struct Tftp {
     itl: Option<Arc<[u8]>>,
     ctl: Option<Arc<[u8]>>,
     configs: BTreeMap<String, Arc<[u8]>>,
+    /// The Tomcat identity loaded when the service last started: what the HTTPS port serves.
+    tomcat: Option<Identity>,
+    /// The node's Tomcat identity on disk now (read at the next start).
+    disk_tomcat: Option<Identity>,
+    /// HTTPS config-download sessions by (phone, session).
+    https: BTreeMap<(u32, u64), TlsEnd>,
+    clock: SimClock,
 }
 
 impl Tftp {
@@ -40,7 +63,16 @@ impl Tftp {
             itl: None,
             ctl: None,
             configs: BTreeMap::new(),
+            tomcat: None,
+            disk_tomcat: None,
+            https: BTreeMap::new(),
+            clock: SimClock::default(),
         }
+    }
+
+    /// The Tomcat certificate the HTTPS port presents (the one loaded at the last start).
+    pub fn served_tomcat(&self) -> Option<&Identity> {
+        self.tomcat.as_ref()
     }
 
     fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
@@ -62,12 +94,22 @@ impl Tftp {
                     .as_ref()
                     .is_some_and(|b| b.revision > build.revision);
                 if !stale {
+                    self.disk_tomcat = build.tomcat.clone();
+                    // The service started before the publisher's first build reached it.
+                    if self.tomcat.is_none() {
+                        self.tomcat = self.disk_tomcat.clone();
+                    }
                     self.rebuild(build, now, &mut out)
                 }
             }
+            Msg::TftpTomcat(identity) => self.disk_tomcat = Some((*identity).clone()),
             Msg::Service(action) => {
                 self.up = !matches!(action, ServiceAction::Stop);
                 out.push(self.obs(now, "service", format!("{action:?}")));
+                self.https.clear();
+                if self.up {
+                    self.load_tomcat(now, &mut out);
+                }
                 // A (re)start signs the ITL with the usual signer again: the end of
                 // `utils itl reset` ("Restart TFTP: the ITL is re-signed by ITLRecovery").
                 let reset = self.build.as_ref().filter(|b| b.itl_reset_signer.is_some());
@@ -84,8 +126,122 @@ impl Tftp {
                     msg: Msg::TftpReply { file, bytes },
                 });
             }
+            Msg::TftpHttps {
+                phone,
+                session,
+                bytes,
+            } if self.up => self.on_https(phone, session, &bytes, now, &mut out),
             _ => {}
         }
+        out
+    }
+
+    /// A (re)start reads the node's Tomcat certificate from disk.
+    fn load_tomcat(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let serial = |i: &Option<Identity>| i.as_ref().map(|i| i.cert.serial_hex());
+        let (old, new) = (serial(&self.tomcat), serial(&self.disk_tomcat));
+        self.tomcat = self.disk_tomcat.clone();
+        if old != new {
+            let detail = format!(
+                "HTTPS {HTTPS_PORT} now presents Tomcat serial {} (was {})",
+                new.unwrap_or_default(),
+                old.unwrap_or_default()
+            );
+            out.push(self.obs(now, "tftp_tomcat_loaded", detail));
+        }
+    }
+
+    /// One flight on the HTTPS config-download port.
+    fn on_https(
+        &mut self,
+        phone: u32,
+        session: u64,
+        bytes: &[u8],
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        let reply = |bytes: Vec<u8>, server_cert: Option<Arc<[u8]>>| Effect::Send {
+            to: Addr::Phone(phone),
+            msg: Msg::TftpHttpsReply {
+                session,
+                bytes,
+                server_cert,
+            },
+        };
+        let Some(tomcat) = self.tomcat.clone() else {
+            return; // nothing listens on the port without a certificate
+        };
+        let key = (phone, session);
+        if !self.https.contains_key(&key) && bytes.first() != Some(&0x16) {
+            // Identity mode (no TLS): the opening carries nothing, the request follows.
+            if bytes.is_empty() {
+                out.push(self.presenting(phone, &tomcat, now));
+                return out.push(reply(vec![], Some(tomcat.cert.der().into())));
+            }
+            let answer = self.answer(bytes);
+            return out.push(reply(answer, None));
+        }
+        if !self.https.contains_key(&key) {
+            self.clock.set(now.wall);
+            let end = server_config((&tomcat.cert, &tomcat.key), vec![], &self.clock)
+                .and_then(TlsEnd::server);
+            match end {
+                Ok(end) => {
+                    out.push(self.presenting(phone, &tomcat, now));
+                    self.https.insert(key, end);
+                }
+                Err(e) => return out.push(self.obs(now, "tls_failure", e)),
+            }
+        }
+        self.clock.set(now.wall);
+        let Some(end) = self.https.get_mut(&key) else {
+            return;
+        };
+        let fed = end.feed(bytes);
+        let request = end.take_plain();
+        if !request.is_empty() {
+            let answer = self.answer(&request);
+            if let Some(end) = self.https.get_mut(&key) {
+                let _ = end.send(&answer);
+            }
+        }
+        let Some(end) = self.https.get_mut(&key) else {
+            return;
+        };
+        let flight = end.take_outgoing();
+        if fed.is_err() || !request.is_empty() {
+            self.https.remove(&key); // closed after the answer, or by an alert
+        }
+        if !flight.is_empty() {
+            out.push(reply(flight, None));
+        }
+    }
+
+    fn presenting(&self, phone: u32, tomcat: &Identity, now: Now) -> Effect {
+        let current = self.disk_tomcat.as_ref().map(|i| i.cert.serial_hex());
+        let served = tomcat.cert.serial_hex();
+        let state = match current {
+            Some(c) if c != served => format!("cached; the node's current Tomcat is serial {c}"),
+            _ => "current".to_string(),
+        };
+        self.obs(
+            now,
+            "tftp_https_cert",
+            format!("HTTPS {HTTPS_PORT} to phone#{phone}: Tomcat serial {served} ({state})"),
+        )
+    }
+
+    /// The answer to an HTTPS request `GET <file>`: a 4-byte big-endian length, then the
+    /// file; length 0 for a file not found.
+    fn answer(&mut self, request: &[u8]) -> Vec<u8> {
+        let file = std::str::from_utf8(request)
+            .ok()
+            .and_then(|r| r.trim().strip_prefix("GET /"))
+            .map(str::to_string);
+        let bytes = file.and_then(|f| self.serve(&f));
+        let body = bytes.as_deref().unwrap_or(&[]);
+        let mut out = (body.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(body);
         out
     }
 

@@ -13,6 +13,8 @@
 //! ```
 //! The flow runs beside the registration and leaves the phone's state alone; a reset or power
 //! failure drops it. One service at a time: a new one replaces one in progress [I].
+//! The secure config download (`tftp_https_flow`, F29) judges the TFTP's certificate through
+//! this same flow ([`Purpose::ConfigDownload`]); its outcome goes back to that download.
 
 use super::{Phone, T_HTTPS};
 use crate::machine::msg::{Addr, Effect, Msg, Now};
@@ -22,9 +24,19 @@ use crate::tls::TlsEnd;
 use crate::tvs::{TvsBody, TvsMessage};
 use std::sync::Arc;
 
+/// What the judged certificate is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// An HTTPS service the user opened (Corporate Directory, EM, …).
+    Service,
+    /// The TFTP's HTTPS config download (`tftp_https_flow`).
+    ConfigDownload,
+}
+
 /// One HTTPS service being verified through TVS.
 #[derive(Debug)]
 pub(super) struct HttpsConn {
+    purpose: Purpose,
     server: String,
     cert: Certificate,
     session: u64,
@@ -72,14 +84,26 @@ impl Phone {
                 return out.push(self.obs(now, "https_failed", why));
             }
         };
+        self.https_verify(server, cert, Purpose::Service, now, out)
+    }
+
+    /// Judges the certificate `server` presented: CTL/ITL, the TVS cache, else TVS.
+    pub(super) fn https_verify(
+        &mut self,
+        server: String,
+        cert: Certificate,
+        purpose: Purpose,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        self.https = None;
         let tvs_count = self.config.as_ref().map_or(0, |c| c.tvs.len());
         match https::judge(&self.trust, &cert, tvs_count, now.wall) {
-            HttpsDecision::Trusted(path) => self.https_ok(&server, path, now, out),
-            HttpsDecision::Fail(why) => {
-                out.push(self.obs(now, "https_failed", format!("{server}: {why}")))
-            }
+            HttpsDecision::Trusted(path) => self.https_done(&server, purpose, Ok(path), now, out),
+            HttpsDecision::Fail(why) => self.https_done(&server, purpose, Err(why), now, out),
             HttpsDecision::AskTvs => {
                 let conn = HttpsConn {
+                    purpose,
                     server,
                     cert,
                     session: 0,
@@ -97,15 +121,34 @@ impl Phone {
         }
     }
 
-    fn https_ok(&self, server: &str, path: HttpsPath, now: Now, out: &mut Vec<Effect>) {
-        let detail = match path {
-            HttpsPath::TrustList => format!("{server}: server certificate in the CTL/ITL"),
-            HttpsPath::Tvs { cached: true } => {
-                format!("{server}: {} (TVS cache)", https::AUTHENTICATED)
+    /// The end of a judgement: `https_ok` or `https_failed`, and, for a config download,
+    /// the verdict handed back to it.
+    fn https_done(
+        &mut self,
+        server: &str,
+        purpose: Purpose,
+        result: Result<HttpsPath, String>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        let (what, detail) = match &result {
+            Ok(HttpsPath::TrustList) => (
+                "https_ok",
+                format!("{server}: server certificate in the CTL/ITL"),
+            ),
+            Ok(HttpsPath::Tvs { cached: true }) => (
+                "https_ok",
+                format!("{server}: {} (TVS cache)", https::AUTHENTICATED),
+            ),
+            Ok(HttpsPath::Tvs { cached: false }) => {
+                ("https_ok", format!("{server}: {}", https::AUTHENTICATED))
             }
-            HttpsPath::Tvs { cached: false } => format!("{server}: {}", https::AUTHENTICATED),
+            Err(why) => ("https_failed", format!("{server}: {why}")),
         };
-        out.push(self.obs(now, "https_ok", detail));
+        out.push(self.obs(now, what, detail));
+        if purpose == Purpose::ConfigDownload {
+            self.secure_verdict(result.map(|_| ()), now, out);
+        }
     }
 
     /// Opens a session to TVS `ix` of the current config, or fails the service when none is
@@ -118,8 +161,7 @@ impl Phone {
             .map(|s| s.address.clone());
         let Some(host) = host else {
             let why = https::exhausted(c.handshake_failed);
-            out.push(self.obs(now, "https_failed", format!("{}: {why}", c.server)));
-            return;
+            return self.https_done(&c.server, c.purpose, Err(why), now, out);
         };
         self.next_session += 1;
         c.session = (u64::from(self.id) << 24) | self.next_session;
@@ -280,8 +322,8 @@ impl Phone {
             ttl_s,
         }) = answer
         else {
-            let why = format!("{}: TVS answer unreadable", c.server);
-            return out.push(self.obs(now, "https_failed", why));
+            let why = "TVS answer unreadable".to_string();
+            return self.https_done(&c.server, c.purpose, Err(why), now, out);
         };
         out.push(self.obs(
             now,
@@ -289,10 +331,10 @@ impl Phone {
             format!("https {} valid={valid}", c.server),
         ));
         match https::on_verify_answer(&mut self.trust, &c.cert, valid, &roles, ttl_s, now.wall) {
-            HttpsDecision::Trusted(path) => self.https_ok(&c.server, path, now, out),
-            HttpsDecision::Fail(why) => {
-                out.push(self.obs(now, "https_failed", format!("{}: {why}", c.server)))
+            HttpsDecision::Trusted(path) => {
+                self.https_done(&c.server, c.purpose, Ok(path), now, out)
             }
+            HttpsDecision::Fail(why) => self.https_done(&c.server, c.purpose, Err(why), now, out),
             HttpsDecision::AskTvs => {}
         }
     }
