@@ -49,6 +49,11 @@ fn f11_drs_backup_older_than_regeneration() {
 }
 
 #[test]
+fn f12_capf_regenerated_without_ctl_update() {
+    catalogue("f12_capf_regenerated_without_ctl_update");
+}
+
+#[test]
 fn f27_callmanager_rsa4096() {
     catalogue("f27_callmanager_rsa4096");
 }
