@@ -49,6 +49,11 @@ fn f11_drs_backup_older_than_regeneration() {
 }
 
 #[test]
+fn f12_capf_regenerated_without_ctl_update() {
+    catalogue("f12_capf_regenerated_without_ctl_update");
+}
+
+#[test]
 fn f27_callmanager_rsa4096() {
     catalogue("f27_callmanager_rsa4096");
 }
@@ -156,6 +161,16 @@ fn lifecycle_steps_and_phone_limits_are_checked_with_their_position() {
             "cluster = \"old\"\n\n[[fleet]]".to_string(),
             "cluster = \"old\"\nfile_digests = [\"md5\"]\n\n[[fleet]]".to_string(),
             "unknown digest \"md5\": expected sha1, sha256 or sha512",
+        ),
+        (
+            "cluster = \"old\"\n\n[[fleet]]".to_string(),
+            "cluster = \"old\"\nregister_retry = \"500 ms\"\n\n[[fleet]]".to_string(),
+            "register_retry must be between 1 s and 1 h (leave it out to give up)",
+        ),
+        (
+            "cluster = \"old\"\n\n[[fleet]]".to_string(),
+            "cluster = \"old\"\nregister_retry = true\n\n[[fleet]]".to_string(),
+            "",
         ),
     ];
     for (from, to, want) in cases {

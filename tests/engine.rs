@@ -126,6 +126,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             cluster: 0,
             key: KeyProfile::EcP256,
             keepalive: None,
+            register_retry_ms: 0,
             security: Default::default(),
             capf: Default::default(),
             caps: Default::default(),

@@ -170,6 +170,9 @@ pub struct FleetDef {
     pub key: KeyProfile,
     /// Registration keepalives (`None`: none, the default).
     pub keepalive: Option<Keepalive>,
+    /// After the whole CallManager group failed, start again after this long, still
+    /// "Registering" (0: give up, "Registration failed") [I].
+    pub register_retry_ms: u64,
     /// The Phone Security Profile's mode.
     pub security: SecurityMode,
     pub capf: FleetCapf,

@@ -229,6 +229,7 @@ pub fn phone(
     phone.tls = tls;
     phone.capf_profile = Some(capf);
     fleet.caps.apply(&mut phone.trust);
+    phone.timers.register_retry_ms = fleet.register_retry_ms;
     if let Some(k) = fleet.keepalive {
         phone.timers.keepalive_ms = k.interval_ms;
         phone.timers.keepalive_timeout_ms = k.timeout_ms;

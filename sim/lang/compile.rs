@@ -339,6 +339,9 @@ fn clusters(cx: &Ctx, raw: &[S<raw::Cluster>], cas: &[CaDef]) -> R<Vec<ClusterDe
         if let Some(t) = c.default_config_tvs {
             enterprise.default_config_tvs = t;
         }
+        if let Some(t) = c.lsc_capf_from_ctl {
+            enterprise.lsc_capf_from_ctl = t;
+        }
         let mut capf = match &c.capf {
             Some(t) => capf_def(cx, t.get_ref(), cas)?,
             None => CapfDef::default(),
@@ -787,6 +790,21 @@ fn keepalive(cx: &Ctx, f: &raw::Fleet) -> R<Option<Keepalive>> {
     Ok(Some(k))
 }
 
+/// A fleet's `register_retry`: 1 s to 1 h.
+fn register_retry(cx: &Ctx, f: &raw::Fleet) -> R<u64> {
+    let Some(d) = &f.register_retry else {
+        return Ok(0);
+    };
+    let ms = cx.ms(d)?;
+    if !(1_000..=3_600_000).contains(&ms) {
+        return Err(cx.err(
+            d.span(),
+            "register_retry must be between 1 s and 1 h (leave it out to give up)",
+        ));
+    }
+    Ok(ms)
+}
+
 fn fleets(
     cx: &Ctx,
     raw: &[S<raw::Fleet>],
@@ -846,6 +864,7 @@ fn fleets(
             cluster,
             key: key(cx, &f.key, KeyProfile::EcP256)?,
             keepalive: keepalive(cx, f)?,
+            register_retry_ms: register_retry(cx, f)?,
             security,
             capf: fleet_capf(cx, f, &clusters[cluster])?,
             caps: super::events::lifecycle::phone_caps(cx, f)?,

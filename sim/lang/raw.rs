@@ -61,6 +61,8 @@ pub struct Cluster {
     pub node: Vec<S<Node>>,
     /// `false`: the phones' config has no TVS list (CSCti64589, F17).
     pub default_config_tvs: Option<bool>,
+    /// Mixed mode: LSCs of the cluster's CAPF are trusted through the CTL's CAPF record (F12).
+    pub lsc_capf_from_ctl: Option<bool>,
 }
 
 /// `[[ca]]`: a certificate authority outside the clusters.
@@ -145,6 +147,7 @@ pub struct Fleet {
     pub keepalive: Option<S<Dur>>,
     pub keepalive_timeout: Option<S<Dur>>,
     pub keepalive_misses: Option<S<i64>>,
+    pub register_retry: Option<S<Dur>>,
     pub auth_string: Option<S<String>>,
     pub capf_v3: Option<bool>,
     pub keygen: Option<S<Dur>>,

@@ -65,6 +65,14 @@ pub struct Enterprise {
     /// empty TVS list. [I] The switch applies to every config the cluster's TFTP serves (as
     /// if every phone booted from the default config, e.g. auto-registered).
     pub default_config_tvs: bool,
+    /// Mixed mode: the CallManager trusts the LSCs of this cluster's CAPF through the CAPF
+    /// record of the cluster's CTL file, not through the CAPF certificate in
+    /// CallManager-trust. CUCM "doesn't trust the LSC certificate sent by the phone because
+    /// it was issued by another CAPF, whose certificate isn't in the CTL file" [C S14, seed
+    /// 003]; that the CTL record *replaces* the store copy for the cluster's own CAPF is [I]
+    /// (F12: a CAPF regenerated without `utils ctl update CTLFile`). `false`: CallManager-trust
+    /// plus the current CAPF, as in non-secure mode.
+    pub lsc_capf_from_ctl: bool,
 }
 
 impl Default for Enterprise {
@@ -74,6 +82,7 @@ impl Default for Enterprise {
             auto_reset: true,
             digest: DigestAlg::Sha1,
             default_config_tvs: true,
+            lsc_capf_from_ctl: true,
         }
     }
 }
@@ -239,18 +248,35 @@ impl Publisher {
         }]
     }
 
-    /// CallManager-trust (and the CAPF) to every CallManager: a secure registration's LSC
-    /// must chain to one of them.
-    fn push_cm_trust(&self) -> Vec<Effect> {
+    /// What a secure registration's certificate must chain to on this cluster's
+    /// CallManagers: CallManager-trust and this cluster's CAPF. In mixed mode (with
+    /// `lsc_capf_from_ctl`) the CAPF is the one the CTL file carries — until `utils ctl
+    /// update CTLFile` the CAPF the CTL was built from, even after a regeneration (F12) —
+    /// and the current CAPF certificate in CallManager-trust does not count for it [I].
+    pub fn cm_anchors(&self) -> Vec<Certificate> {
         let mut anchors: Vec<Certificate> = self
             .stores
             .get(&StoreName::CallManagerTrust)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
-        if !anchors.contains(&self.pki.capf.cert) {
-            anchors.push(self.pki.capf.cert.clone());
+        let capf = if self.mixed_mode && self.enterprise.lsc_capf_from_ctl {
+            anchors.retain(|c| c != &self.pki.capf.cert);
+            match &self.lifecycle.ctl_certs {
+                Some(ctl) => ctl.capf.as_ref().map(|id| id.cert.clone()),
+                None => Some(self.pki.capf.cert.clone()),
+            }
+        } else {
+            Some(self.pki.capf.cert.clone())
+        };
+        if let Some(capf) = capf.filter(|c| !anchors.contains(c)) {
+            anchors.push(capf);
         }
-        let anchors = Arc::new(anchors);
+        anchors
+    }
+
+    /// [`Self::cm_anchors`] to every CallManager.
+    fn push_cm_trust(&self) -> Vec<Effect> {
+        let anchors = Arc::new(self.cm_anchors());
         self.cm_hosts
             .iter()
             .map(|h| Effect::Send {

@@ -17,6 +17,8 @@
 //!  DrsRestore ─► the snapshot back ─► TftpRebuild, TVS restart, every phone reset (F11)
 //!  CopyCertificate{to, store, node, type} ─► UploadCertificate{store, current DER} ─► to
 //!  CtlUpdate (mixed mode) ─► the CTL rebuilt from the current certificates ─► TftpRebuild
+//!  Regenerate · CtlUpdate · DrsRestore ─► CallManagerTrust (in mixed mode the CAPF the CTL
+//!        carries: the old one after a CAPF regeneration until CtlUpdate, F12)
 //! ```
 //! In mixed mode the CTL keeps the certificates it was built from across regenerations until
 //! `utils ctl update CTLFile` ("run `utils ctl update CTLFile` before restarting services"
@@ -138,6 +140,7 @@ impl Publisher {
                     "utils ctl update CTLFile: the CTL file was updated from the current certificates",
                 )];
                 out.extend(self.rebuild_tftp(now));
+                out.extend(self.push_cm_trust());
                 out
             }
             Operator::CtlProvider { host, action } => {
@@ -243,6 +246,12 @@ impl Publisher {
             _ => vec![],
         };
         out.extend(self.push_stores_restarting(&restart));
+        out.extend(self.push_cm_trust());
+        if t == CertType::Capf {
+            // The CAPF service serves (and issues with) the new certificate from now on [I]:
+            // CUCM restarts it after a CAPF regeneration.
+            out.extend(self.push_capf());
+        }
         if self.enterprise.auto_reset && resets_phones(t) {
             out.extend(self.reset_registered());
         }
@@ -331,6 +340,7 @@ impl Publisher {
         out.extend(self.rebuild_tftp(now));
         let all = self.tvs_hosts.clone();
         out.extend(self.push_stores_restarting(&all));
+        out.extend(self.push_cm_trust());
         out.extend(self.reset_registered());
         out
     }

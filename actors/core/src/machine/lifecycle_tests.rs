@@ -57,6 +57,7 @@ fn show(effects: &[Effect]) -> Vec<String> {
                     format!("{to}: rebuild reset={}", b.itl_reset_signer.is_some())
                 }
                 Msg::TvsStores(s) => format!("{to}: stores restart={}", s.restart),
+                Msg::CallManagerTrust(_) => format!("{to}: trust"),
                 other => format!("{to}: {other:?}"),
             },
             Effect::Observe(o) => o.what.clone(),
@@ -93,6 +94,8 @@ fn tvs_regeneration_rebuilds_restarts_that_tvs_and_resets_the_phones() {
             "tftp@sub: rebuild reset=false",
             "tvs@pub: stores restart=false",
             "tvs@sub: stores restart=true",
+            "ccm@pub: trust",
+            "ccm@sub: trust",
             "ccm@pub: ResetRegistered",
             "ccm@sub: ResetRegistered",
         ]
@@ -123,6 +126,8 @@ fn itl_recovery_regeneration_neither_restarts_tvs_nor_resets_phones() {
             "tftp@sub: rebuild reset=false",
             "tvs@pub: stores restart=false",
             "tvs@sub: stores restart=false",
+            "ccm@pub: trust",
+            "ccm@sub: trust",
         ]
     );
 }
@@ -479,4 +484,111 @@ fn tftp_serves_the_tomcat_it_loaded_at_start_until_restarted() {
         bytes: vec![0x16, 3, 3],
     };
     assert!(tftp.handle(hello, now(7)).is_empty());
+}
+
+/// The anchors of the first `CallManagerTrust` among `effects`.
+fn cm_trust(effects: &[Effect]) -> Vec<crate::pki::Certificate> {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Send {
+                msg: Msg::CallManagerTrust(a),
+                ..
+            } => Some((**a).clone()),
+            _ => None,
+        })
+        .expect("a CallManagerTrust")
+}
+
+/// Whether a CallManager holding `anchors` accepts a secure registration with an LSC issued
+/// by `capf`.
+fn registers_with_lsc_of(
+    anchors: Vec<crate::pki::Certificate>,
+    capf: &crate::pki::Identity,
+) -> bool {
+    use super::super::CallManager;
+    use crate::capf::lsc::{issue_lsc, LscSubject, LscTemplate};
+    let who = LscSubject {
+        device_name: "SEP00AA12000000",
+        model: "8861",
+        hw_serial: None,
+    };
+    let key = KeyForge::new(3).key("f12/phone", KeyProfile::EcP256);
+    let at = WallTime::from_ymd(2025, 6, 1).unwrap();
+    let lsc = issue_lsc(
+        &LscTemplate::cucm(),
+        capf,
+        &who,
+        &key.public_key(),
+        &[7, 7],
+        at,
+    )
+    .unwrap();
+    let mut cm = CallManager::new("pub", "c");
+    cm.handle(Msg::CallManagerTrust(std::sync::Arc::new(anchors)), now(1));
+    let out = cm.handle(
+        Msg::Register {
+            phone: 0,
+            device: who.device_name.into(),
+            secure_cert: Some(lsc.der().into()),
+        },
+        now(2),
+    );
+    out.iter().any(|e| {
+        matches!(
+            e,
+            Effect::Send {
+                msg: Msg::RegisterAck { .. },
+                ..
+            }
+        )
+    })
+}
+
+#[test]
+fn mixed_mode_callmanager_trusts_the_capf_of_the_ctl_until_ctl_update() {
+    let mut p = publisher("12.5", KeyProfile::EcP256);
+    p.mixed_mode = true;
+    let old = p.pki.capf.clone();
+    assert!(p.cm_anchors().contains(&old.cert));
+    let op = Operator::Regenerate {
+        cert_type: CertType::Capf,
+        node: None,
+        key: None,
+    };
+    let regen = p.handle(Msg::Operator(op), now(2));
+    let new = p.pki.capf.clone();
+    assert_ne!(new.cert, old.cert);
+    // The new CAPF is in CallManager-trust, yet the CallManager goes by the stale CTL (F12).
+    assert!(p.stores[&crate::pki::StoreName::CallManagerTrust].contains(&new.cert));
+    let anchors = cm_trust(&regen);
+    assert!(anchors.contains(&old.cert) && !anchors.contains(&new.cert));
+    assert!(!registers_with_lsc_of(anchors.clone(), &new));
+    assert!(registers_with_lsc_of(anchors, &old));
+    // `utils ctl update CTLFile`: the CTL, and so the CallManager, name the new CAPF.
+    let update = p.handle(Msg::Operator(Operator::CtlUpdate), now(3));
+    let anchors = cm_trust(&update);
+    assert!(anchors.contains(&new.cert) && !anchors.contains(&old.cert));
+    assert!(registers_with_lsc_of(anchors.clone(), &new));
+    assert!(!registers_with_lsc_of(anchors, &old));
+}
+
+#[test]
+fn without_the_ctl_rule_or_mixed_mode_the_callmanager_trusts_the_current_capf() {
+    for (mixed, from_ctl) in [(true, false), (false, true)] {
+        let mut p = publisher("12.5", KeyProfile::EcP256);
+        p.mixed_mode = mixed;
+        p.enterprise.lsc_capf_from_ctl = from_ctl;
+        let op = Operator::Regenerate {
+            cert_type: CertType::Capf,
+            node: None,
+            key: None,
+        };
+        let regen = p.handle(Msg::Operator(op), now(2));
+        let new = p.pki.capf.clone();
+        assert!(
+            registers_with_lsc_of(cm_trust(&regen), &new),
+            "{mixed} {from_ctl}"
+        );
+    }
 }

@@ -89,6 +89,11 @@ pub struct PhoneTimers {
     pub keepalive_timeout_ms: u64,
     /// Keepalives missed in a row before the phone unregisters and registers again [I].
     pub keepalive_misses: u32,
+    /// After every CallManager of its group refused or did not answer, wait this long and
+    /// start again from the first, staying "Registering" (the phone's "Phone is
+    /// registering", F12); 0 = give up with "Registration failed" (the default). Real phones
+    /// keep retrying their CallManager group; the interval is unpublished [I].
+    pub register_retry_ms: u64,
 }
 
 impl Default for PhoneTimers {
@@ -101,6 +106,7 @@ impl Default for PhoneTimers {
             keepalive_ms: 0,
             keepalive_timeout_ms: 10_000,
             keepalive_misses: 3,
+            register_retry_ms: 0,
         }
     }
 }
@@ -223,6 +229,7 @@ const T_KEEPALIVE: u64 = 5;
 const T_KEEPALIVE_DEADLINE: u64 = 6;
 const T_HTTPS: u64 = 7;
 const T_TFTP_HTTPS: u64 = 8;
+const T_REGISTER_RETRY: u64 = 9;
 // CAPF timers carry the connection number (`capf_seq`) instead of the boot generation.
 const T_CAPF: u64 = 16;
 const T_CAPF_KEYGEN: u64 = 17;
@@ -373,6 +380,7 @@ impl Phone {
                 let next = cm_ix + 1;
                 self.register(next, now, out);
             }
+            (T_REGISTER_RETRY, State::Registering { .. }) => self.register(0, now, out),
             (T_KEEPALIVE, State::Registered(_)) => self.keepalive_tick(now, out),
             (T_HTTPS, _) => self.on_https_timer(now, out),
             (T_TFTP_HTTPS, _) => self.on_secure_timer(now, out),
@@ -886,6 +894,25 @@ impl Phone {
             .and_then(|c| c.callmanagers.get(ix))
             .cloned();
         let Some(host) = cm else {
+            if self.timers.register_retry_ms > 0 && ix > 0 {
+                // Every CallManager of the group tried: start over after the retry interval,
+                // still "Registering". A new generation stales this round's timers.
+                self.generation += 1;
+                out.push(self.obs(
+                    now,
+                    "register_retry",
+                    format!(
+                        "no CallManager of {ix} accepted; retrying in {} ms",
+                        self.timers.register_retry_ms
+                    ),
+                ));
+                self.enter(State::Registering { cm_ix: ix }, now, out);
+                out.push(Effect::Timer {
+                    after_ms: self.timers.register_retry_ms,
+                    token: self.token(T_REGISTER_RETRY),
+                });
+                return;
+            }
             return self.enter(
                 State::Failed {
                     status: status::REGISTRATION_FAILED,

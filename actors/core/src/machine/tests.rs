@@ -767,3 +767,43 @@ fn tvs_tls_session_is_one_job_and_its_later_flights_answer_at_once() {
     assert!(seen.iter().flatten().all(|e| !e.starts_with("timer")));
     assert!(crate::tvs::TvsMessage::decode(&end.take_plain()).is_ok());
 }
+
+#[test]
+fn a_refused_phone_starts_its_callmanager_group_again_only_with_register_retry() {
+    use super::phone::State;
+    let mut p = phone();
+    let (_cm, t) = boot_to_registered(&mut p);
+    let n = p.config.as_ref().unwrap().callmanagers.len();
+    let reject = || {
+        PhoneInput::Msg(Msg::RegisterReject {
+            reason: "TLS to ccm@a-pub failed: not trusted".into(),
+        })
+    };
+    // Without a retry interval the last CallManager's refusal ends the registration.
+    p.state = State::Registering { cm_ix: n - 1 };
+    p.handle(reject(), now(t));
+    assert_eq!(p.status(), status::REGISTRATION_FAILED);
+    // With one the phone stays "Registering" and starts again from the first after it.
+    p.timers.register_retry_ms = 30_000;
+    p.state = State::Registering { cm_ix: n - 1 };
+    let out = show(&p.handle(reject(), now(t + 1)));
+    assert_eq!(p.status(), status::REGISTERING);
+    assert!(out.iter().any(|s| s.contains("register_retry")), "{out:?}");
+    let timer = out
+        .iter()
+        .find_map(|s| s.strip_prefix("timer 30000 #"))
+        .expect("a retry timer");
+    let token: u64 = timer.parse().unwrap();
+    // The registration timer of the round before is stale (older generation).
+    let stale = (((token >> 8) - 1) << 8) | 4;
+    assert!(p
+        .handle(PhoneInput::Timer(stale), now(t + 10_000))
+        .is_empty());
+    assert_eq!(p.status(), status::REGISTERING);
+    let again = show(&p.handle(PhoneInput::Timer(token), now(t + 30_001)));
+    assert!(
+        again.contains(&"send ccm@a-pub Register(SEP001122334455)".to_string()),
+        "{again:?}"
+    );
+    assert_eq!(p.status(), status::REGISTERING);
+}
