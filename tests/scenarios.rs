@@ -661,3 +661,10 @@ fn keepalive_and_tvs_settings_are_checked_with_their_position() {
         (900_000, 10_000, 3)
     );
 }
+
+/// The CallManager multi-server certificate in mixed mode: without `ctl_update` before the
+/// restarts the secure phones refuse the CallManager's new certificate (not in their CTL).
+#[test]
+fn multisan_callmanager_mixed_mode() {
+    run_scenario("scenarios/multisan/callmanager_mixed_mode.toml");
+}

@@ -91,6 +91,8 @@ pub fn msg_kind(m: &Msg) -> &'static str {
         Msg::DhcpSet { .. } => "DhcpSet",
         Msg::ResetRegistered => "ResetRegistered",
         Msg::RegisterReject { .. } => "RegisterReject",
+        Msg::RegisterAbort { .. } => "RegisterAbort",
+        Msg::CallManagerCert(_) => "CallManagerCert",
         Msg::PowerOff => "PowerOff",
         Msg::CapfTls { .. } => "CapfTls",
         Msg::CapfPlain { .. } => "CapfPlain",

@@ -90,6 +90,36 @@ pub struct PhoneTvsVerifier {
     algs: WebPkiSupportedAlgorithms,
 }
 
+/// The handshake-signature half of our certificate verifiers (server and client side):
+/// rustls's checks over `self.algs`, each counted for the cost model.
+macro_rules! handshake_signature_checks {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            count_handshake_signature(d.scheme);
+            verify_tls12_signature(m, c, d, &self.algs)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            count_handshake_signature(d.scheme);
+            verify_tls13_signature(m, c, d, &self.algs)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.algs.supported_schemes()
+        }
+    };
+}
+
 impl ServerCertVerifier for PhoneTvsVerifier {
     fn verify_server_cert(
         &self,
@@ -113,29 +143,7 @@ impl ServerCertVerifier for PhoneTvsVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls12_signature(m, c, d, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls13_signature(m, c, d, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    handshake_signature_checks!();
 }
 
 /// The phone's TLS client for an HTTPS server whose certificate it judges after the
@@ -163,29 +171,7 @@ impl ServerCertVerifier for DeferredVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls12_signature(m, c, d, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls13_signature(m, c, d, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    handshake_signature_checks!();
 }
 
 /// A phone-side HTTPS client (secure config download): no client certificate [I], the
@@ -237,29 +223,7 @@ impl ClientCertVerifier for TvsClientVerifier {
         Ok(ClientCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls12_signature(m, c, d, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        count_handshake_signature(d.scheme);
-        verify_tls13_signature(m, c, d, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    handshake_signature_checks!();
 }
 
 /// Counts a handshake signature checked here, and the peer's signing of it

@@ -277,13 +277,20 @@ impl Publisher {
     /// [`Self::cm_anchors`] to every CallManager.
     fn push_cm_trust(&self) -> Vec<Effect> {
         let anchors = Arc::new(self.cm_anchors());
-        self.cm_hosts
-            .iter()
-            .map(|h| Effect::Send {
+        let mut out = vec![];
+        for h in &self.cm_hosts {
+            out.push(Effect::Send {
                 to: Addr::CallManager(h.clone()),
                 msg: Msg::CallManagerTrust(anchors.clone()),
-            })
-            .collect()
+            });
+            if let Some(id) = self.pki.identity_of(h, CertType::CallManager) {
+                out.push(Effect::Send {
+                    to: Addr::CallManager(h.clone()),
+                    msg: Msg::CallManagerCert(Arc::from(id.cert.der())),
+                });
+            }
+        }
+        out
     }
 
     /// Per-device config settings for the TFTP files.
@@ -801,6 +808,8 @@ pub struct CallManager {
     registered: PhoneSet,
     /// What a secure registration's certificate must chain to (CallManager-trust + CAPF).
     trust: Arc<Vec<Certificate>>,
+    /// The certificate it presents to secure phones.
+    cert: Option<Arc<[u8]>>,
 }
 
 impl CallManager {
@@ -811,6 +820,7 @@ impl CallManager {
             up: true,
             registered: PhoneSet::default(),
             trust: Arc::new(vec![]),
+            cert: None,
         }
     }
 
@@ -836,6 +846,10 @@ impl CallManager {
         let mut out = vec![];
         match msg {
             Msg::CallManagerTrust(trust) => self.trust = trust,
+            Msg::CallManagerCert(cert) => self.cert = Some(cert),
+            Msg::RegisterAbort { phone } => {
+                self.registered.remove(phone);
+            }
             Msg::Register {
                 phone,
                 secure_cert: Some(der),
@@ -855,12 +869,15 @@ impl CallManager {
                     },
                 });
             }
-            Msg::Register { phone, .. } if self.up => {
+            Msg::Register {
+                phone, secure_cert, ..
+            } if self.up => {
                 self.registered.insert(phone);
                 out.push(Effect::Send {
                     to: Addr::Phone(phone),
                     msg: Msg::RegisterAck {
                         cluster: self.cluster.clone(),
+                        server_cert: secure_cert.and(self.cert.clone()),
                     },
                 });
             }
@@ -914,6 +931,14 @@ impl PhoneSet {
         if self.words[w] & bit == 0 {
             self.words[w] |= bit;
             self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, phone: u32) {
+        let (w, bit) = (phone as usize / 64, 1u64 << (phone % 64));
+        if let Some(word) = self.words.get_mut(w).filter(|word| **word & bit != 0) {
+            *word &= !bit;
+            self.len -= 1;
         }
     }
 

@@ -69,18 +69,11 @@ impl fmt::Display for Addr {
 #[derive(Clone, Debug)]
 pub enum Msg {
     /// Phone → DHCP: who is my TFTP server (option 150)?
-    DhcpRequest {
-        phone: u32,
-    },
+    DhcpRequest { phone: u32 },
     /// DHCP → phone.
-    DhcpAck {
-        option150: Vec<String>,
-    },
+    DhcpAck { option150: Vec<String> },
     /// Phone → TFTP: a file by name (`CTLSEP<MAC>.tlv`, `ITLSEP<MAC>.tlv`, `SEP<MAC>.cnf.xml.sgn`).
-    TftpGet {
-        phone: u32,
-        file: String,
-    },
+    TftpGet { phone: u32, file: String },
     /// TFTP → phone: the file, or not found.
     TftpReply {
         file: String,
@@ -106,10 +99,7 @@ pub enum Msg {
         reply: Vec<u8>,
     },
     /// The TLS session failed at the far end (the phone sees a handshake failure alert).
-    TvsAbort {
-        session: u64,
-        reason: String,
-    },
+    TvsAbort { session: u64, reason: String },
     /// Phone → CallManager. A phone with an authenticated or encrypted profile registers over
     /// TLS presenting its LSC (`secure_cert`).
     Register {
@@ -119,21 +109,23 @@ pub enum Msg {
     },
     RegisterAck {
         cluster: String,
+        /// A secure registration: the certificate the CallManager presented in its TLS
+        /// handshake (SIP 5061 / SCCP 2443), for the phone to authenticate it.
+        server_cert: Option<Arc<[u8]>>,
     },
+    /// Publisher → CallManager: the certificate the service presents (its node's
+    /// CallManager identity), sent with its trust whenever either changes.
+    CallManagerCert(Arc<[u8]>),
+    /// Phone → CallManager: the phone did not trust the certificate the CallManager
+    /// presented and closed the TLS connection (the registration never completed).
+    RegisterAbort { phone: u32 },
     /// CallManager → phone: the secure registration's TLS failed (certificate not trusted).
-    RegisterReject {
-        reason: String,
-    },
+    RegisterReject { reason: String },
     /// Registered phone → its CallManager, every keepalive interval (a generic registration
     /// keepalive: SCCP KeepAlive, or a SIP REGISTER refresh) [I].
-    Keepalive {
-        phone: u32,
-        seq: u32,
-    },
+    Keepalive { phone: u32, seq: u32 },
     /// CallManager → phone: keepalive `seq` acknowledged (only while the service runs).
-    KeepaliveAck {
-        seq: u32,
-    },
+    KeepaliveAck { seq: u32 },
     /// Cluster → phone: reset (operator step, or automatic after a certificate update).
     Reset,
     /// Harness → phone: power failure (the phone is off until the next `Reset`, which boots
@@ -146,18 +138,11 @@ pub enum Msg {
     /// Harness → a service: stop, start or restart it.
     Service(ServiceAction),
     /// Publisher → SFTP: store a file (Bulk Certificate Management export).
-    SftpPut {
-        name: String,
-        bytes: Arc<[u8]>,
-    },
+    SftpPut { name: String, bytes: Arc<[u8]> },
     /// Publisher → SFTP: send me every file.
-    SftpList {
-        reply_to: Addr,
-    },
+    SftpList { reply_to: Addr },
     /// SFTP → publisher.
-    SftpFiles {
-        files: Vec<(String, Arc<[u8]>)>,
-    },
+    SftpFiles { files: Vec<(String, Arc<[u8]>)> },
     /// Harness → publisher: an operator step.
     Operator(Operator),
     /// Harness → DHCP: phones `first..first+count` now get `option150`.
@@ -184,21 +169,13 @@ pub enum Msg {
         bytes: Vec<u8>,
     },
     /// CAPF → phone: the connection was refused or the TLS handshake failed.
-    CapfAbort {
-        session: u64,
-        reason: String,
-    },
+    CapfAbort { session: u64, reason: String },
     /// Phone → CAPF: the phone gave up on this connection and closed it (TCP FIN).
-    CapfClose {
-        phone: u32,
-        session: u64,
-    },
+    CapfClose { phone: u32, session: u64 },
     /// CAPF → phone: a transport keepalive on an open session while the phone generates its
     /// key (`utils capf set keep_alive`, 5–60 min, default 15 [C S14]); it keeps a firewall's
     /// idle timer from expiring.
-    CapfKeepalive {
-        session: u64,
-    },
+    CapfKeepalive { session: u64 },
     /// CAPF (Cisco Certificate Enrollment Service) → Online CA: enroll a phone's key.
     CaEnroll {
         capf: String,
@@ -219,18 +196,12 @@ pub enum Msg {
         csrs: Arc<Vec<crate::capf::pending::PendingCsr>>,
     },
     /// Offline CA → CAPF: the administrator uploads the signed certificates.
-    CapfUpload {
-        certs: Vec<(String, Arc<[u8]>)>,
-    },
+    CapfUpload { certs: Vec<(String, Arc<[u8]>)> },
     /// Publisher → CAPF: export the pending requests to offline CA `ca`.
-    CapfExportCsrs {
-        ca: String,
-    },
+    CapfExportCsrs { ca: String },
     /// Publisher → CAPF: a `utils capf` command (`csr list`, `stale-lsc list`,
     /// `stale-lsc delete all`); the output goes to the trace.
-    CapfCli {
-        command: String,
-    },
+    CapfCli { command: String },
     /// CAPF → publisher: a device's record after a CAPF session (status, LSC issued).
     CapfRecord(Box<crate::capf::DeviceRecord>),
     /// Publisher → CAPF: the service's settings (certificate, CAPF-trust, issuer mode, model).
@@ -249,10 +220,7 @@ pub enum Msg {
     /// Publisher → phone: the user opens an HTTPS service (Corporate Directory, EM, …) served
     /// by the Tomcat of `server`, which presents certificate `cert` (DER) in its TLS handshake
     /// (reference §2.3 item 3; see `machine::phone::https_flow`).
-    HttpsOpen {
-        server: String,
-        cert: Arc<[u8]>,
-    },
+    HttpsOpen { server: String, cert: Arc<[u8]> },
     /// Publisher → TFTP: the node's Tomcat certificate and key on disk changed (regenerated
     /// or uploaded). The TFTP service reads it at its next (re)start only (F29 [C S12]).
     TftpTomcat(Arc<crate::pki::Identity>),
@@ -260,10 +228,7 @@ pub enum Msg {
     /// of `tftp` (secure config download, TCP 6971 [C S19]; see
     /// `machine::phone::tftp_https_flow`). `plain_fallback`: on a failure, fall back to the
     /// plain download (6970/TFTP) [I].
-    TftpHttpsOpen {
-        tftp: String,
-        plain_fallback: bool,
-    },
+    TftpHttpsOpen { tftp: String, plain_fallback: bool },
     /// Phone → TFTP on its HTTPS config-download port: TLS records of session `session`, or
     /// (`tls = "identity"` scenarios) nothing to open, then the request in the clear.
     TftpHttps {

@@ -455,13 +455,34 @@ impl Phone {
                 | Msg::CapfKeepalive { .. }),
                 _,
             ) => self.on_capf_msg(msg, now, out),
-            (Msg::RegisterAck { cluster }, State::Registering { cm_ix }) => {
+            (
+                Msg::RegisterAck {
+                    cluster,
+                    server_cert,
+                },
+                State::Registering { cm_ix },
+            ) => {
                 let host = self
                     .config
                     .as_ref()
                     .and_then(|c| c.callmanagers.get(*cm_ix))
                     .cloned()
                     .unwrap_or_default();
+                if let Some(Err(why)) = server_cert.map(|der| self.trust.check_callmanager(&der)) {
+                    // The phone closes the TLS connection: not registered there; next one.
+                    let next = cm_ix + 1;
+                    out.push(self.obs(now, "tls_failure", why.clone()));
+                    out.push(Effect::Send {
+                        to: Addr::CallManager(host.clone()),
+                        msg: Msg::RegisterAbort { phone: self.id },
+                    });
+                    out.push(self.obs(
+                        now,
+                        "registration_rejected",
+                        format!("TLS to ccm@{host}: {why}"),
+                    ));
+                    return self.register(next, now, out);
+                }
                 out.push(self.obs(now, "registered", cluster.clone()));
                 let r = Registration {
                     cluster,

@@ -43,7 +43,7 @@ fn msg_name(m: &Msg) -> String {
         Msg::TvsTls { .. } => "TvsTls".into(),
         Msg::TvsPlainReply { .. } => "TvsPlainReply".into(),
         Msg::Register { device, .. } => format!("Register({device})"),
-        Msg::RegisterAck { cluster } => format!("RegisterAck({cluster})"),
+        Msg::RegisterAck { cluster, .. } => format!("RegisterAck({cluster})"),
         Msg::Keepalive { seq, .. } => format!("Keepalive({seq})"),
         Msg::KeepaliveAck { seq } => format!("KeepaliveAck({seq})"),
         Msg::SftpPut { name, .. } => format!("SftpPut({name})"),
@@ -643,6 +643,7 @@ fn three_missed_keepalives_unregister_the_phone() {
     let out = p.handle(
         PhoneInput::Msg(Msg::RegisterAck {
             cluster: "a".into(),
+            server_cert: None,
         }),
         now(t3 + 10_003),
     );

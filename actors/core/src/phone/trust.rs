@@ -147,6 +147,31 @@ impl PhoneTrust {
         })
     }
 
+    /// Authenticates the CallManager of a secure registration (TLS on SIP 5061 / SCCP 2443):
+    /// the certificate it presented must be a CCM or CCM+TFTP record of the phone's CTL
+    /// (reference §1.4: role 1 "TLS to CallManager", role 2 "TLS to CM and signer of TFTP
+    /// config files"). A phone without a CTL has nothing to check it with and [I] goes on
+    /// (CUCM needs mixed mode, hence a CTL, for secure profiles; the simulator allows them
+    /// without it).
+    pub fn check_callmanager(&self, der: &[u8]) -> Result<(), String> {
+        let Some(ctl) = &self.ctl else {
+            return Ok(());
+        };
+        let known = ctl.records.iter().any(|r| {
+            matches!(r.role, Some(Role::Ccm | Role::CcmTftp))
+                && r.certificate.as_deref() == Some(der)
+        });
+        if known {
+            return Ok(());
+        }
+        let who = Certificate::from_der(der)
+            .map(|c| c.subject().to_cucm())
+            .unwrap_or_else(|_| "an unreadable certificate".into());
+        Err(format!(
+            "CallManager certificate {who} is not a CCM or CCM+TFTP record of the phone's CTL"
+        ))
+    }
+
     /// Forgets the CTL, the ITL and the TVS cache (Settings > Security > Reset Security
     /// Settings, or a factory reset); the model's capabilities stay.
     pub fn erase(&mut self) {

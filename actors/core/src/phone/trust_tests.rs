@@ -281,3 +281,35 @@ fn a_model_without_sha512_refuses_sha512_files() {
         Decision::Reject(TrustError::UnsupportedDigest(DigestAlg::Sha512))
     );
 }
+
+#[test]
+fn a_secure_registration_authenticates_the_callmanager_by_the_ctl() {
+    use crate::tlv::content::CtlMode;
+    let c = cluster("m", "12.5");
+    let other = cluster("o", "12.5");
+    let cm = |c: &ClusterPki, h: &str| c.identity_of(h, CertType::CallManager).unwrap().clone();
+    let mut p = phone_on(&c);
+    // No CTL (not mixed mode): nothing to check with [I].
+    assert_eq!(p.check_callmanager(cm(&other, "opub").cert.der()), Ok(()));
+    let certs = c.trust_list_certs();
+    let signer = certs.ctl_signer().unwrap();
+    let mut b = TrustListBuilder::new("CTLFile.tlv", now().0 as u32);
+    b.records = certs.ctl_records(CtlMode::Mixed);
+    let ctl = parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap();
+    p.install(FileKind::Ctl, ctl.into());
+    for h in ["mpub", "msub"] {
+        assert_eq!(p.check_callmanager(cm(&c, h).cert.der()), Ok(()), "{h}");
+    }
+    let err = p
+        .check_callmanager(cm(&other, "opub").cert.der())
+        .unwrap_err();
+    assert!(err.contains("not a CCM or CCM+TFTP record"), "{err}");
+    // A certificate of the CTL in another role (the CAPF record) does not authenticate a
+    // CallManager.
+    assert!(p.check_callmanager(c.capf.cert.der()).is_err());
+    // Non-secure mode: the CCM+TFTP records are blank, so no CallManager passes.
+    b.records = certs.ctl_records(CtlMode::NonSecure);
+    let blank = parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap();
+    p.install(FileKind::Ctl, blank.into());
+    assert!(p.check_callmanager(cm(&c, "mpub").cert.der()).is_err());
+}
