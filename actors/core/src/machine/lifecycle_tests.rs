@@ -58,6 +58,7 @@ fn show(effects: &[Effect]) -> Vec<String> {
                 }
                 Msg::TvsStores(s) => format!("{to}: stores restart={}", s.restart),
                 Msg::CallManagerTrust(_) => format!("{to}: trust"),
+                Msg::CallManagerCert(_) => format!("{to}: cert"),
                 other => format!("{to}: {other:?}"),
             },
             Effect::Observe(o) => o.what.clone(),
@@ -95,7 +96,9 @@ fn tvs_regeneration_rebuilds_restarts_that_tvs_and_resets_the_phones() {
             "tvs@pub: stores restart=false",
             "tvs@sub: stores restart=true",
             "ccm@pub: trust",
+            "ccm@pub: cert",
             "ccm@sub: trust",
+            "ccm@sub: cert",
             "ccm@pub: ResetRegistered",
             "ccm@sub: ResetRegistered",
         ]
@@ -127,7 +130,9 @@ fn itl_recovery_regeneration_neither_restarts_tvs_nor_resets_phones() {
             "tvs@pub: stores restart=false",
             "tvs@sub: stores restart=false",
             "ccm@pub: trust",
+            "ccm@pub: cert",
             "ccm@sub: trust",
+            "ccm@sub: cert",
         ]
     );
 }
