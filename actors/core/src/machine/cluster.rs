@@ -274,7 +274,8 @@ impl Publisher {
         anchors
     }
 
-    /// [`Self::cm_anchors`] to every CallManager.
+    /// [`Self::cm_anchors`] to every CallManager, and to each the certificate it presents to
+    /// secure phones (its node's CallManager identity).
     fn push_cm_trust(&self) -> Vec<Effect> {
         let anchors = Arc::new(self.cm_anchors());
         let mut out = vec![];
