@@ -11,8 +11,7 @@
 //! million timers).
 
 use crate::cost::CostMeter;
-use crate::shell::Input;
-use cucmsim_core::machine::{Addr, Msg, Now, Observation};
+use cucmsim_core::machine::{Addr, Input, Msg, Now, Observation};
 use cucmsim_core::WallTime;
 use ractor::ActorRef;
 use std::cmp::Reverse;
@@ -93,24 +92,6 @@ struct Inner {
     flows: Mutex<HashMap<(u64, u64, u64), Option<u64>>>,
 }
 
-/// The session a stream message belongs to (TVS and CAPF connections).
-fn flow_session(msg: &Msg) -> Option<u64> {
-    match msg {
-        Msg::TvsTls { session, .. }
-        | Msg::TvsPlain { session, .. }
-        | Msg::TvsPlainReply { session, .. }
-        | Msg::TvsAbort { session, .. }
-        | Msg::CapfTls { session, .. }
-        | Msg::CapfPlain { session, .. }
-        | Msg::CapfAbort { session, .. }
-        | Msg::CapfClose { session, .. }
-        | Msg::CapfKeepalive { session }
-        | Msg::TftpHttps { session, .. }
-        | Msg::TftpHttpsReply { session, .. } => Some(*session),
-        _ => None,
-    }
-}
-
 /// Time each TVS session spends inside the TVS (virtual time, measured at its network edge like
 /// a capture on its port would): for every request flight, from its delivery to the TVS to the
 /// TVS's next message on that session — queueing and service, no network latency.
@@ -122,12 +103,8 @@ struct TvsTime {
 
 impl TvsTime {
     fn on_send(&mut self, from: &Addr, to: &Addr, msg: &Msg, sent_ms: u64, due_ms: u64) {
-        let session = match msg {
-            Msg::TvsTls { session, .. }
-            | Msg::TvsPlain { session, .. }
-            | Msg::TvsPlainReply { session, .. }
-            | Msg::TvsAbort { session, .. } => *session,
-            _ => return,
+        let Some(session) = msg.tvs_session() else {
+            return;
         };
         match (from, to) {
             (Addr::Phone(p), Addr::Tvs(h)) => {
@@ -250,8 +227,6 @@ fn addr_key(a: &Addr) -> u64 {
         Addr::Sftp => mix(7),
         Addr::Capf(h) => text(8, h),
         Addr::Ca(h) => text(9, h),
-        #[allow(unreachable_patterns)]
-        other => text(8, &other.to_string()),
     }
 }
 
@@ -432,7 +407,7 @@ impl Bus {
                     copies = 2
                 }
                 LinkEffect::IdleTimeout { ms } => {
-                    if let Some(session) = flow_session(&msg) {
+                    if let Some(session) = msg.session() {
                         let (a, b) = (addr_key(from), addr_key(&to));
                         let key = (a.min(b), a.max(b), session);
                         let mut flows = self.0.flows.lock().expect("flows");

@@ -1,26 +1,14 @@
-//! The one generic shell: a ractor actor around any [`Machine`]. It holds no trust decision;
-//! it only moves inputs in and effects out.
+//! The one generic shell: a ractor actor around any [`Machine`] (the core's interface, with
+//! its [`Input`]). It holds no trust decision; it only moves inputs in and effects out.
+//!
+//! ```text
+//!  mailbox Input ──► Shell<M>::handle ──► M::on_input(input, bus.now(addr)) ──► effects
+//!                        └─ CPU time ──► Bus::record_cost(addr.kind(), input.kind())
+//! ```
 
 use crate::bus::Bus;
-use cucmsim_core::machine::{Addr, Effect, Msg, Now};
+use cucmsim_core::machine::{Effect, Input, Machine};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-
-/// What a shell's mailbox carries.
-#[derive(Clone, Debug)]
-pub enum Input {
-    /// Power on / start the service.
-    Start,
-    Msg(Msg),
-    Timer(u64),
-}
-
-/// A pure machine the shell drives.
-pub trait Machine: Send + 'static {
-    /// Where the machine receives messages.
-    fn addr(&self) -> Addr;
-    /// One input at `now`; the effects to carry out.
-    fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect>;
-}
 
 /// The shell actor; its state is the machine and its send counter.
 pub struct Shell<M: Machine> {
@@ -64,11 +52,11 @@ impl<M: Machine> Actor for Shell<M> {
     ) -> Result<(), ActorProcessingErr> {
         let addr = state.machine.addr();
         let now = self.bus.now(&addr);
-        let input_kind = crate::cost::input_kind(&input);
+        let input_kind = input.kind();
         let started = std::time::Instant::now();
         let effects = state.machine.on_input(input, now);
         self.bus
-            .record_cost(crate::cost::addr_kind(&addr), input_kind, started.elapsed());
+            .record_cost(addr.kind(), input_kind, started.elapsed());
         for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {

@@ -2,7 +2,8 @@
 //! from a machine's shell, or a panic) is reported as an observation instead of vanishing.
 
 use crate::bus::Bus;
-use crate::shell::{Machine, Shell};
+use crate::shell::Shell;
+use cucmsim_core::machine::Machine;
 use cucmsim_core::machine::Observation;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 

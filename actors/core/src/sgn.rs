@@ -15,8 +15,9 @@ use crate::error::SigError;
 use crate::pki::keys::{Backend, PrivateKey, PublicKey};
 use crate::pki::Certificate;
 use crate::tlv::build::{sign_with_body, TrustListBuilder};
-use crate::tlv::parse::{parse_header, Header, ParseError};
+use crate::tlv::parse::{parse_header, Header};
 use crate::tlv::verify::{verify_signature, VerifyError};
+use crate::tlv::ParseError;
 use serde::{Deserialize, Serialize};
 
 /// TVS port (TLS).

@@ -10,9 +10,8 @@
 //! Status wording: "Upgrade Success" and "`<op>` pending / failed" are CUCM's [C S14/S15]; the
 //! success text of Delete and Troubleshoot is [I].
 
-use super::codes::Curve;
+use super::codes::{CertKind, Curve, Reason};
 use super::keys::{KeyError, KeySpec};
-use super::server::Outcome;
 use crate::pki::Certificate;
 use crate::sgn::{CapfAuthMode, SecurityMode};
 use crate::wall::WallTime;
@@ -102,6 +101,19 @@ impl fmt::Display for OperationStatus {
             OperationStatus::Failed(op) => write!(f, "{} failed", op.label()),
         }
     }
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The phone stored this LSC.
+    Issued { cert: Certificate },
+    /// The phone deleted its LSC.
+    Deleted,
+    /// The phone's certificates, for the CAPF trace (LSC and/or MIC).
+    Fetched { certs: Vec<(CertKind, Certificate)> },
+    /// END_SESSION `reason` (0 no pending operation, 7 refused, 9 unknown device), and why.
+    Failed { reason: Reason, text: String },
 }
 
 /// One device's CAPF settings and state on the CUCM side.
@@ -247,7 +259,7 @@ impl DeviceRecord {
             Outcome::Deleted => self.lsc = None,
             Outcome::Fetched { .. } => {}
             Outcome::Failed { reason, .. } => {
-                if *reason != super::codes::Reason::NoAction && op != CertOperation::None {
+                if *reason != Reason::NoAction && op != CertOperation::None {
                     self.status = OperationStatus::Failed(op);
                 }
                 return;

@@ -419,7 +419,3 @@ pub fn connect(
     }
     Err(ConnectError::AllAttemptsFailed { attempts })
 }
-
-#[cfg(test)]
-#[path = "ipv6_tests.rs"]
-mod tests;

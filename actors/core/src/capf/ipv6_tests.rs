@@ -1,6 +1,6 @@
 //! Tests of the IPv4/IPv6 table (one per row), "Enable IPv6" and scenario parsing.
 
-use super::*;
+use super::ipv6::*;
 use AddressFamily::{V4, V6};
 
 /// The table's answer with the default policy, and a check that [`TABLE`] says the same.

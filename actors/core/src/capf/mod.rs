@@ -51,16 +51,21 @@ pub use codes::{
     AuthType, CertKind, Command, Curve, KeyType, Reason, PROTOCOL_ID, PROTOCOL_VERSION,
 };
 pub use device::{
-    CapfAuth, CertOperation, CertPrecedence, DeviceRecord, KeyOrder, OperationStatus, RecordError,
+    CapfAuth, CertOperation, CertPrecedence, DeviceRecord, KeyOrder, OperationStatus, Outcome,
+    RecordError,
 };
 pub use keys::{KeyError, KeySpec};
 pub use lsc::{capf_cert_usable, issue_lsc, CapfCertProblem, LscCommonName, LscError, LscTemplate};
-pub use server::{CapfSession, Outcome, Step};
+pub use server::{CapfSession, Step};
 pub use settings::{CapfSettings, DeviceLookup};
 pub use wire::{frame_len, CapfMessage, DecodeError, DecodeErrorKind, Element, EncodeError};
 
 #[cfg(test)]
+mod ipv6_tests;
+#[cfg(test)]
 mod lsc_tests;
+#[cfg(test)]
+mod pending_tests;
 #[cfg(test)]
 mod session_fail_tests;
 #[cfg(test)]

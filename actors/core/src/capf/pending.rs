@@ -406,7 +406,3 @@ fn cert_spki(cert: &Certificate) -> Result<Vec<u8>, PendingError> {
         .map_err(|e| PendingError::Certificate(e.to_string()))?;
     Ok(x.tbs_certificate.subject_pki.raw.to_vec())
 }
-
-#[cfg(test)]
-#[path = "pending_tests.rs"]
-mod tests;

@@ -1,11 +1,14 @@
 //! Tests of pending CSRs, uploads, stale LSCs and their CLI renderings, with certificates
 //! signed by a real [`OfflineCa`].
 
-use super::*;
+use super::pending::*;
 use crate::capf::ca::{CaNames, OfflineCa};
 use crate::capf::codes::Curve;
+use crate::capf::keys::{spki_der, KeySpec};
 use crate::pki::chain::verify_chain;
 use crate::pki::{Backend, KeyForge, KeyProfile};
+use crate::pki::{Certificate, PublicKey};
+use crate::wall::WallTime;
 use proptest::prelude::*;
 
 const DEV: &str = "SEPB000B4BA0AEE";

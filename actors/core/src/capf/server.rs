@@ -24,7 +24,7 @@
 //! with [`CapfSession::abort`].
 
 use super::codes::{CertKind, Command, Reason, PROTOCOL_VERSION};
-use super::device::{check_auth_string, CapfAuth, CertOperation, DeviceRecord};
+use super::device::{check_auth_string, CapfAuth, CertOperation, DeviceRecord, Outcome};
 use super::keys::{check_proof, public_key_from_spki, KeySpec};
 use super::lsc::{issue_lsc, lsc_serial, LscSubject};
 use super::settings::{CapfSettings, DeviceLookup};
@@ -34,19 +34,6 @@ use crate::pki::Certificate;
 use crate::sgn::SecurityMode;
 use crate::wall::WallTime;
 use std::sync::Arc;
-
-/// How a session ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// The phone stored this LSC.
-    Issued { cert: Certificate },
-    /// The phone deleted its LSC.
-    Deleted,
-    /// The phone's certificates, for the CAPF trace (LSC and/or MIC).
-    Fetched { certs: Vec<(CertKind, Certificate)> },
-    /// END_SESSION `reason` (0 no pending operation, 7 refused, 9 unknown device), and why.
-    Failed { reason: Reason, text: String },
-}
 
 /// What one input produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

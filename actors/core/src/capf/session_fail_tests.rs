@@ -2,8 +2,9 @@
 //! phone's flash, and protocol errors on either side.
 
 use super::client::ClientOutcome;
+use super::device::Outcome;
 use super::device::{CapfAuth, CertOperation, CertPrecedence, KeyOrder, RecordError};
-use super::server::{CapfSession, Outcome, Step};
+use super::server::{CapfSession, Step};
 use super::test_world::*;
 use super::wire::{CapfMessage, Element};
 use super::{Command, Curve, Reason};

@@ -3,9 +3,10 @@
 //! existing LSC; delete; troubleshoot; and the Jabber4Linux capture replayed against the server.
 
 use super::client::ClientOutcome;
+use super::device::Outcome;
 use super::device::{CapfAuth, CertOperation, CertPrecedence, KeyOrder};
 use super::keys::spki_der;
-use super::server::{CapfSession, Outcome};
+use super::server::CapfSession;
 use super::test_world::*;
 use super::wire::{CapfMessage, Element};
 use super::{AuthType, CertKind, Command, Curve, KeyType};

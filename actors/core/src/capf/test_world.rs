@@ -4,8 +4,9 @@
 //! reason code).
 
 use super::client::{CapfClient, CapfFlash, ClientOutcome, ClientSettings};
+use super::device::Outcome;
 use super::device::{CapfAuth, CertOperation, DeviceRecord};
-use super::server::{CapfSession, Outcome};
+use super::server::CapfSession;
 use super::settings::CapfSettings;
 use super::wire::CapfMessage;
 use super::{Command, Reason};

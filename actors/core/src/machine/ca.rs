@@ -92,3 +92,17 @@ impl CaService {
         out
     }
 }
+
+/// The CA answers messages only.
+impl crate::machine::Machine for CaService {
+    fn addr(&self) -> Addr {
+        Addr::Ca(self.host.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Start | Input::Timer(_) => vec![],
+        }
+    }
+}

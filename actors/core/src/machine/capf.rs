@@ -768,3 +768,18 @@ impl Capf {
         }
     }
 }
+
+/// CAPF releases queued jobs and runs session deadlines and keepalives on timers.
+impl crate::machine::Machine for Capf {
+    fn addr(&self) -> Addr {
+        Addr::Capf(self.host.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Timer(t) => self.on_timer(t, now),
+            Input::Start => vec![],
+        }
+    }
+}

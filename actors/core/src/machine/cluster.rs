@@ -1025,3 +1025,60 @@ impl Sftp {
         }
     }
 }
+
+/// The publisher starts its services, takes operator steps and messages, and runs timers.
+impl crate::machine::Machine for Publisher {
+    fn addr(&self) -> Addr {
+        Addr::Publisher(self.pki.name.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Start => self.start(now),
+            Input::Msg(m) => self.handle(m, now),
+            Input::Timer(t) => self.on_timer(t, now),
+        }
+    }
+}
+
+/// The CallManager answers messages only.
+impl crate::machine::Machine for CallManager {
+    fn addr(&self) -> Addr {
+        Addr::CallManager(self.host.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Start | Input::Timer(_) => vec![],
+        }
+    }
+}
+
+/// DHCP answers messages only.
+impl crate::machine::Machine for Dhcp {
+    fn addr(&self) -> Addr {
+        Addr::Dhcp
+    }
+    fn on_input(&mut self, input: crate::machine::Input, _now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m),
+            Input::Start | Input::Timer(_) => vec![],
+        }
+    }
+}
+
+/// SFTP answers messages only.
+impl crate::machine::Machine for Sftp {
+    fn addr(&self) -> Addr {
+        Addr::Sftp
+    }
+    fn on_input(&mut self, input: crate::machine::Input, _now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m),
+            Input::Start | Input::Timer(_) => vec![],
+        }
+    }
+}

@@ -2,10 +2,10 @@
 //! and returns effects (send, set a timer, observe). No I/O, no clock (design.md principle 1).
 //!
 //! ```text
-//!   input + Now ──► machine.handle() ──► Vec<Effect>
-//!                                          ├─ Send { to: Addr, msg: Msg }   → the bus
-//!                                          ├─ Timer { after_ms, token }     → the runtime
-//!                                          └─ Observe(Observation)          → the trace
+//!   Input + Now ──► Machine::on_input() ──► Vec<Effect>
+//!                                             ├─ Send { to: Addr, msg: Msg }   → the bus
+//!                                             ├─ Timer { after_ms, token }     → the runtime
+//!                                             └─ Observe(Observation)          → the trace
 //! ```
 //! The actor shells in `cucmsim-actors` turn mailbox messages into inputs and carry out the
 //! effects; they hold no trust decision.
@@ -13,12 +13,15 @@
 pub mod ca;
 pub mod capf;
 pub mod cluster;
+pub mod interface;
 pub mod jabber;
 pub mod msg;
+pub mod operator;
 pub mod phone;
 pub mod tftp;
 pub mod tvs;
 
+pub use interface::{Input, Machine};
 pub use msg::{
     Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
     TftpBuild, TvsStores,

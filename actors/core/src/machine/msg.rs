@@ -6,6 +6,8 @@ use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 
+pub use super::operator::{CapfUpdate, Operator};
+
 /// The two clocks: monotonic virtual time (drives timers) and this host's wall clock (drives
 /// certificate validity; a scenario may skew it per host).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,6 +35,21 @@ pub enum Addr {
 }
 
 impl Addr {
+    /// The participant kind (`"phone"`, `"tvs"`, …), for labels (the cost meter's keys).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Addr::Phone(_) => "phone",
+            Addr::Tftp(_) => "tftp",
+            Addr::Tvs(_) => "tvs",
+            Addr::CallManager(_) => "callmanager",
+            Addr::Publisher(_) => "publisher",
+            Addr::Dhcp => "dhcp",
+            Addr::Sftp => "sftp",
+            Addr::Capf(_) => "capf",
+            Addr::Ca(_) => "ca",
+        }
+    }
+
     /// The host this address lives on (`phone:<n>` for phones, `dhcp`, `sftp`).
     pub fn host(&self) -> String {
         match self {
@@ -246,6 +263,90 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// The variant's name (`"TftpReply"`), for labels (the cost meter's `phone/TftpReply`).
+    /// A match without a wildcard: a new variant does not compile until it is named here.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Msg::DhcpRequest { .. } => "DhcpRequest",
+            Msg::DhcpAck { .. } => "DhcpAck",
+            Msg::TftpGet { .. } => "TftpGet",
+            Msg::TftpReply { .. } => "TftpReply",
+            Msg::TvsTls { .. } => "TvsTls",
+            Msg::TvsPlain { .. } => "TvsPlain",
+            Msg::TvsPlainReply { .. } => "TvsPlainReply",
+            Msg::TvsAbort { .. } => "TvsAbort",
+            Msg::Register { .. } => "Register",
+            Msg::RegisterAck { .. } => "RegisterAck",
+            Msg::CallManagerCert(_) => "CallManagerCert",
+            Msg::RegisterAbort { .. } => "RegisterAbort",
+            Msg::RegisterReject { .. } => "RegisterReject",
+            Msg::Keepalive { .. } => "Keepalive",
+            Msg::KeepaliveAck { .. } => "KeepaliveAck",
+            Msg::Reset => "Reset",
+            Msg::PowerOff => "PowerOff",
+            Msg::TftpRebuild(_) => "TftpRebuild",
+            Msg::TvsStores(_) => "TvsStores",
+            Msg::Service(_) => "Service",
+            Msg::SftpPut { .. } => "SftpPut",
+            Msg::SftpList { .. } => "SftpList",
+            Msg::SftpFiles { .. } => "SftpFiles",
+            Msg::Operator(_) => "Operator",
+            Msg::DhcpSet { .. } => "DhcpSet",
+            Msg::CapfTls { .. } => "CapfTls",
+            Msg::CapfPlain { .. } => "CapfPlain",
+            Msg::CapfAbort { .. } => "CapfAbort",
+            Msg::CapfClose { .. } => "CapfClose",
+            Msg::CapfKeepalive { .. } => "CapfKeepalive",
+            Msg::CaEnroll { .. } => "CaEnroll",
+            Msg::CaAnswer { .. } => "CaAnswer",
+            Msg::CaSign { .. } => "CaSign",
+            Msg::CapfUpload { .. } => "CapfUpload",
+            Msg::CapfExportCsrs { .. } => "CapfExportCsrs",
+            Msg::CapfCli { .. } => "CapfCli",
+            Msg::CapfRecord(_) => "CapfRecord",
+            Msg::CapfConfig(_) => "CapfConfig",
+            Msg::CapfDevices(_) => "CapfDevices",
+            Msg::CallManagerTrust(_) => "CallManagerTrust",
+            Msg::ResetRegistered => "ResetRegistered",
+            Msg::EraseTrustLists => "EraseTrustLists",
+            Msg::HttpsOpen { .. } => "HttpsOpen",
+            Msg::TftpTomcat(_) => "TftpTomcat",
+            Msg::TftpHttpsOpen { .. } => "TftpHttpsOpen",
+            Msg::TftpHttps { .. } => "TftpHttps",
+            Msg::TftpHttpsReply { .. } => "TftpHttpsReply",
+        }
+    }
+
+    /// The connection a stream message belongs to: the session id of a TVS, CAPF or
+    /// TFTP-HTTPS connection (a firewall tracks these), `None` for everything else.
+    pub fn session(&self) -> Option<u64> {
+        match self {
+            Msg::TvsTls { session, .. }
+            | Msg::TvsPlain { session, .. }
+            | Msg::TvsPlainReply { session, .. }
+            | Msg::TvsAbort { session, .. }
+            | Msg::CapfTls { session, .. }
+            | Msg::CapfPlain { session, .. }
+            | Msg::CapfAbort { session, .. }
+            | Msg::CapfClose { session, .. }
+            | Msg::CapfKeepalive { session }
+            | Msg::TftpHttps { session, .. }
+            | Msg::TftpHttpsReply { session, .. } => Some(*session),
+            _ => None,
+        }
+    }
+
+    /// The session of a phone ↔ TVS message (TLS, identity mode or abort), `None` otherwise.
+    pub fn tvs_session(&self) -> Option<u64> {
+        match self {
+            Msg::TvsTls { session, .. }
+            | Msg::TvsPlain { session, .. }
+            | Msg::TvsPlainReply { session, .. }
+            | Msg::TvsAbort { session, .. } => Some(*session),
+            _ => None,
+        }
+    }
+
     /// Whether the message travels on a TCP stream (TVS 2445 over TLS, SIP/SCCP registration,
     /// SFTP): the network may lose or delay it, but TCP never hands a duplicate to the
     /// application. TFTP (UDP 69) and DHCP can see duplicates.
@@ -350,150 +451,6 @@ pub struct TvsStores {
     pub restart: bool,
     /// The publisher's change counter: a TVS ignores stores older than those it has.
     pub revision: u64,
-}
-
-/// Operator steps handled by a publisher.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Operator {
-    /// Bulk Certificate Management export of the given certificate types.
-    BulkExport {
-        types: Vec<crate::pki::identity::CertType>,
-    },
-    BulkConsolidate,
-    BulkImport,
-    /// Manual upload of a certificate (DER) to a trust store.
-    UploadCertificate {
-        store: crate::pki::StoreName,
-        der: Arc<[u8]>,
-    },
-    /// Set an enterprise parameter by its scenario name.
-    SetParameter {
-        name: String,
-        value: String,
-    },
-    /// Regenerate certificate `cert_type` on `node` (default: every node holding it), with a
-    /// key of `key` (default: the old key's profile). See `machine::cluster::lifecycle`.
-    Regenerate {
-        cert_type: crate::pki::identity::CertType,
-        node: Option<String>,
-        key: Option<crate::pki::KeyProfile>,
-    },
-    /// `utils itl reset localkey` (`remote: false`) or `remotekey` (`remote: true`).
-    ItlReset {
-        remote: bool,
-    },
-    /// DRS backup of the certificates and trust stores.
-    DrsBackup,
-    /// DRS restore of the last backup.
-    DrsRestore,
-    /// Send the current certificate `cert_type` of `node` to cluster `to_cluster`'s
-    /// publisher as an `UploadCertificate` to `store` (the scenario's `upload_certificate`:
-    /// the file the operator downloads from one cluster and uploads to the other).
-    CopyCertificate {
-        to_cluster: String,
-        store: crate::pki::StoreName,
-        node: String,
-        cert_type: crate::pki::identity::CertType,
-    },
-    /// `utils ctl update CTLFile` (mixed mode): rebuild the CTL from the current certificates.
-    CtlUpdate,
-    /// Serviceability: start or stop the Cisco CTL Provider (TCP 2444) on `host`.
-    CtlProvider {
-        host: String,
-        action: ServiceAction,
-    },
-    /// CAPF settings of devices (phone page, Universal Device Template, or a Bulk
-    /// Administration "Update Phones" query with Apply Config).
-    CapfUpdate(Arc<CapfUpdate>),
-    /// `utils capf set keep_alive <minutes>` (5–60).
-    CapfKeepalive {
-        minutes: u32,
-    },
-    /// Export CAPF's pending CSRs to offline CA `ca`, which signs them; the administrator
-    /// uploads the certificates.
-    CapfOfflineSign {
-        ca: String,
-    },
-    /// A `utils capf` command: `csr list`, `stale-lsc list`, `stale-lsc delete all`.
-    CapfCli {
-        command: String,
-    },
-    /// The certificate monitor's pass over the devices' LSCs: an expiry notice for those
-    /// expiring within `notify_days`, and the expired ones.
-    CertificateMonitor {
-        notify_days: u32,
-    },
-    /// Registered phones `first..first+count` open an HTTPS service served by the Tomcat of
-    /// `node` (default: the publisher) of this cluster: the publisher hands each phone the
-    /// node's current Tomcat certificate ([`Msg::HttpsOpen`]).
-    HttpsService {
-        node: Option<String>,
-        first: u32,
-        count: u32,
-    },
-    /// Registered phones `first..first+count` download their configuration file over HTTPS
-    /// from the TFTP service of `node` (default: the cluster's first TFTP node)
-    /// ([`Msg::TftpHttpsOpen`]).
-    TftpHttps {
-        node: Option<String>,
-        first: u32,
-        count: u32,
-        plain_fallback: bool,
-    },
-    /// Bulk Certificate Management import hit a known defect (`bug`, e.g. CSCuy43181): the
-    /// GUI import fails and no certificate reaches the trust stores.
-    BulkImportDefect {
-        bug: String,
-    },
-    /// An IM&P step (seed 002): regeneration, service restarts, High Availability, the
-    /// ipsec-trust check, trust deletion, Jabber clients. See `machine::cluster::imp`.
-    Imp(crate::machine::cluster::imp::ImpOp),
-    /// `utils ctl set-cluster mixed-mode` (`mixed: true`) or `non-secure-mode`.
-    CtlSetCluster {
-        mixed: bool,
-    },
-}
-
-/// A bulk change of CAPF settings: the same settings for every listed device, except the
-/// authentication string, which may be unique per device.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CapfUpdate {
-    /// `(device name, model, CAPFv3)` of each device; devices CUCM doesn't know are added.
-    pub devices: Vec<(String, String, bool)>,
-    pub operation: crate::capf::CertOperation,
-    pub auth: crate::capf::CapfAuth,
-    /// "unique": a different authentication string per device, drawn from the seed and
-    /// reported in the trace (BAT's per-device strings) — the phones are told theirs.
-    pub unique_auth_strings: bool,
-    pub key_order: crate::capf::KeyOrder,
-    pub rsa_bits: u16,
-    pub ec_curve: crate::capf::Curve,
-    pub completes_by: Option<WallTime>,
-    pub security_mode: Option<crate::sgn::SecurityMode>,
-    /// The BAT query "LSC expires before": only devices whose LSC (in the database) expires
-    /// before this wall time are updated.
-    pub lsc_expires_before: Option<WallTime>,
-}
-
-/// Short: the device count instead of the list (traces quote it), no authentication string.
-impl fmt::Debug for CapfUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match &self.auth {
-            crate::capf::CapfAuth::AuthString(_) if self.unique_auth_strings => {
-                "AuthString(unique)"
-            }
-            crate::capf::CapfAuth::AuthString(_) => "AuthString",
-            crate::capf::CapfAuth::NullString => "NullString",
-            crate::capf::CapfAuth::ExistingCert(_) => "ExistingCert",
-        };
-        f.debug_struct("CapfUpdate")
-            .field("devices", &self.devices.len())
-            .field("operation", &self.operation)
-            .field("auth", &auth)
-            .field("key_order", &self.key_order)
-            .field("security_mode", &self.security_mode)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a machine asks its shell to do.

@@ -1059,3 +1059,19 @@ fn kind_name(kind: FileKind) -> &'static str {
         FileKind::Config => "config",
     }
 }
+
+/// The shell's `Start` is the phone's power-on.
+impl crate::machine::Machine for Phone {
+    fn addr(&self) -> Addr {
+        Addr::Phone(self.id)
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        let input = match input {
+            Input::Start => PhoneInput::PowerOn,
+            Input::Msg(m) => PhoneInput::Msg(m),
+            Input::Timer(t) => PhoneInput::Timer(t),
+        };
+        self.handle(input, now)
+    }
+}

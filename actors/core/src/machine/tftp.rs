@@ -366,3 +366,17 @@ fn ctl_summary(records: &[RecordSpec]) -> String {
     let list: Vec<String> = records.iter().map(one).collect();
     format!("CTLFile.tlv: {}", list.join("; "))
 }
+
+/// TFTP answers messages only.
+impl crate::machine::Machine for Tftp {
+    fn addr(&self) -> Addr {
+        Addr::Tftp(self.host.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Start | Input::Timer(_) => vec![],
+        }
+    }
+}

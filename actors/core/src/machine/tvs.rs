@@ -414,3 +414,18 @@ impl Tvs {
         }
     }
 }
+
+/// TVS releases each queued job's reply on a timer of its own.
+impl crate::machine::Machine for Tvs {
+    fn addr(&self) -> Addr {
+        Addr::Tvs(self.host.clone())
+    }
+    fn on_input(&mut self, input: crate::machine::Input, now: Now) -> Vec<Effect> {
+        use crate::machine::Input;
+        match input {
+            Input::Msg(m) => self.handle(m, now),
+            Input::Timer(t) => self.on_timer(t, now),
+            Input::Start => vec![],
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! it verifies (F27) and the file-signature digests it verifies (F28).
 //!
 //! ```text
-//!  fleet settings ──► PhoneCaps ──apply──► PhoneTrust{digests, limits}
+//!  fleet settings ──► PhoneCaps ──apply (in trust.rs)──► PhoneTrust{digests, limits}
 //!  new ITL ──► Limits::itl_refusal (certificates with a certificate TLV, file bytes)
 //!  signer key ──► Limits::key_refusal (RSA modulus bits)
 //! ```
@@ -15,7 +15,7 @@
 //! signatures (F28) Cisco does not list: "some phone models" [C S12] — so both are per-fleet
 //! settings [I], and the default model handles every key and digest.
 
-use super::trust::{FileKind, PhoneTrust, TrustError};
+use super::decision::{FileKind, TrustError};
 use crate::digest::DigestAlg;
 use crate::pki::{KeyProfile, PublicKey};
 use crate::tlv::content::{ITL_MAX_BYTES, ITL_MAX_CERTS};
@@ -91,14 +91,6 @@ impl Default for PhoneCaps {
             limits: Limits::default(),
             digests: DigestAlg::ALL.to_vec(),
         }
-    }
-}
-
-impl PhoneCaps {
-    /// Gives a phone's trust state these capabilities.
-    pub fn apply(&self, trust: &mut PhoneTrust) {
-        trust.limits = self.limits;
-        trust.digests = self.digests.clone();
     }
 }
 

@@ -3,7 +3,12 @@
 //! drives these rules (DHCP → CTL → ITL → config → register) builds on [`trust`].
 
 pub mod caps;
+pub mod decision;
 pub mod https;
 pub mod trust;
 
-pub use trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};
+pub use decision::{Decision, FileKind, TrustError, TrustPath};
+pub use trust::PhoneTrust;
+
+#[cfg(test)]
+mod trust_tests;

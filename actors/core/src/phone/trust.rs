@@ -13,6 +13,8 @@
 //! a config by a TFTP or CCM+TFTP certificate. A TVS answer must include SAST for a trust list
 //! and TFTP/CCM+TFTP for a config — that requirement is [I] and lives in [`TvsRolePolicy`].
 
+use super::caps::{Limits, PhoneCaps};
+pub use super::decision::{Decision, FileKind, TrustError, TrustPath};
 use crate::digest::DigestAlg;
 use crate::pki::store::map_id;
 use crate::pki::{Backend, Certificate};
@@ -23,71 +25,6 @@ use crate::tvs::TTL_S;
 use crate::wall::WallTime;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use thiserror::Error;
-
-/// What kind of file is being judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    Ctl,
-    Itl,
-    Config,
-}
-
-/// How a file came to be trusted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrustPath {
-    /// The phone held no ITL and no CTL.
-    FirstUse,
-    /// The phone holds the rollback ITL: anything goes.
-    RollbackItl,
-    /// Signed by a certificate in the phone's CTL.
-    Ctl,
-    /// Signed by a certificate in the phone's ITL.
-    Itl,
-    /// Signed by a certificate TVS vouched for (now or from the 24-hour cache).
-    Tvs { cached: bool },
-}
-
-/// Why a file was refused. The phone keeps its old trust.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum TrustError {
-    #[error("signer {subject} (serial {serial}) is not in the phone's CTL/ITL and TVS did not vouch for it")]
-    UnknownSigner { subject: String, serial: String },
-    #[error("TVS answered that the signer is not valid")]
-    TvsDenied,
-    #[error("TVS vouched for the signer without the role {needed}")]
-    TvsWrongRole { needed: String },
-    #[error("the file's signature does not verify: {0}")]
-    BadSignature(VerifyError),
-    #[error("the file is not signed")]
-    Unsigned,
-    #[error("the file is signed with {0}, which this phone model cannot verify")]
-    UnsupportedDigest(DigestAlg),
-    /// F9: the ITL is over the phone's size limit.
-    #[error("the ITL holds {certs} certificates in {bytes} bytes, over this phone's limit of {max_certs} certificates / {max_bytes} bytes")]
-    ItlTooLarge {
-        certs: usize,
-        bytes: usize,
-        max_certs: usize,
-        max_bytes: usize,
-    },
-    /// F27: the signer's RSA key is longer than this phone model handles.
-    #[error("the signer's RSA key has {bits} bits; this phone model handles at most {max}")]
-    KeyTooLong { bits: u32, max: u32 },
-}
-
-/// What the phone does next with a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Accept(TrustPath),
-    /// Ask a TVS from the current config for the signer (QUERY_CERT_REQ).
-    AskTvs {
-        subject: String,
-        issuer: String,
-        serial: Vec<u8>,
-    },
-    Reject(TrustError),
-}
 
 /// Which roles a TVS answer must carry to vouch for a signer [I].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,8 +59,8 @@ pub struct PhoneTrust {
     pub policy: TvsRolePolicy,
     /// Digests this model can verify (F28: some cannot verify SHA-512).
     pub digests: Vec<DigestAlg>,
-    /// The model's limits (F9, F27): see [`super::caps`].
-    pub limits: super::caps::Limits,
+    /// The model's limits (F9, F27): see [`Limits`].
+    pub limits: Limits,
 }
 
 impl PhoneTrust {
@@ -354,7 +291,7 @@ impl PhoneTrust {
     }
 }
 
-/// The TVS cache as HTTPS services use it (CERT_VERIFICATION, [`super::https`]): verdicts
+/// The TVS cache as HTTPS services use it (CERT_VERIFICATION, the `https` module): verdicts
 /// keyed like the QUERY_CERT ones, valid for the answer's TTL (24 h).
 impl PhoneTrust {
     /// The cached roles TVS vouched for this exact certificate with, if not expired.
@@ -378,6 +315,12 @@ impl PhoneTrust {
     }
 }
 
-#[cfg(test)]
-#[path = "trust_tests.rs"]
-mod tests;
+/// A model's capabilities set on a phone's trust state (here, with the state they change,
+/// so that `caps` needs nothing from this module).
+impl PhoneCaps {
+    /// Gives a phone's trust state these capabilities.
+    pub fn apply(&self, trust: &mut PhoneTrust) {
+        trust.limits = self.limits;
+        trust.digests = self.digests.clone();
+    }
+}

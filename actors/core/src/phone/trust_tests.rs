@@ -1,13 +1,17 @@
 //! The §2.3 rules, one situation each: a migration through TVS, the cache, rejections.
 
-use super::*;
+use super::trust::*;
+use crate::digest::DigestAlg;
 use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
 use crate::pki::identity::{CertType, NodeNames};
 use crate::pki::store::{StoreName, TrustStore};
+use crate::pki::Backend;
 use crate::pki::KeyForge;
 use crate::sgn::{parse_signed_config, sign_config};
 use crate::tlv::{parse, TrustListBuilder};
+use crate::tlv::{TrustList, VerifyError};
 use crate::tvs::{RoleMap, TvsBody, TvsDirectory, TvsMessage};
+use crate::wall::WallTime;
 use std::collections::BTreeMap;
 
 fn now() -> WallTime {

@@ -24,10 +24,11 @@ pub mod verify;
 mod wire;
 
 pub use build::{RecordSpec, TrustListBuilder};
-pub use parse::{parse, parse_header, Header, ParseError, Record, TrustList, UnknownTag};
+pub use parse::{parse, parse_header, Header, Record, TrustList, UnknownTag};
 pub use shared::parse_shared;
 pub use tags::Role;
 pub use verify::VerifyError;
+pub use wire::ParseError;
 
 #[cfg(test)]
 mod tests;

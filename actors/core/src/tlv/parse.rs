@@ -4,35 +4,10 @@
 //! but RECORDLENGTH.
 
 use super::tags::{header as h, record as r, Role};
-use super::wire::{read_cstr, read_tlv};
+use super::wire::{read_cstr, read_tlv, ParseError};
 use crate::digest::DigestAlg;
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::ops::Range;
-
-/// A parse failure: where, and what was expected there.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseError {
-    pub offset: usize,
-    pub expected: String,
-}
-
-impl ParseError {
-    pub fn new(offset: usize, expected: impl Into<String>) -> Self {
-        ParseError {
-            offset,
-            expected: expected.into(),
-        }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at byte {}: expected {}", self.offset, self.expected)
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// A tag the parser does not know, kept so tools can report it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,8 @@
 //! The memo is process-wide and holds weak references: a file no phone holds any more is
 //! freed, and a hash collision only costs a byte comparison (entries are matched by content).
 
-use super::parse::{parse, ParseError, TrustList};
+use super::parse::{parse, TrustList};
+use super::wire::ParseError;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, Weak};

@@ -1,7 +1,32 @@
-//! Byte-level TLV primitives: a bounds-checked reader that reports offsets, and writers.
-//! Nothing here can panic on any input.
+//! Byte-level TLV primitives: a bounds-checked reader that reports offsets (a [`ParseError`]
+//! names the byte offset and what was expected there), and writers. Nothing here can panic on
+//! any input.
 
-use super::parse::ParseError;
+use std::fmt;
+
+/// A parse failure: where, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+    pub expected: String,
+}
+
+impl ParseError {
+    pub fn new(offset: usize, expected: impl Into<String>) -> Self {
+        ParseError {
+            offset,
+            expected: expected.into(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at byte {}: expected {}", self.offset, self.expected)
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// A TLV read from the buffer.
 #[derive(Clone, Copy, Debug)]

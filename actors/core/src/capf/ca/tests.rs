@@ -2,12 +2,17 @@
 //! `pki::chain::verify_chain`, every refusal, and the secure-registration usage check.
 
 use super::*;
+use crate::capf::codes::KeyType;
+use crate::capf::lsc::LscCommonName;
 use crate::capf::lsc::{issue_lsc, lsc_serial, LscSubject, LscTemplate};
 use crate::capf::pending::CsrBook;
+use crate::capf::pending::PendingCsr;
 use crate::pki::cert::CertSigAlg;
 use crate::pki::chain::verify_chain;
 use crate::pki::identity::{IdentityRequest, NodeNames};
 use crate::pki::{Backend, CertType};
+use crate::pki::{Certificate, ExtKeyUsage, KeyForge, KeyProfile, KeyUsage, PublicKey};
+use crate::wall::WallTime;
 use crate::DigestAlg;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
