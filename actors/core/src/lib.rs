@@ -19,6 +19,30 @@
 //! clock — wall time is always an argument ([`WallTime`]); every random choice comes from a seed.
 //! The one exception is the PKCS#12 writer's salts, drawn by the `p12-keystore` crate from the OS
 //! (see [`pkcs12`]); the certificates and keys inside are still seed-determined.
+//!
+//! ## Layout
+//!
+//! ```text
+//! wall.rs      WallTime: simulated wall-clock seconds, always an argument, never read
+//! digest.rs    DigestAlg: SHA-1 / SHA-256 / SHA-512 and their wire codes
+//! error.rs     typed errors of certificates and signatures (CertError, SigError)
+//! pki/         keys (seeded), certificates, DNs, node identities, the MIC CA, trust stores,
+//!              chain checks, a cluster's whole PKI, regeneration, operation counters
+//! tlv/         the ITL/CTL format: tags, TLV wire primitives, build + sign, parse, verify,
+//!              what CUCM puts in each file, parses shared between phones
+//! sgn.rs       signed configuration files (SEP<MAC>.cnf.xml.sgn) and the config fields read
+//! pkcs12.rs    PKCS#12 bundles for Bulk Certificate Management
+//! tls.rs       real TLS sessions over byte buffers (rustls, sans-I/O)
+//! tvs.rs       TVS wire messages (port 2445) and the lookup against trust stores
+//! phone/       the phone's trust rules: decisions and reasons, the CTL/ITL/TVS-cache rules,
+//!              the model's limits, HTTPS services verified through TVS
+//! capf/        CAPF (port 3804): codes, wire, fields, keys, LSCs, the device record, the
+//!              session on each side, settings, pending CSRs, IPv6 rules, the Online/Offline CAs
+//! machine/     one state machine per participant behind one interface (Input + now → effects):
+//!              messages and addresses, operator steps, the phone, TFTP, TVS, CAPF, the CA,
+//!              the publisher (bulk certificates, lifecycle, IM&P, multi-server SAN),
+//!              the CallManager, DHCP, SFTP, Jabber clients
+//! ```
 
 pub mod capf;
 pub mod digest;

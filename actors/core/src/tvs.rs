@@ -182,19 +182,7 @@ impl TvsMessage {
         let body = bytes
             .get(10..10 + len)
             .ok_or_else(|| err(format!("body length {len} past the end")))?;
-        let mut fields: BTreeMap<u8, &[u8]> = BTreeMap::new();
-        let mut pos = 0;
-        while pos < body.len() {
-            let head = body
-                .get(pos..pos + 3)
-                .ok_or_else(|| err(format!("truncated element at body byte {pos}")))?;
-            let l = u16::from_be_bytes([head[1], head[2]]) as usize;
-            let value = body
-                .get(pos + 3..pos + 3 + l)
-                .ok_or_else(|| err(format!("element {} overruns the body", head[0])))?;
-            fields.entry(head[0]).or_insert(value);
-            pos += 3 + l;
-        }
+        let fields = elements(body)?;
         let text = |t: u8| -> String {
             let v = fields.get(&t).copied().unwrap_or_default();
             let v = if t == tag::DEVICE_NAME && v.first() == Some(&1) {
@@ -248,6 +236,25 @@ impl TvsMessage {
         };
         Ok(TvsMessage { session, body })
     }
+}
+
+/// The elements of a message body by tag (`tag len16 value`; the first of a repeated tag wins).
+fn elements(body: &[u8]) -> Result<BTreeMap<u8, &[u8]>, TvsDecodeError> {
+    let err = |m: String| TvsDecodeError(m);
+    let mut fields: BTreeMap<u8, &[u8]> = BTreeMap::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        let head = body
+            .get(pos..pos + 3)
+            .ok_or_else(|| err(format!("truncated element at body byte {pos}")))?;
+        let l = u16::from_be_bytes([head[1], head[2]]) as usize;
+        let value = body
+            .get(pos + 3..pos + 3 + l)
+            .ok_or_else(|| err(format!("element {} overruns the body", head[0])))?;
+        fields.entry(head[0]).or_insert(value);
+        pos += 3 + l;
+    }
+    Ok(fields)
 }
 
 /// Which role a certificate earns from the store it sits in (§4.1, [I] where marked).

@@ -24,14 +24,18 @@
 //! | [`wire`], [`fields`] | the 8-byte header and TLV body: encode, decode (typed errors with byte offsets), typed reads |
 //! | [`keys`] | KEY_GEN_REQ key specs, PUBLIC_KEY as SPKI, the SIGNED_DATA proof of an existing certificate |
 //! | [`lsc`] | the LSC template and issuance; the F13 check of the CAPF certificate |
-//! | [`device`] | the CUCM device record (operation, auth mode, key order, deadline, status) |
+//! | [`device`] | the CUCM device record (operation, auth mode, key order, deadline, status), and how a session's [`Outcome`] changes it |
 //! | [`server`], [`settings`] | [`CapfSession`]: one session on the CUCM side; [`CapfSettings`] |
 //! | [`client`] | [`CapfClient`]: the phone side |
+//! | [`pending`] | the Offline CA bookkeeping: pending CSRs, uploaded certificates, stale LSCs |
+//! | [`ca`] | LSC issuers other than CAPF: the Online CA and the Offline CA |
+//! | [`ipv6`] | which address family a phone uses to reach CAPF, and the "Enable IPv6" rules |
 //!
 //! Where the reference is silent or marks something [I], the choice is a field of
 //! [`CapfSettings`], [`LscTemplate`] or [`ClientSettings`], and its doc says so. TLS around the
 //! messages is [`crate::tls`]'s job; [`wire::frame_len`] cuts messages out of the byte stream.
-//! Online and Offline CA modes, SUDI_DATA, keepalives and retries are not modelled here.
+//! The session itself asks its caller for an external issuer's certificate ([`ca`]);
+//! SUDI_DATA, keepalives and retries are not modelled here.
 
 pub mod ca;
 pub mod client;

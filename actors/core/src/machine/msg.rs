@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 
-pub use super::operator::{CapfUpdate, Operator};
+pub use super::operator::{CapfUpdate, Operator, ServiceAction};
 
 /// The two clocks: monotonic virtual time (drives timers) and this host's wall clock (drives
 /// certificate validity; a scenario may skew it per host).
@@ -376,14 +376,6 @@ impl Msg {
                 | Msg::TftpHttpsReply { .. }
         )
     }
-}
-
-/// Service control.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceAction {
-    Stop,
-    Start,
-    Restart,
 }
 
 /// What a TFTP node needs to build its files.

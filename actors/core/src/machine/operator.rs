@@ -1,15 +1,23 @@
 //! Operator steps: what the harness asks a cluster's publisher to do ([`Operator`]), as the
-//! scenario's `[[step]]` entries say it, and the bulk CAPF settings one step carries
-//! ([`CapfUpdate`]).
+//! scenario's `[[step]]` entries say it; the bulk CAPF settings one step carries
+//! ([`CapfUpdate`]); and service control, stop / start / restart ([`ServiceAction`]), which a
+//! step or the harness applies to a service.
 //!
 //! ```text
 //!  scenario step ──► Msg::Operator(Operator) ──► Publisher ──► effects on TFTP, TVS, CAPF, phones
 //! ```
 
-use super::msg::ServiceAction;
 use crate::wall::WallTime;
 use std::fmt;
 use std::sync::Arc;
+
+/// Service control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceAction {
+    Stop,
+    Start,
+    Restart,
+}
 
 /// Operator steps handled by a publisher.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -171,42 +171,10 @@ pub fn sign_with_body(
     key: &PrivateKey,
     body: &[u8],
 ) -> Result<Vec<u8>, SigError> {
-    let (sig_alg, modulus_index) = match key {
-        PrivateKey::Rsa { .. } => {
-            let len = key.signature_len(EcdsaEncoding::Fixed);
-            let idx = super::tags::MODULUS_BYTES
-                .iter()
-                .position(|&b| b == len)
-                .ok_or_else(|| SigError::Unsupported {
-                    key: "rsa",
-                    what: format!("a {}-bit key in SIGNATUREMODULUS", len * 8),
-                })?;
-            (SIG_ALG_RSA, Some(idx as u8))
-        }
-        PrivateKey::EcP256(_) => (SIG_ALG_ECDSA_P256, None),
-    };
+    let (sig_alg, modulus_index) = signature_algorithm(key)?;
     let sig_len = key.signature_len(EcdsaEncoding::Fixed);
-
-    let mut signer_id = vec![];
-    put_tlv(
-        &mut signer_id,
-        h::SIGNER_NAME,
-        &cstr(&signer.subject().to_cucm()),
-    );
-    put_tlv(&mut signer_id, h::SERIAL_NUMBER, signer.serial());
-    put_tlv(
-        &mut signer_id,
-        h::CA_NAME,
-        &cstr(&signer.issuer().to_cucm()),
-    );
-    let mut algo_info = vec![];
-    put_tlv(&mut algo_info, h::SIGNATURE_ALGORITHM, &[sig_alg]);
-    if let Some(idx) = modulus_index {
-        put_tlv(&mut algo_info, h::SIGNATURE_MODULUS, &[idx]);
-    }
-    let mut sig_info = vec![];
-    put_tlv(&mut sig_info, h::DIGEST_ALGORITHM, &[builder.digest.code()]);
-    put_tlv(&mut sig_info, h::SIGNATURE_ALGO_INFO, &algo_info);
+    let signer_id = signer_id(signer);
+    let sig_info = signature_info(builder.digest.code(), sig_alg, modulus_index);
 
     let mut before_sig = vec![];
     put_tlv(
@@ -253,4 +221,53 @@ pub fn sign_with_body(
     out.extend_from_slice(&after_sig);
     out.extend_from_slice(body);
     Ok(out)
+}
+
+/// SIGNATUREALGORITHM of `key` and, for RSA, the index of its size in SIGNATUREMODULUS.
+fn signature_algorithm(key: &PrivateKey) -> Result<(u8, Option<u8>), SigError> {
+    Ok(match key {
+        PrivateKey::Rsa { .. } => {
+            let len = key.signature_len(EcdsaEncoding::Fixed);
+            let idx = super::tags::MODULUS_BYTES
+                .iter()
+                .position(|&b| b == len)
+                .ok_or_else(|| SigError::Unsupported {
+                    key: "rsa",
+                    what: format!("a {}-bit key in SIGNATUREMODULUS", len * 8),
+                })?;
+            (SIG_ALG_RSA, Some(idx as u8))
+        }
+        PrivateKey::EcP256(_) => (SIG_ALG_ECDSA_P256, None),
+    })
+}
+
+/// The SIGNERID container's value: the signer's subject, serial and issuer.
+fn signer_id(signer: &Certificate) -> Vec<u8> {
+    let mut signer_id = vec![];
+    put_tlv(
+        &mut signer_id,
+        h::SIGNER_NAME,
+        &cstr(&signer.subject().to_cucm()),
+    );
+    put_tlv(&mut signer_id, h::SERIAL_NUMBER, signer.serial());
+    put_tlv(
+        &mut signer_id,
+        h::CA_NAME,
+        &cstr(&signer.issuer().to_cucm()),
+    );
+    signer_id
+}
+
+/// The SIGNATUREINFO container's value: the digest, then SIGNATUREALGOINFO (algorithm and,
+/// for RSA, the modulus index).
+fn signature_info(digest_code: u8, sig_alg: u8, modulus_index: Option<u8>) -> Vec<u8> {
+    let mut algo_info = vec![];
+    put_tlv(&mut algo_info, h::SIGNATURE_ALGORITHM, &[sig_alg]);
+    if let Some(idx) = modulus_index {
+        put_tlv(&mut algo_info, h::SIGNATURE_MODULUS, &[idx]);
+    }
+    let mut sig_info = vec![];
+    put_tlv(&mut sig_info, h::DIGEST_ALGORITHM, &[digest_code]);
+    put_tlv(&mut sig_info, h::SIGNATURE_ALGO_INFO, &algo_info);
+    sig_info
 }

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Both CAs are an RSA-2048 root and an RSA-2048 issuing CA ([`CaHierarchy`]), keys and serials
-//! from [`KeyForge`] labels under the CA's label, so a seed gives the same bytes every run. Time
+//! from [`KeyForge`](crate::pki::KeyForge) labels under the CA's label, so a seed gives the same bytes every run. Time
 //! is always an argument. What the reference and the seed fix \[C\], and what is chosen here \[I\]:
 //!
 //! | what | value | source |
@@ -24,7 +24,7 @@
 //! | Online CA LSC validity | the CA's template decides ("as long as the CA allows") | [C seed 003] |
 //! | port | 443 (the seed's "e.g. 443") | \[I\] |
 //! | template | [`DEFAULT_TEMPLATE`] `CiscoRA`: DS + KE, serverAuth + clientAuth, 730 days | \[I\] |
-//! | LSC subject | `CN=<device name>` ([`LscCommonName::DeviceName`]), SAN URI = device name | \[I\] |
+//! | LSC subject | `CN=<device name>` ([`LscCommonName::DeviceName`](crate::capf::LscCommonName::DeviceName)), SAN URI = device name | \[I\] |
 //! | serials | 19 bytes, as Microsoft AD CS writes them | \[I\] |
 //! | CA validity | root 20 years, issuing CA 10 years; an LSC never outlives its issuer | \[I\] |
 //! | validity days | 1..=1825 (the CAPF's range) checked on every template | [C S14] for the range |
@@ -33,10 +33,10 @@
 //!
 //! | file | role |
 //! |---|---|
-//! | [`template`] | what an issued LSC carries ([`CaTemplate`]), and whether it serves secure registration |
-//! | [`hierarchy`] | a root and an issuing CA ([`CaHierarchy`]); signing a key the CA never holds |
-//! | [`online`] | the Online CA: settings, CAPF's parameters, the enrolment request, [`OnlineCa`] |
-//! | [`offline`] | the Offline CA: [`OfflineCa`] signs a pending request |
+//! | `template.rs` | what an issued LSC carries ([`CaTemplate`]), and whether it serves secure registration |
+//! | `hierarchy.rs` | a root and an issuing CA ([`CaHierarchy`]); signing a key the CA never holds |
+//! | `online.rs` | the Online CA: settings, CAPF's parameters, the enrolment request, [`OnlineCa`] |
+//! | `offline.rs` | the Offline CA: [`OfflineCa`] signs a pending request |
 
 mod hierarchy;
 mod offline;
