@@ -12,6 +12,7 @@
 
 pub mod ca;
 pub mod capf;
+pub mod channel;
 pub mod cluster;
 pub mod jabber;
 pub mod msg;
