@@ -179,7 +179,7 @@ impl Phone {
             Decision::Reject(e) => self.refuse(kind, now, e.to_string(), out),
             Decision::AskTvs { .. } => {
                 let question = Question::Signer {
-                    kind,
+                    file: kind_name(kind),
                     subject: header.signer_name.clone().unwrap_or_default(),
                     issuer: header.signer_issuer.clone().unwrap_or_default(),
                     serial: header.signer_serial.clone().unwrap_or_default(),
@@ -357,7 +357,7 @@ fn header_len(raw: &[u8]) -> usize {
         .unwrap_or(raw.len())
 }
 
-pub(super) fn kind_name(kind: FileKind) -> &'static str {
+fn kind_name(kind: FileKind) -> &'static str {
     match kind {
         FileKind::Ctl => "CTL",
         FileKind::Itl => "ITL",

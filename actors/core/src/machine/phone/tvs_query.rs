@@ -18,7 +18,6 @@ use super::Phone;
 use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
 use crate::phone::https::HANDSHAKE_FAILURE;
-use crate::phone::trust::FileKind;
 use crate::pki::Certificate;
 use crate::tls::{client_config, TlsEnd};
 use crate::tvs::{TvsBody, TvsMessage};
@@ -28,7 +27,8 @@ use crate::tvs::{TvsBody, TvsMessage};
 pub enum Question {
     /// QUERY_CERT: the signer of a trust list or config file (the boot pipeline).
     Signer {
-        kind: FileKind,
+        /// The file, as the trace names it (`CTL`, `ITL`, `config`).
+        file: &'static str,
         subject: String,
         issuer: String,
         serial: Vec<u8>,
@@ -61,10 +61,7 @@ impl Question {
     /// The observation that opens a session to `host`.
     fn asking(&self, host: &str) -> (&'static str, String) {
         match self {
-            Question::Signer { kind, .. } => (
-                "tvs_query",
-                format!("{} signer to tvs@{host}", super::boot::kind_name(*kind)),
-            ),
+            Question::Signer { file, .. } => ("tvs_query", format!("{file} signer to tvs@{host}")),
             Question::Certificate { server, .. } => (
                 "https_tvs_verify",
                 format!("{server} certificate to tvs@{host}"),
