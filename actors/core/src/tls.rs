@@ -18,6 +18,9 @@
 //! ECDHE-RSA/ECDSA-AES-GCM suites, which are in that list (the CBC and static-RSA ones are
 //! not implemented by rustls). A fresh client configuration per session means no resumption:
 //! every TVS session is a full handshake, as a phone's first contact is.
+//!
+//! The participants hold a [`TlsEnd`] inside a [`crate::machine::channel::Channel`], which
+//! also covers identity mode (no handshake) and keeps the pending and received plaintext.
 
 use crate::pki::chain::verify_chain;
 use crate::pki::keys::PrivateKey;

@@ -93,12 +93,26 @@ pub struct ClientStep {
     pub outcome: Option<ClientOutcome>,
 }
 
+/// What a session changed so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Did {
     Nothing,
     Installed,
     Deleted,
     Fetched,
+}
+
+/// Where the session stands. One state, one struct: the session id and what it did exist
+/// only once AUTH_REQ opened it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// A new client, or [`CapfClient::new_session`]: waiting for AUTH_REQ (until then a
+    /// message must carry session id 0).
+    AwaitingAuth,
+    /// AUTH_REQ named the session; `did` is what it changed so far.
+    Open { session: u32, did: Did },
+    /// END_SESSION came, or the client gave up: nothing more is answered.
+    Ended,
 }
 
 /// The phone's CAPF client.
@@ -112,13 +126,11 @@ pub struct CapfClient {
     pub config_mode: Option<CapfAuthMode>,
     /// The CAPF certificate the phone trusts (ITL CAPF record, or the TLS peer vouched by TVS).
     pub capf_cert: Option<Certificate>,
-    /// The key generated for a request that an offline CA has not answered yet; kept across
-    /// sessions (and by the caller across reboots) so a later STORE_CERT_REQ can match it.
+    /// The key generated for this session's request, or for one an offline CA has not
+    /// answered yet; kept across sessions (and by the caller across reboots) so a later
+    /// STORE_CERT_REQ can match it.
     pub pending_key: Option<Arc<PrivateKey>>,
-    session: u32,
-    new_key: Option<Arc<PrivateKey>>,
-    did: Did,
-    done: bool,
+    phase: Phase,
 }
 
 impl CapfClient {
@@ -130,20 +142,37 @@ impl CapfClient {
             config_mode: None,
             capf_cert: None,
             pending_key: None,
-            session: 0,
-            new_key: None,
-            did: Did::Nothing,
-            done: false,
+            phase: Phase::AwaitingAuth,
         }
     }
 
     /// Readies the client for a new session (a retry, or the next operation), keeping the LSC,
     /// flash, configuration and CAPF certificate.
     pub fn new_session(&mut self) {
-        self.session = 0;
-        self.new_key = None;
-        self.did = Did::Nothing;
-        self.done = false;
+        self.phase = Phase::AwaitingAuth;
+    }
+
+    /// The session id messages must carry (0 before AUTH_REQ).
+    fn session(&self) -> u32 {
+        match self.phase {
+            Phase::Open { session, .. } => session,
+            Phase::AwaitingAuth | Phase::Ended => 0,
+        }
+    }
+
+    fn did(&self) -> Did {
+        match self.phase {
+            Phase::Open { did, .. } => did,
+            Phase::AwaitingAuth | Phase::Ended => Did::Nothing,
+        }
+    }
+
+    /// Notes what the session changed.
+    fn record(&mut self, did: Did) {
+        self.phase = Phase::Open {
+            session: self.session(),
+            did,
+        };
     }
 
     /// The mode this session uses: this boot's config file, else flash, else none.
@@ -155,13 +184,14 @@ impl CapfClient {
 
     /// Handles one message from the server at the phone's wall time `now`.
     pub fn handle(&mut self, msg: &CapfMessage, now: WallTime) -> ClientStep {
-        if self.done {
+        if self.phase == Phase::Ended {
             return ClientStep::default();
         }
-        if msg.command != Command::AuthReq && msg.session != self.session {
+        if msg.command != Command::AuthReq && msg.session != self.session() {
             return self.abort(format!(
                 "session id {} is not {}",
-                msg.session, self.session
+                msg.session,
+                self.session()
             ));
         }
         match msg.command {
@@ -176,11 +206,14 @@ impl CapfClient {
     }
 
     fn reply(&self, command: Command) -> CapfMessage {
-        CapfMessage::new(command, self.session)
+        CapfMessage::new(command, self.session())
     }
 
     fn on_auth_req(&mut self, msg: &CapfMessage) -> ClientStep {
-        self.session = msg.session;
+        self.phase = Phase::Open {
+            session: msg.session,
+            did: self.did(),
+        };
         let mode = self.auth_mode();
         self.flash.auth_mode = Some(mode);
         let s = &self.settings;
@@ -241,7 +274,6 @@ impl CapfClient {
             Ok(d) => d,
             Err(e) => return self.refuse(Command::KeyGenRes, e.to_string()),
         };
-        self.new_key = Some(key.clone());
         self.pending_key = Some(key);
         let mut send = vec![];
         if self.settings.request_in_progress {
@@ -261,7 +293,7 @@ impl CapfClient {
         match self.check_lsc(msg, now) {
             Ok(id) => {
                 self.lsc = Some(id);
-                self.did = Did::Installed;
+                self.record(Did::Installed);
                 let res = self
                     .reply(Command::StoreCertRes)
                     .with(Element::Reason(Reason::Success));
@@ -275,7 +307,7 @@ impl CapfClient {
     }
 
     /// The new LSC as an identity, if it carries the key generated for it (this session's,
-    /// or a request's still pending) and, when CAPF issued it, chains to the CAPF certificate
+    /// or a request's still pending: both are `pending_key`) and, when CAPF issued it, chains to the CAPF certificate
     /// at `now`. An LSC from an Online or Offline CA is not chain-checked: the phone has no
     /// way to know that CA [I].
     fn check_lsc(&mut self, msg: &CapfMessage, now: WallTime) -> Result<Identity, String> {
@@ -291,10 +323,10 @@ impl CapfClient {
             verify_chain(&cert, &[], [capf], now, Backend::Ring)
                 .map_err(|e| format!("LSC: {e}"))?;
         }
-        let key = [self.new_key.take(), self.pending_key.clone()]
-            .into_iter()
-            .flatten()
-            .find(|k| cert.public_key() == Some(&k.public_key()))
+        let key = self
+            .pending_key
+            .clone()
+            .filter(|k| cert.public_key() == Some(&k.public_key()))
             .ok_or("LSC does not carry the key generated for it")?;
         self.pending_key = None;
         Ok(Identity {
@@ -315,7 +347,7 @@ impl CapfClient {
         if res.elements.len() == 1 {
             return self.refuse(Command::FetchCertRes, "no certificate to fetch".into());
         }
-        self.did = Did::Fetched;
+        self.record(Did::Fetched);
         ClientStep {
             send: vec![res],
             ..ClientStep::default()
@@ -326,7 +358,7 @@ impl CapfClient {
         if self.lsc.take().is_none() {
             return self.refuse(Command::DeleteCertRes, "no LSC to delete".into());
         }
-        self.did = Did::Deleted;
+        self.record(Did::Deleted);
         let res = self
             .reply(Command::DeleteCertRes)
             .with(Element::Reason(Reason::Success));
@@ -337,8 +369,9 @@ impl CapfClient {
     }
 
     fn on_end(&mut self, reason: Reason) -> ClientStep {
-        self.done = true;
-        let outcome = match (reason, self.did) {
+        let did = self.did();
+        self.phase = Phase::Ended;
+        let outcome = match (reason, did) {
             (Reason::Success, Did::Installed) => match &self.lsc {
                 Some(id) => ClientOutcome::Installed {
                     cert: id.cert.clone(),
@@ -372,7 +405,7 @@ impl CapfClient {
     }
 
     fn abort(&mut self, text: String) -> ClientStep {
-        self.done = true;
+        self.phase = Phase::Ended;
         ClientStep {
             outcome: Some(ClientOutcome::Aborted { text }),
             ..ClientStep::default()

@@ -9,9 +9,14 @@
 //! ```
 //! The actor shells in `cucmsim-actors` turn mailbox messages into inputs and carry out the
 //! effects; they hold no trust decision.
+//!
+//! Every participant that speaks TLS (the phone towards TVS, CAPF and the TFTP's HTTPS port;
+//! the TVS, CAPF and TFTP servers) holds its connections as one [`channel::Channel`]: real
+//! TLS or identity mode, with the bytes waiting for the handshake and those received.
 
 pub mod ca;
 pub mod capf;
+pub mod channel;
 pub mod cluster;
 pub mod interface;
 pub mod jabber;

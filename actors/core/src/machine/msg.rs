@@ -236,14 +236,14 @@ pub enum Msg {
     EraseTrustLists,
     /// Publisher → phone: the user opens an HTTPS service (Corporate Directory, EM, …) served
     /// by the Tomcat of `server`, which presents certificate `cert` (DER) in its TLS handshake
-    /// (reference §2.3 item 3; see `machine::phone::https_flow`).
+    /// (reference §2.3 item 3; see `machine::phone::https`).
     HttpsOpen { server: String, cert: Arc<[u8]> },
     /// Publisher → TFTP: the node's Tomcat certificate and key on disk changed (regenerated
     /// or uploaded). The TFTP service reads it at its next (re)start only (F29 [C S12]).
     TftpTomcat(Arc<crate::pki::Identity>),
     /// Publisher → phone: download the configuration file over HTTPS from the TFTP service
     /// of `tftp` (secure config download, TCP 6971 [C S19]; see
-    /// `machine::phone::tftp_https_flow`). `plain_fallback`: on a failure, fall back to the
+    /// `machine::phone::tftp_https`). `plain_fallback`: on a failure, fall back to the
     /// plain download (6970/TFTP) [I].
     TftpHttpsOpen { tftp: String, plain_fallback: bool },
     /// Phone → TFTP on its HTTPS config-download port: TLS records of session `session`, or

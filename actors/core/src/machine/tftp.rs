@@ -18,6 +18,7 @@
 //! secure config download; which of the two a phone uses is [I] — the model names 6971.
 //! [I] The TFTP does not ask for a client certificate on that port.
 
+use super::channel::Channel;
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TftpBuild};
 use crate::pki::identity::CertType;
 use crate::pki::Identity;
@@ -50,7 +51,7 @@ pub struct Tftp {
     /// The node's Tomcat identity on disk now (read at the next start).
     disk_tomcat: Option<Identity>,
     /// HTTPS config-download sessions by (phone, session).
-    https: BTreeMap<(u32, u64), TlsEnd>,
+    https: BTreeMap<(u32, u64), Channel>,
     clock: SimClock,
 }
 
@@ -188,27 +189,27 @@ impl Tftp {
             match end {
                 Ok(end) => {
                     out.push(self.presenting(phone, &tomcat, now));
-                    self.https.insert(key, end);
+                    self.https.insert(key, Channel::tls(end));
                 }
                 Err(e) => return out.push(self.obs(now, "tls_failure", e)),
             }
         }
         self.clock.set(now.wall);
-        let Some(end) = self.https.get_mut(&key) else {
+        let Some(channel) = self.https.get_mut(&key) else {
             return;
         };
-        let fed = end.feed(bytes);
-        let request = end.take_plain();
+        let fed = channel.feed(bytes);
+        let request = channel.take_received();
         if !request.is_empty() {
             let answer = self.answer(&request);
-            if let Some(end) = self.https.get_mut(&key) {
-                let _ = end.send(&answer);
+            if let Some(channel) = self.https.get_mut(&key) {
+                let _ = channel.write(answer);
             }
         }
-        let Some(end) = self.https.get_mut(&key) else {
+        let Some(channel) = self.https.get_mut(&key) else {
             return;
         };
-        let flight = end.take_outgoing();
+        let flight = channel.flush();
         if fed.is_err() || !request.is_empty() {
             self.https.remove(&key); // closed after the answer, or by an alert
         }

@@ -23,6 +23,7 @@
 //! after the job's reply). Only a refusal is observed; queueing shows in the latencies
 //! (`tvs.query_ms`, `tvs.service_ms`), not as extra trace.
 
+use super::channel::Channel;
 use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TvsStores};
 use crate::pki::StoreName;
 use crate::tls::{server_config, SimClock, TlsEnd};
@@ -147,13 +148,6 @@ impl Queue {
     }
 }
 
-/// One phone's session: the TLS end and the request bytes received so far.
-#[derive(Debug)]
-struct Session {
-    tls: TlsEnd,
-    received: Vec<u8>,
-}
-
 /// One node's TVS.
 #[derive(Debug)]
 pub struct Tvs {
@@ -163,7 +157,8 @@ pub struct Tvs {
     stores: Option<Arc<TvsStores>>,
     directory: TvsDirectory,
     tls: Option<Arc<rustls::ServerConfig>>,
-    sessions: BTreeMap<(u32, u64), Session>,
+    /// TLS sessions by (phone, session), each with the request bytes received so far.
+    sessions: BTreeMap<(u32, u64), Channel>,
     clock: SimClock,
     pub model: TvsModel,
     queue: Queue,
@@ -358,13 +353,7 @@ impl Tvs {
             }
             match TlsEnd::server(config) {
                 Ok(tls) => {
-                    self.sessions.insert(
-                        key,
-                        Session {
-                            tls,
-                            received: vec![],
-                        },
-                    );
+                    self.sessions.insert(key, Channel::tls(tls));
                 }
                 Err(_) => return,
             }
@@ -373,7 +362,7 @@ impl Tvs {
             return;
         };
         let mut job = vec![];
-        if let Err(e) = s.tls.feed(bytes) {
+        if let Err(e) = s.feed(bytes) {
             job.push(self.obs(now, "tls_failure", format!("phone#{phone}: {e}")));
             let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
             job.push(Effect::Send {
@@ -382,12 +371,11 @@ impl Tvs {
             });
             return self.finish_flight(new, now, job, out);
         }
-        s.received.extend(s.tls.take_plain());
         let mut done = false;
-        if let Some(reply) = self.answer(phone, &s.received, now, &mut job) {
-            done = s.tls.send(&reply).is_ok();
+        if let Some(reply) = self.answer(phone, s.received(), now, &mut job) {
+            done = s.write(reply).is_ok();
         }
-        let flight = s.tls.take_outgoing();
+        let flight = s.flush();
         if !flight.is_empty() {
             job.push(Effect::Send {
                 to: Addr::Phone(phone),

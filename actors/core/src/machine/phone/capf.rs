@@ -16,166 +16,76 @@
 //! TVS instead (reference §2.3 step 4) is not modelled [I]. The phone waits `response_ms`
 //! for each server message [I].
 
-use super::{status, Phone, State, T_CAPF, T_CAPF_KEYGEN, T_CAPF_RETRY};
+use super::status::{self, State, T_CAPF, T_CAPF_KEYGEN, T_CAPF_RETRY};
+use super::Phone;
 use crate::capf::{CapfClient, CapfMessage, ClientOutcome, ClientSettings};
+use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
 use crate::pki::keys::PrivateKey;
-use crate::pki::{Certificate, Identity, KeyForge, KeyProfile};
-use crate::sgn::{CapfAuthMode, SecurityMode};
+use crate::pki::{Certificate, Identity};
+use crate::sgn::CapfAuthMode;
 use crate::tls::{pinned_client_config, TlsEnd};
 use crate::tlv::Role;
 use std::sync::Arc;
 
-/// How long a phone takes to generate a key, by key, in virtual ms. Cisco says only "up to
-/// 30 or more minutes" on some models with larger keys [C S14], so every figure is [I];
-/// a fleet's `keygen` overrides them all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeygenTimes {
-    pub ec_ms: u64,
-    pub rsa1024_ms: u64,
-    pub rsa2048_ms: u64,
-    pub rsa3072_ms: u64,
-    pub rsa4096_ms: u64,
+/// The phone's CAPF side: the connection in progress and what outlives connections.
+#[derive(Debug, Default)]
+pub(super) struct CapfState {
+    conn: Option<Box<CapfConn>>,
+    /// A key generated for a request an offline CA has not signed yet (kept in flash).
+    pending_key: Option<Arc<PrivateKey>>,
+    /// Communication failures of the current CAPF operation (3 more tries at 30 s [C S14]).
+    failures: u32,
+    /// Numbers CAPF connections; CAPF timers carry it (a new connection or boot stales them).
+    seq: u64,
+    /// The boot in which a CAPF operation ended (one operation a boot).
+    done_boot: Option<u64>,
 }
 
-impl Default for KeygenTimes {
-    fn default() -> Self {
-        KeygenTimes {
-            ec_ms: 2_000,
-            rsa1024_ms: 10_000,
-            rsa2048_ms: 30_000,
-            rsa3072_ms: 120_000,
-            rsa4096_ms: 300_000,
-        }
-    }
-}
-
-impl KeygenTimes {
-    /// The same time for every key (a fleet's `keygen`).
-    pub fn all(ms: u64) -> KeygenTimes {
-        KeygenTimes {
-            ec_ms: ms,
-            rsa1024_ms: ms,
-            rsa2048_ms: ms,
-            rsa3072_ms: ms,
-            rsa4096_ms: ms,
-        }
-    }
-
-    pub fn of(&self, profile: KeyProfile) -> u64 {
-        match profile {
-            KeyProfile::EcP256 => self.ec_ms,
-            KeyProfile::Rsa { bits } if bits <= 1024 => self.rsa1024_ms,
-            KeyProfile::Rsa { bits } if bits <= 2048 => self.rsa2048_ms,
-            KeyProfile::Rsa { bits } if bits <= 3072 => self.rsa3072_ms,
-            KeyProfile::Rsa { .. } => self.rsa4096_ms,
-        }
-    }
-}
-
-/// A fleet's CAPF settings, shared by its phones.
-#[derive(Clone, Debug)]
-pub struct PhoneCapf {
-    /// The authentication string typed on the phone, if any.
-    pub auth_string: Option<String>,
-    /// The phone was told the unique string BAT generated for it
-    /// ([`crate::capf::device::unique_auth_string`]); overrides `auth_string`.
-    pub unique_auth_string: bool,
-    /// VERSION in AUTH_RES: 3 for CAPFv3 endpoints.
-    pub version: u8,
-    pub keygen: KeygenTimes,
-    /// Keys of generated key pairs come from a pool of this many per key type, shared by the
-    /// fleet (0: every phone its own). Generating an RSA key takes the simulator 65–200 ms,
-    /// which at 40,000 phones would dwarf everything else; the phone's key generation *time*
-    /// is modelled by `keygen` either way, and every LSC is still issued and verified for
-    /// real. [I], a setting.
-    pub key_pool: u32,
-    pub forge: KeyForge,
-    /// Address families to try towards CAPF, in order (`true` = IPv6), from the IPv6 table of
-    /// seed 003; `Err` says why the phone cannot reach CAPF at all.
-    pub families: Result<Vec<bool>, String>,
-    /// More tries after a communication failure, and the pause between them: 3 × 30 s, not
-    /// configurable in CUCM [C S14].
-    pub retries: u32,
-    pub retry_ms: u64,
-    /// How long the phone waits for each server message [I].
-    pub response_ms: u64,
-}
-
-impl PhoneCapf {
-    /// Cisco's retry figures and [I] defaults for the rest.
-    pub fn new(forge: KeyForge) -> PhoneCapf {
-        PhoneCapf {
-            auth_string: None,
-            unique_auth_string: false,
-            version: 3,
-            keygen: KeygenTimes::default(),
-            key_pool: 64,
-            forge,
-            families: Ok(vec![false]),
-            retries: 3,
-            retry_ms: 30_000,
-            response_ms: 30_000,
-        }
-    }
+/// What the phone waits for on a CAPF connection.
+#[derive(Debug)]
+enum Wait {
+    /// A server message, until `deadline_ms` (then the phone gives up on the server).
+    Server { deadline_ms: u64 },
+    /// Its own key generation; KEY_GEN_RES goes out when it ends.
+    KeyGen { reply: CapfMessage },
 }
 
 /// One connection to CAPF.
 #[derive(Debug)]
-pub(super) struct CapfConn {
+struct CapfConn {
     seq: u64,
     session: u64,
     host: String,
     family_ix: usize,
     ipv6: bool,
-    /// `None` in identity mode.
-    tls: Option<TlsEnd>,
-    /// Identity mode: whether the server certificate was checked against the ITL.
-    verified: bool,
-    received: Vec<u8>,
+    /// TLS pinned to the ITL's CAPF records, or identity mode.
+    channel: Channel,
     client: CapfClient,
-    /// KEY_GEN_RES, held while the key is being generated.
-    key_reply: Option<CapfMessage>,
-    /// The phone gives up on the server if nothing arrives by then (`None` while generating).
-    deadline_ms: Option<u64>,
+    wait: Wait,
     /// Whether AUTH_REQ arrived (a failure before it tries the next address family).
     talked: bool,
 }
 
 impl Phone {
-    pub(super) fn secure_profile(&self) -> bool {
-        self.config
-            .as_ref()
-            .is_some_and(|c| c.security_mode != SecurityMode::NonSecure)
-    }
-
-    /// The certificate, key and chain the phone presents: its LSC once it has one, else its
-    /// MIC with the manufacturing chain.
-    pub(super) fn identity(&self) -> (&Certificate, &Arc<PrivateKey>, &[Certificate]) {
-        match &self.lsc {
-            Some(lsc) => (&lsc.cert, &lsc.key, &[]),
-            None => (&self.cert, &self.key, &self.chain),
-        }
-    }
-
     /// Whether this boot's config asks for a CAPF operation not yet run this boot.
     pub(super) fn capf_wanted(&self) -> bool {
         let Some(config) = &self.config else {
             return false;
         };
         self.capf_profile.is_some()
-            && self.capf.is_none()
-            && self.capf_done_boot != Some(self.boots)
+            && self.capf.conn.is_none()
+            && self.capf.done_boot != Some(self.boots)
             && config.capf_auth_mode != CapfAuthMode::None
             && !config.capf.is_empty()
     }
 
     fn capf_token(&self, kind: u64) -> u64 {
-        (self.capf_seq << 8) | kind
+        (self.capf.seq << 8) | kind
     }
 
     pub(super) fn start_capf(&mut self, now: Now, out: &mut Vec<Effect>) {
-        self.capf_failures = 0;
+        self.capf.failures = 0;
         let mode = self.config.as_ref().map(|c| c.capf_auth_mode);
         out.push(self.obs(now, "capf_start", format!("auth mode {mode:?}")));
         self.capf_connect(0, now, out);
@@ -183,20 +93,12 @@ impl Phone {
 
     /// Drops a connection in progress (reset, power failure), keeping the LSC and flash.
     pub(super) fn drop_capf(&mut self) {
-        if let Some(conn) = self.capf.take() {
+        if let Some(conn) = self.capf.conn.take() {
             self.lsc = conn.client.lsc;
             self.capf_flash = conn.client.flash;
-            self.capf_pending_key = conn.client.pending_key;
+            self.capf.pending_key = conn.client.pending_key;
         }
-        self.capf_seq += 1;
-    }
-
-    /// Power failure: off until the next reset boots the phone.
-    pub(super) fn power_off(&mut self, now: Now, out: &mut Vec<Effect>) {
-        self.generation += 1;
-        self.drop_capf();
-        out.push(self.obs(now, "power_failure", "phone off"));
-        self.enter(State::Off, now, out);
+        self.capf.seq += 1;
     }
 
     fn capf_records(&self) -> Vec<Certificate> {
@@ -234,21 +136,20 @@ impl Phone {
         };
         let (client, lsc) = self.capf_client();
         self.lsc = lsc;
-        self.capf_seq += 1;
+        self.capf.seq += 1;
         self.next_session += 1;
         let session = (u64::from(self.id) << 24) | self.next_session;
         let mut conn = CapfConn {
-            seq: self.capf_seq,
+            seq: self.capf.seq,
             session,
             host: host.clone(),
             family_ix,
             ipv6,
-            tls: None,
-            verified: false,
-            received: vec![],
+            channel: Channel::identity(),
             client,
-            key_reply: None,
-            deadline_ms: Some(now.mono_ms + profile.response_ms),
+            wait: Wait::Server {
+                deadline_ms: now.mono_ms + profile.response_ms,
+            },
             talked: false,
         };
         let msg = if self.tls {
@@ -257,16 +158,16 @@ impl Phone {
             let tls =
                 pinned_client_config("CAPF", self.capf_records(), (cert, key), chain, &self.clock)
                     .and_then(|config| TlsEnd::client(config, &host));
-            let mut tls = match tls {
+            let tls = match tls {
                 Ok(t) => t,
                 Err(e) => {
                     out.push(self.obs(now, "tls_failure", format!("CAPF: {e}")));
-                    self.capf = Some(Box::new(conn));
+                    self.capf.conn = Some(Box::new(conn));
                     return self.capf_comm_failure(e, now, out);
                 }
             };
-            let hello = tls.take_outgoing();
-            conn.tls = Some(tls);
+            conn.channel = Channel::tls(tls);
+            let hello = conn.channel.flush();
             Msg::CapfTls {
                 phone: self.id,
                 session,
@@ -290,7 +191,7 @@ impl Phone {
             after_ms: profile.response_ms,
             token: self.capf_token(T_CAPF),
         });
-        self.capf = Some(Box::new(conn));
+        self.capf.conn = Some(Box::new(conn));
     }
 
     /// The identity presented on the CAPF connection: the MIC when the auth mode gives the
@@ -337,7 +238,7 @@ impl Phone {
             request_in_progress: true,
         };
         let mut client = CapfClient::new(settings, self.lsc.take(), self.capf_flash);
-        client.pending_key = self.capf_pending_key.take();
+        client.pending_key = self.capf.pending_key.take();
         client.config_mode = self.config.as_ref().map(|c| c.capf_auth_mode);
         client.capf_cert = self.capf_records().into_iter().next();
         (client, None)
@@ -351,51 +252,49 @@ impl Phone {
             | Msg::CapfKeepalive { session } => *session,
             _ => return,
         };
-        let Some(mut conn) = self.capf.take() else {
+        let Some(mut conn) = self.capf.conn.take() else {
             return;
         };
         if conn.session != session {
-            self.capf = Some(conn);
+            self.capf.conn = Some(conn);
             return;
         }
         self.clock.set(now.wall);
         match msg {
             Msg::CapfAbort { reason, .. } => {
-                self.capf = Some(conn);
+                self.capf.conn = Some(conn);
                 out.push(self.obs(now, "capf_connect_failed", reason.clone()));
                 return self.capf_comm_failure(reason, now, out);
             }
             Msg::CapfKeepalive { .. } => {}
             Msg::CapfTls { bytes, .. } => {
-                let Some(tls) = conn.tls.as_mut() else {
-                    self.capf = Some(conn);
+                if !conn.channel.is_tls() {
+                    self.capf.conn = Some(conn);
                     return;
-                };
-                if let Err(e) = tls.feed(&bytes) {
+                }
+                if let Err(e) = conn.channel.feed(&bytes) {
                     let text = format!("SSL3 alert read:fatal:handshake failure ({e})");
                     out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
-                    self.capf = Some(conn);
+                    self.capf.conn = Some(conn);
                     return self.capf_comm_failure(text, now, out);
                 }
-                conn.received.extend(tls.take_plain());
             }
             Msg::CapfPlain {
                 server_cert, bytes, ..
             } => {
-                if !conn.verified {
+                let ok = conn.channel.check_peer(|| {
                     let records = self.capf_records();
-                    let ok = server_cert
+                    server_cert
                         .as_deref()
-                        .is_some_and(|d| records.iter().any(|r| r.der() == d));
-                    if !ok {
-                        let text = "CAPF certificate is not a CAPF record of the phone's ITL";
-                        out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
-                        self.capf = Some(conn);
-                        return self.capf_comm_failure(text.into(), now, out);
-                    }
-                    conn.verified = true;
+                        .is_some_and(|d| records.iter().any(|r| r.der() == d))
+                });
+                if !ok {
+                    let text = "CAPF certificate is not a CAPF record of the phone's ITL";
+                    out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
+                    self.capf.conn = Some(conn);
+                    return self.capf_comm_failure(text.into(), now, out);
                 }
-                conn.received.extend(bytes);
+                let _ = conn.channel.feed(&bytes);
             }
             _ => {}
         }
@@ -411,7 +310,7 @@ impl Phone {
         let mut outcome = None;
         let mut sent = false;
         loop {
-            let (m, used) = match CapfMessage::decode_prefix(&conn.received) {
+            let (m, used) = match CapfMessage::decode_prefix(conn.channel.received()) {
                 Ok(Some(x)) => x,
                 Ok(None) => break,
                 Err(e) => {
@@ -421,7 +320,7 @@ impl Phone {
                     break;
                 }
             };
-            conn.received.drain(..used);
+            conn.channel.consume(used);
             conn.talked = true;
             let step = conn.client.handle(&m, now.wall);
             self.capf_flash = conn.client.flash;
@@ -433,8 +332,7 @@ impl Phone {
             }
             if let Some(k) = step.key_gen {
                 let ms = profile.keygen.of(k.profile);
-                conn.key_reply = Some(k.reply);
-                conn.deadline_ms = None;
+                conn.wait = Wait::KeyGen { reply: k.reply };
                 out.push(Effect::Timer {
                     after_ms: ms,
                     token: (conn.seq << 8) | T_CAPF_KEYGEN,
@@ -447,25 +345,28 @@ impl Phone {
         }
         self.capf_flush(&mut conn, out);
         if let Some(outcome) = outcome {
-            self.capf = Some(conn);
+            self.capf.conn = Some(conn);
             return self.capf_finish(outcome, now, out);
         }
-        if (sent || conn.talked) && conn.key_reply.is_none() {
-            conn.deadline_ms = Some(now.mono_ms + profile.response_ms);
+        if (sent || conn.talked) && matches!(conn.wait, Wait::Server { .. }) {
+            conn.wait = Wait::Server {
+                deadline_ms: now.mono_ms + profile.response_ms,
+            };
             out.push(Effect::Timer {
                 after_ms: profile.response_ms,
                 token: (conn.seq << 8) | T_CAPF,
             });
         }
-        self.capf = Some(conn);
+        self.capf.conn = Some(conn);
     }
 
     /// Writes one CAPF message (one write, as the phone's client needs [OSS]).
     fn capf_write(&self, conn: &mut CapfConn, m: &CapfMessage, out: &mut Vec<Effect>) -> bool {
         let Ok(bytes) = m.encode() else { return false };
-        match &mut conn.tls {
-            Some(tls) => tls.send(&bytes).is_ok(),
-            None => {
+        match conn.channel.write(bytes) {
+            Ok(None) => true,
+            Err(_) => false,
+            Ok(Some(bytes)) => {
                 out.push(Effect::Send {
                     to: Addr::Capf(conn.host.clone()),
                     msg: Msg::CapfPlain {
@@ -482,55 +383,56 @@ impl Phone {
     }
 
     fn capf_flush(&self, conn: &mut CapfConn, out: &mut Vec<Effect>) {
-        if let Some(tls) = &mut conn.tls {
-            let bytes = tls.take_outgoing();
-            if !bytes.is_empty() {
-                out.push(Effect::Send {
-                    to: Addr::Capf(conn.host.clone()),
-                    msg: Msg::CapfTls {
-                        phone: self.id,
-                        session: conn.session,
-                        ipv6: conn.ipv6,
-                        bytes,
-                    },
-                });
-            }
+        let bytes = conn.channel.flush();
+        if !bytes.is_empty() {
+            out.push(Effect::Send {
+                to: Addr::Capf(conn.host.clone()),
+                msg: Msg::CapfTls {
+                    phone: self.id,
+                    session: conn.session,
+                    ipv6: conn.ipv6,
+                    bytes,
+                },
+            });
         }
     }
 
     pub(super) fn on_capf_timer(&mut self, token: u64, now: Now, out: &mut Vec<Effect>) {
-        if token >> 8 != self.capf_seq {
+        if token >> 8 != self.capf.seq {
             return; // a connection or boot ago
         }
         match token & 0xff {
             T_CAPF => {
                 let overdue = self
                     .capf
+                    .conn
                     .as_ref()
-                    .and_then(|c| c.deadline_ms)
-                    .is_some_and(|d| now.mono_ms >= d);
+                    .is_some_and(|c| matches!(c.wait, Wait::Server { deadline_ms } if now.mono_ms >= deadline_ms));
                 if overdue {
                     out.push(self.obs(now, "capf_timeout", "CAPF did not answer"));
                     self.capf_comm_failure("CAPF did not answer".into(), now, out);
                 }
             }
             T_CAPF_KEYGEN => {
-                let Some(mut conn) = self.capf.take() else {
+                let Some(mut conn) = self.capf.conn.take() else {
                     return;
                 };
-                if let Some(reply) = conn.key_reply.take() {
+                if let Wait::KeyGen { reply } = &conn.wait {
+                    let reply = reply.clone();
+                    let ms = self.capf_profile.as_ref().map_or(30_000, |p| p.response_ms);
+                    conn.wait = Wait::Server {
+                        deadline_ms: now.mono_ms + ms,
+                    };
                     self.capf_write(&mut conn, &reply, out);
                     self.capf_flush(&mut conn, out);
-                    let ms = self.capf_profile.as_ref().map_or(30_000, |p| p.response_ms);
-                    conn.deadline_ms = Some(now.mono_ms + ms);
                     out.push(Effect::Timer {
                         after_ms: ms,
                         token: (conn.seq << 8) | T_CAPF,
                     });
                 }
-                self.capf = Some(conn);
+                self.capf.conn = Some(conn);
             }
-            T_CAPF_RETRY if self.capf.is_none() && self.capf_done_boot != Some(self.boots) => {
+            T_CAPF_RETRY if self.capf.conn.is_none() && self.capf.done_boot != Some(self.boots) => {
                 self.capf_connect(0, now, out);
             }
             _ => {}
@@ -540,7 +442,7 @@ impl Phone {
     /// The connection failed: the next address family if CAPF never talked on this one, else
     /// one of the three retries 30 s apart, else give up.
     fn capf_comm_failure(&mut self, reason: String, now: Now, out: &mut Vec<Effect>) {
-        let Some(conn) = self.capf.take() else {
+        let Some(conn) = self.capf.conn.take() else {
             return;
         };
         // The phone closes the connection it gives up on (harmless if CAPF already did).
@@ -554,8 +456,8 @@ impl Phone {
         let (family_ix, talked) = (conn.family_ix, conn.talked);
         self.lsc = conn.client.lsc;
         self.capf_flash = conn.client.flash;
-        self.capf_pending_key = conn.client.pending_key;
-        self.capf_seq += 1;
+        self.capf.pending_key = conn.client.pending_key;
+        self.capf.seq += 1;
         let families = self
             .capf_profile
             .as_ref()
@@ -567,14 +469,14 @@ impl Phone {
         let Some(profile) = self.capf_profile.clone() else {
             return;
         };
-        self.capf_failures += 1;
-        if self.capf_failures <= profile.retries {
+        self.capf.failures += 1;
+        if self.capf.failures <= profile.retries {
             out.push(self.obs(
                 now,
                 "capf_retry",
                 format!(
                     "{reason}; try {} of {} in {} s",
-                    self.capf_failures,
+                    self.capf.failures,
                     profile.retries,
                     profile.retry_ms / 1000
                 ),
@@ -594,14 +496,14 @@ impl Phone {
 
     fn capf_finish(&mut self, outcome: ClientOutcome, now: Now, out: &mut Vec<Effect>) {
         let mut family = "";
-        if let Some(conn) = self.capf.take() {
+        if let Some(conn) = self.capf.conn.take() {
             family = if conn.ipv6 { "IPv6" } else { "IPv4" };
             self.lsc = conn.client.lsc;
             self.capf_flash = conn.client.flash;
-            self.capf_pending_key = conn.client.pending_key;
+            self.capf.pending_key = conn.client.pending_key;
         }
-        self.capf_seq += 1;
-        self.capf_done_boot = Some(self.boots);
+        self.capf.seq += 1;
+        self.capf.done_boot = Some(self.boots);
         let (what, detail) = match &outcome {
             ClientOutcome::Installed { cert } => (
                 "lsc_installed",
@@ -623,8 +525,8 @@ impl Phone {
 
     /// The operation ended without a session outcome (unreachable, retries exhausted).
     fn capf_end(&mut self, reason: String, now: Now, out: &mut Vec<Effect>) {
-        self.capf_seq += 1;
-        self.capf_done_boot = Some(self.boots);
+        self.capf.seq += 1;
+        self.capf.done_boot = Some(self.boots);
         out.push(self.obs(now, "capf_failed", reason));
         self.after_capf(now, out);
     }

@@ -2,12 +2,12 @@
 //! (HAProxy) TCP 6971, 6972" [C S19]): a registered phone fetches its configuration file over
 //! HTTPS from its TFTP node, whose TFTP service presents the Tomcat certificate it loaded when
 //! it started. The phone judges that certificate like any HTTPS server's — CTL/ITL, else its
-//! TVS cache, else TVS (`https_flow`, the same path, not a copy) — before it sends the request.
+//! TVS cache, else TVS ([`super::https`], the same path, not a copy) — before it sends the request.
 //!
 //! ```text
 //!  TftpHttpsOpen{tftp} ─► not registered ─► config_https_skipped
 //!      TftpHttps ClientHello … ◄─ Tomcat certificate (real TLS) ─► established
-//!      judge the certificate (https_flow: ITL │ TVS cache │ CERT_VERIFICATION_REQ to TVS)
+//!      judge the certificate (https.rs: ITL │ TVS cache │ CERT_VERIFICATION_REQ to TVS)
 //!        trusted ─► "GET /SEP<MAC>.cnf.xml.sgn" ─► file ─► config_https_ok
 //!        not     ─► config_https_failed (names the presented serial)
 //!                   └ plain_fallback ─► TftpGet (6970/TFTP, no certificate) ─► config_plain_ok
@@ -18,8 +18,10 @@
 //! does not apply the downloaded config. One download at a time: a new one replaces one in
 //! progress; a reset or power failure drops it.
 
-use super::https_flow::Purpose;
-use super::{Phone, T_TFTP_HTTPS};
+use super::https::Purpose;
+use super::status::T_TFTP_HTTPS;
+use super::Phone;
+use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
 use crate::machine::tftp::{HTTPS_PORT, HTTP_PORT};
 use crate::phone::trust::FileKind;
@@ -32,8 +34,8 @@ use std::sync::Arc;
 pub(super) struct SecureDownload {
     tftp: String,
     session: u64,
-    /// `None` in identity mode.
-    tls: Option<TlsEnd>,
+    /// TLS to the TFTP's HTTPS port, or identity mode.
+    channel: Channel,
     plain_fallback: bool,
     /// Serial of the certificate the TFTP presented, once seen.
     serial: Option<String>,
@@ -42,7 +44,6 @@ pub(super) struct SecureDownload {
     verified: bool,
     /// The plain fallback download is under way.
     plain: bool,
-    received: Vec<u8>,
     deadline_ms: u64,
 }
 
@@ -51,14 +52,12 @@ impl Phone {
         format!("tftp@{tftp}:{HTTPS_PORT}")
     }
 
-    /// Whether `msg` belongs to the secure config download.
-    pub(super) fn secure_owns(&self, msg: &Msg) -> bool {
-        let Some(d) = &self.secure else { return false };
-        match msg {
-            Msg::TftpHttpsReply { session, .. } => *session == d.session,
-            Msg::TftpReply { file, .. } => d.plain && *file == self.file_name(FileKind::Config),
-            _ => false,
-        }
+    /// Whether the plain fallback download waits for `file` (then it is not the boot
+    /// pipeline's).
+    pub(super) fn secure_plain_wants(&self, file: &str) -> bool {
+        self.secure
+            .as_ref()
+            .is_some_and(|d| d.plain && file == self.file_name(FileKind::Config))
     }
 
     /// Starts a secure download of the phone's config from `tftp`.
@@ -80,26 +79,22 @@ impl Phone {
         let mut d = SecureDownload {
             tftp: tftp.clone(),
             session,
-            tls: None,
+            channel: Channel::identity(),
             plain_fallback,
             serial: None,
             judging: false,
             verified: false,
             plain: false,
-            received: vec![],
             deadline_ms: 0,
         };
-        let mut hello = vec![];
         if self.tls {
             self.clock.set(now.wall);
             match https_client_config(&self.clock).and_then(|c| TlsEnd::client(c, &tftp)) {
-                Ok(mut end) => {
-                    hello = end.take_outgoing();
-                    d.tls = Some(end);
-                }
+                Ok(end) => d.channel = Channel::tls(end),
                 Err(e) => return out.push(self.obs(now, "tls_failure", e)),
             }
         }
+        let hello = d.channel.flush();
         self.secure = Some(Box::new(d));
         self.secure_send(hello, now, out);
     }
@@ -141,52 +136,55 @@ impl Phone {
         self.secure_fail("no answer".into(), now, out);
     }
 
-    /// A message of the download.
-    pub(super) fn on_secure_msg(&mut self, msg: Msg, now: Now, out: &mut Vec<Effect>) {
-        match msg {
-            Msg::TftpReply { file, bytes } => {
-                let tftp = self.secure.take().map(|d| d.tftp).unwrap_or_default();
-                let (what, detail) = match bytes {
-                    Some(b) => (
-                        "config_plain_ok",
-                        format!(
-                            "{file}: {} bytes over plain HTTP {HTTP_PORT}/TFTP from tftp@{tftp} (no server certificate)",
-                            b.len(),
-                        ),
-                    ),
-                    None => ("config_plain_failed", format!("{file}: not found")),
-                };
-                out.push(self.obs(now, what, detail));
-            }
-            Msg::TftpHttpsReply {
-                bytes, server_cert, ..
-            } => self.on_secure_reply(bytes, server_cert, now, out),
-            _ => {}
-        }
+    /// The plain fallback download's answer (see [`Phone::secure_plain_wants`]).
+    pub(super) fn on_secure_plain(
+        &mut self,
+        file: String,
+        bytes: Option<Arc<[u8]>>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        let tftp = self.secure.take().map(|d| d.tftp).unwrap_or_default();
+        let (what, detail) = match bytes {
+            Some(b) => (
+                "config_plain_ok",
+                format!(
+                    "{file}: {} bytes over plain HTTP {HTTP_PORT}/TFTP from tftp@{tftp} (no server certificate)",
+                    b.len(),
+                ),
+            ),
+            None => ("config_plain_failed", format!("{file}: not found")),
+        };
+        out.push(self.obs(now, what, detail));
     }
 
-    fn on_secure_reply(
+    /// A flight (or, in identity mode, the certificate or the answer) of the download's
+    /// session; one of another session is ignored.
+    pub(super) fn on_secure_reply(
         &mut self,
+        session: u64,
         bytes: Vec<u8>,
         server_cert: Option<Arc<[u8]>>,
         now: Now,
         out: &mut Vec<Effect>,
     ) {
+        if self.secure.as_ref().is_none_or(|d| d.session != session) {
+            return;
+        }
         let Some(mut d) = self.secure.take() else {
             return;
         };
         self.clock.set(now.wall);
         let mut presented = server_cert.map(|c| c.to_vec());
-        if let Some(end) = d.tls.as_mut() {
-            if let Err(e) = end.feed(&bytes) {
+        if d.channel.is_tls() {
+            if let Err(e) = d.channel.feed(&bytes) {
                 self.secure = Some(d);
                 return self.secure_fail(format!("TLS: {e}"), now, out);
             }
-            if end.is_established() && d.serial.is_none() {
-                presented = end.peer_certificate();
+            if d.channel.is_established() && d.serial.is_none() {
+                presented = d.channel.peer_certificate();
             }
-            d.received.extend(end.take_plain());
-            let flight = end.take_outgoing();
+            let flight = d.channel.flush();
             if !flight.is_empty() {
                 let session = d.session;
                 out.push(Effect::Send {
@@ -199,7 +197,7 @@ impl Phone {
                 });
             }
         } else if d.verified {
-            d.received.extend(bytes);
+            let _ = d.channel.feed(&bytes);
         }
         if let Some(der) = presented.filter(|_| d.serial.is_none()) {
             let cert = match Certificate::from_der(&der) {
@@ -236,12 +234,9 @@ impl Phone {
             return self.secure_fail(why, now, out);
         }
         d.verified = true;
-        let bytes = match d.tls.as_mut() {
-            Some(end) => {
-                let _ = end.send(request.as_bytes());
-                end.take_outgoing()
-            }
-            None => request.into_bytes(),
+        let bytes = match d.channel.write(request.into_bytes()) {
+            Ok(Some(clear)) => clear,
+            Ok(None) | Err(_) => d.channel.flush(),
         };
         self.secure_send(bytes, now, out);
     }
@@ -251,11 +246,11 @@ impl Phone {
         let Some(d) = self.secure.as_ref() else {
             return;
         };
-        let Some(head) = d.received.get(..4) else {
+        let Some(head) = d.channel.received().get(..4) else {
             return;
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        if d.received.len() < 4 + len {
+        if d.channel.received().len() < 4 + len {
             return;
         }
         let file = self.file_name(FileKind::Config);
@@ -301,7 +296,7 @@ impl Phone {
             ),
         ));
         d.plain = true;
-        d.tls = None;
+        d.channel = Channel::identity(); // the TLS session is closed
         d.deadline_ms = now.mono_ms + self.timers.tftp_ms;
         out.push(Effect::Send {
             to: Addr::Tftp(d.tftp.clone()),
