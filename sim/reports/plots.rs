@@ -3,7 +3,7 @@
 //! throughput over time. Each function returns the SVG text, to inline in `report.html` or to
 //! write beside it.
 
-use crate::metrics::Timeline;
+use super::metrics::Timeline;
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 
