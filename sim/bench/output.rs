@@ -11,7 +11,7 @@
 //! ```
 
 use super::cost::CostSummary;
-use super::json::LatencySummary;
+use super::run::LatencySummary;
 use super::run::{Outcome, Report};
 use crate::reports::metrics::hgrm;
 use hdrhistogram::Histogram;

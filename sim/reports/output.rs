@@ -199,14 +199,8 @@ fn steps_html(rep: &Report) -> String {
     h
 }
 
-/// The HTML page: the Markdown summary's tables as HTML, and the three plots inline.
-pub fn report_html(r: &RunResult) -> Result<String, String> {
-    let rep = &r.report;
-    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
-        r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
-    let lat = latency_svg("Latency by percentile (virtual time)", &series)?;
-    let states = states_svg(&r.timeline, &rep.faults, &rep.steps)?;
-    let tput = throughput_svg(&r.timeline, &rep.faults, &rep.steps)?;
+/// The page's head, title, verdict line and expectations table (left open).
+fn html_head(rep: &Report) -> String {
     let mut h = String::from("<!doctype html>\n<html><head><meta charset=\"utf-8\">");
     let _ = write!(
         h,
@@ -247,6 +241,18 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
             esc(&d.actual)
         );
     }
+    h
+}
+
+/// The HTML page: the Markdown summary's tables as HTML, and the three plots inline.
+pub fn report_html(r: &RunResult) -> Result<String, String> {
+    let rep = &r.report;
+    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
+        r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
+    let lat = latency_svg("Latency by percentile (virtual time)", &series)?;
+    let states = states_svg(&r.timeline, &rep.faults, &rep.steps)?;
+    let tput = throughput_svg(&r.timeline, &rep.faults, &rep.steps)?;
+    let mut h = html_head(rep);
     h += "</table><h2>Phones by state over virtual time</h2>";
     h += &states;
     h += &steps_html(rep);
