@@ -24,7 +24,8 @@
 //!                capf, fleets, timeline, steps/ one file per step family, faults,
 //!                expectations), compiled (the `Compiled` output), durations
 //! engine/        spec (WorldSpec), world (keys, certificates, actors from the seed), run
-//!                (virtual time: power-on, steps and faults at their times)
+//!                (virtual time: the shells spawned, phones powered on), director (steps and
+//!                faults delivered at their times)
 //! checks/        over the trace: phones (state as of t), expect (expectations), invariants
 //! reports/       runner (run + evaluate + measure), report (states, failures, trace hash),
 //!                metrics, plots, output (the report files)

@@ -49,6 +49,7 @@ impl<'a> Timeline<'a> {
         }
     }
 
+    /// The cluster a step names; an error at `span` when it names none.
     pub(super) fn cluster(
         &self,
         name: &Option<S<String>>,
@@ -66,6 +67,7 @@ impl<'a> Timeline<'a> {
             })
     }
 
+    /// The fleet named `name`.
     pub(super) fn fleet(&self, name: &S<String>) -> R<&'a FleetDef> {
         self.fleets
             .iter()
@@ -76,6 +78,7 @@ impl<'a> Timeline<'a> {
             })
     }
 
+    /// The node named `node` in cluster `c`.
     pub(super) fn node_of(&self, c: &'a ClusterDef, node: &S<String>) -> R<&'a NodeDef> {
         c.nodes
             .iter()
@@ -88,6 +91,7 @@ impl<'a> Timeline<'a> {
             })
     }
 
+    /// A cluster's nodes, a fleet's phones or one node, by name (for link faults and skews).
     pub(super) fn group(&self, name: &str, span: Range<usize>) -> R<Group> {
         if let Some(c) = self.clusters.iter().find(|c| c.name == name) {
             return Ok(Group {
@@ -124,6 +128,7 @@ impl<'a> Timeline<'a> {
         Ok((f.name.clone(), devices))
     }
 
+    /// The named fleet's phone range, or every fleet's.
     pub(super) fn selected_fleets(&self, fleet: &Option<S<String>>) -> R<Vec<(u32, u32)>> {
         Ok(match fleet {
             Some(f) => {
