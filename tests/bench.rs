@@ -4,11 +4,10 @@
 
 use super::support::run;
 use cucmsim::bench::capf::CapfOp;
-use cucmsim::bench::json::LatencySummary;
 use cucmsim::bench::load::{ClosedLoad, OpenLoad, RateProfile, ServiceTime, SplitMix};
 use cucmsim::bench::model::{simulate, Load, RunOutcome, Server};
 use cucmsim::bench::rig::{Operation, TvsOp};
-use cucmsim::bench::run::{execute, LoadSpec, Plan};
+use cucmsim::bench::run::{execute, LatencySummary, LoadSpec, Plan};
 use cucmsim::bench::{cost, Mode, Service};
 use cucmsim_core::pki::KeyProfile;
 use serde_json::Value;

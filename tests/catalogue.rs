@@ -192,7 +192,7 @@ fn regenerated_certificates_come_from_the_seed() {
             tls: None,
         };
         let c = cucmsim::lang::parse_with("f10.toml", &text, o).unwrap();
-        let (report, trace) = cucmsim::runner::execute_with_trace(&c, None).unwrap();
+        let (report, trace) = cucmsim::reports::runner::execute_with_trace(&c, None).unwrap();
         let serials: Vec<String> = trace
             .iter()
             .filter(|o| o.what == "certificate_regenerated")

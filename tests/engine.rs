@@ -1,8 +1,9 @@
 //! The engine end to end on hand-built worlds (the scenario files compile to the same specs).
 
+use cucmsim::checks::phones::phones_at;
 use cucmsim::engine::spec::TlsMode;
 use cucmsim::engine::{run, ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};
-use cucmsim::report::{by_state, canonical, phones_at, trace_hash};
+use cucmsim::reports::report::{by_state, canonical, trace_hash};
 use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
 use cucmsim_core::machine::{Operator, ServiceAction};

@@ -5,7 +5,7 @@
 use super::scenarios::run_scenario;
 use super::support::{run, scratch};
 use cucmsim::lang::compile::Overrides;
-use cucmsim::runner::execute;
+use cucmsim::reports::runner::execute;
 use std::path::Path;
 
 #[test]
@@ -83,7 +83,7 @@ fn troubleshoot_fetches_and_delete_removes_the_lsc() {
     run_scenario("scenarios/enrollment/delete_troubleshoot.toml");
 }
 
-fn mass_lsc(phones: u32, seed: u64) -> cucmsim::runner::Report {
+fn mass_lsc(phones: u32, seed: u64) -> cucmsim::reports::runner::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/enrollment/mass_lsc.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let raw = toml::from_str(&text).unwrap();

@@ -3,7 +3,7 @@
 
 use super::support::{run, scratch};
 use cucmsim::lang::compile::Overrides;
-use cucmsim::runner::execute;
+use cucmsim::reports::runner::execute;
 use std::path::Path;
 
 pub(crate) fn run_scenario(rel: &str) {
@@ -178,7 +178,7 @@ fn run_writes_report_json_with_the_documented_fields() {
 }
 
 /// The default scenario with extra TOML appended, at a small size.
-fn variant(extra: &str, phones: u32) -> cucmsim::runner::Report {
+fn variant(extra: &str, phones: u32) -> cucmsim::reports::runner::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     // Drop the default expectations; the test states its own.
@@ -199,7 +199,7 @@ fn variant(extra: &str, phones: u32) -> cucmsim::runner::Report {
     execute(&c, None).unwrap()
 }
 
-fn assert_all_pass(r: &cucmsim::runner::Report) {
+fn assert_all_pass(r: &cucmsim::reports::runner::Report) {
     let failed: Vec<_> = r
         .expectations
         .details
@@ -330,7 +330,7 @@ kind = "no_invariant_violation"
     let raw = toml::from_str(&text).unwrap();
     let c = cucmsim::lang::compile::compile_with("mixed.toml", &text, raw, Overrides::default())
         .unwrap();
-    let (r, trace) = cucmsim::runner::execute_with_trace(&c, None).unwrap();
+    let (r, trace) = cucmsim::reports::runner::execute_with_trace(&c, None).unwrap();
     assert_all_pass(&r);
     // Only the CTL went through TVS; the destination ITL was verified against the new CTL.
     assert!(trace
@@ -351,7 +351,7 @@ fn keepalive_week(
     edit: &dyn Fn(String) -> String,
     expect: Option<&str>,
 ) -> (
-    cucmsim::runner::Report,
+    cucmsim::reports::runner::Report,
     Vec<cucmsim_core::machine::Observation>,
 ) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/perf/keepalive_week.toml");
@@ -379,7 +379,7 @@ fn keepalive_week(
     };
     let c = cucmsim::lang::compile::compile_with("keepalive_week.toml", &text, raw, o)
         .unwrap_or_else(|e| panic!("{e}"));
-    cucmsim::runner::execute_with_trace(&c, scale).unwrap()
+    cucmsim::reports::runner::execute_with_trace(&c, scale).unwrap()
 }
 
 #[test]

@@ -7,48 +7,8 @@
 //! ```
 
 use super::cost::CostSummary;
-use super::run::{step_failure, Report, Saturation};
-use hdrhistogram::Histogram;
+use super::run::{step_failure, LatencySummary, Report, Saturation};
 use serde::Serialize;
-
-/// Latency percentiles, ms.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LatencySummary {
-    pub count: u64,
-    pub mean_ms: f64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub p999_ms: f64,
-    pub max_ms: f64,
-}
-
-impl LatencySummary {
-    /// From a histogram in µs (values are the lowest equivalent of their bucket).
-    pub fn of(h: &Histogram<u64>) -> LatencySummary {
-        if h.is_empty() {
-            return LatencySummary {
-                count: 0,
-                mean_ms: 0.0,
-                p50_ms: 0.0,
-                p90_ms: 0.0,
-                p99_ms: 0.0,
-                p999_ms: 0.0,
-                max_ms: 0.0,
-            };
-        }
-        let q = |p: f64| h.lowest_equivalent(h.value_at_quantile(p)) as f64 / 1000.0;
-        LatencySummary {
-            count: h.len(),
-            mean_ms: h.mean() / 1000.0,
-            p50_ms: q(0.5),
-            p90_ms: q(0.9),
-            p99_ms: q(0.99),
-            p999_ms: q(0.999),
-            max_ms: h.lowest_equivalent(h.max()) as f64 / 1000.0,
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct CapfFigures {

@@ -47,6 +47,22 @@ pub struct LiveOutcome {
     pub load_before: Option<f64>,
 }
 
+impl LiveOutcome {
+    /// Nothing measured yet; the load average read now.
+    fn new(load: &Load) -> LiveOutcome {
+        LiveOutcome {
+            run: RunOutcome::empty(matches!(load, Load::Closed(_))),
+            costs: CostHistograms::default(),
+            worker_us: cost_histogram(),
+            worker_busy: 0.0,
+            errors: vec![],
+            wall_s: 0.0,
+            process_cpu_s: None,
+            load_before: load_average(),
+        }
+    }
+}
+
 /// User + system CPU time of this process so far, s (Linux; `USER_HZ` = 100).
 pub fn process_cpu_s() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -96,7 +112,29 @@ enum Source<'a> {
     },
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// Arrivals of an open load, or each closed client's first send.
+    fn new(load: &'a Load, seed: u64) -> Source<'a> {
+        match load {
+            Load::Open(open) => Source::Open(open.arrivals(seed).peekable()),
+            Load::Closed(closed) => {
+                let mut next = BinaryHeap::new();
+                let n = closed.requests.map_or(u64::from(closed.clients), |n| {
+                    n.min(u64::from(closed.clients))
+                });
+                for i in 0..n as u32 {
+                    next.push(Reverse((closed.first_send_us(i), i)));
+                }
+                Source::Closed {
+                    load: closed,
+                    next,
+                    scheduled: n,
+                    rng: SplitMix::new(seed, 3),
+                }
+            }
+        }
+    }
+
     fn peek(&mut self) -> Option<u64> {
         match self {
             Source::Open(a) => a.peek().copied(),
@@ -175,34 +213,8 @@ pub fn run_live(
     };
     let (tx, rx) = mpsc::channel::<Done>();
     let origin = Instant::now() + Duration::from_millis(20);
-    let mut source = match load {
-        Load::Open(open) => Source::Open(open.arrivals(seed).peekable()),
-        Load::Closed(closed) => {
-            let mut next = BinaryHeap::new();
-            let n = closed.requests.map_or(u64::from(closed.clients), |n| {
-                n.min(u64::from(closed.clients))
-            });
-            for i in 0..n as u32 {
-                next.push(Reverse((closed.first_send_us(i), i)));
-            }
-            Source::Closed {
-                load: closed,
-                next,
-                scheduled: n,
-                rng: SplitMix::new(seed, 3),
-            }
-        }
-    };
-    let mut out = LiveOutcome {
-        run: RunOutcome::empty(matches!(load, Load::Closed(_))),
-        costs: CostHistograms::default(),
-        worker_us: cost_histogram(),
-        worker_busy: 0.0,
-        errors: vec![],
-        wall_s: 0.0,
-        process_cpu_s: None,
-        load_before: load_average(),
-    };
+    let mut source = Source::new(load, seed);
+    let mut out = LiveOutcome::new(load);
     let (cpu_before, wall) = (process_cpu_s(), Instant::now());
     let mut busy_us = 0u64;
     let mut last_send_us = 0u64;
@@ -228,15 +240,9 @@ pub fn run_live(
                     };
                     next_id += 1;
                     out.run.sent += 1;
-                    let mut g = q.state.lock().expect("queue lock");
-                    if (g.0.len() as u64) < server.queue_limit {
-                        g.0.push_back(job);
-                        out.run.max_waiting = out.run.max_waiting.max(g.0.len() as u64);
-                        drop(g);
-                        q.ready.notify_one();
+                    if enqueue(&q, server.queue_limit, job, &mut out.run) {
                         outstanding += 1;
                     } else {
-                        drop(g);
                         out.run.refused += 1;
                         source.again(client, now, true);
                     }
@@ -246,16 +252,8 @@ pub fn run_live(
                 None if outstanding == 0 => break,
                 None => None,
             };
-            let done = match wait {
-                Some(d) => match rx.recv_timeout(d) {
-                    Ok(done) => Some(done),
-                    Err(mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                },
-                None => match rx.recv() {
-                    Ok(done) => Some(done),
-                    Err(_) => break, // every worker is gone
-                },
+            let Ok(done) = receive(&rx, wait) else {
+                break; // every worker is gone
             };
             let Some(done) = done else { continue };
             outstanding -= 1;
@@ -275,6 +273,12 @@ pub fn run_live(
     out.process_cpu_s = process_cpu_s()
         .zip(cpu_before)
         .map(|(after, before)| after - before);
+    windows(&mut out, load, server, busy_us, last_send_us);
+    out
+}
+
+/// The load's window and the workers' busy fraction over it (or over the last completion).
+fn windows(out: &mut LiveOutcome, load: &Load, server: Server, busy_us: u64, last_send_us: u64) {
     out.run.window_s = match load {
         Load::Open(open) => open.window_s(),
         Load::Closed(c) => c.duration_s.unwrap_or(last_send_us as f64 / 1e6),
@@ -283,7 +287,33 @@ pub fn run_live(
     if span_s > 0.0 {
         out.worker_busy = busy_us as f64 / 1e6 / (span_s * f64::from(server.workers.max(1)));
     }
-    out
+}
+
+/// Queues `job` unless `limit` jobs wait already; `true` when queued.
+fn enqueue(q: &Queue, limit: u64, job: Job, run: &mut RunOutcome) -> bool {
+    let mut g = q.state.lock().expect("queue lock");
+    if (g.0.len() as u64) < limit {
+        g.0.push_back(job);
+        run.max_waiting = run.max_waiting.max(g.0.len() as u64);
+        drop(g);
+        q.ready.notify_one();
+        true
+    } else {
+        false
+    }
+}
+
+/// The next finished request, waiting at most `wait` (`Ok(None)`: none in time); `Err` when
+/// every worker is gone.
+fn receive(rx: &mpsc::Receiver<Done>, wait: Option<Duration>) -> Result<Option<Done>, ()> {
+    match wait {
+        Some(d) => match rx.recv_timeout(d) {
+            Ok(done) => Ok(Some(done)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+        },
+        None => rx.recv().map(Some).map_err(|_| ()),
+    }
 }
 
 fn record(out: &mut LiveOutcome, done: &Done, load: &Load) {

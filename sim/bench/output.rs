@@ -11,9 +11,9 @@
 //! ```
 
 use super::cost::CostSummary;
-use super::json::LatencySummary;
+use super::run::LatencySummary;
 use super::run::{Outcome, Report};
-use crate::metrics::hgrm;
+use crate::reports::metrics::hgrm;
 use hdrhistogram::Histogram;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

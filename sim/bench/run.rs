@@ -10,13 +10,14 @@
 
 use super::capf::CapfOp;
 use super::cost::{calibrate, calibrate_raw_sign, Calibration};
-use super::json::LatencySummary;
 use super::live::{run_live, LiveOutcome};
 use super::load::{ClosedLoad, Empirical, OpenLoad, RateProfile, ServiceTime};
 use super::model::{simulate, Load, RunOutcome, Server};
 use super::rig::{Operation, TvsOp};
 use super::{BenchArgs, Mode, Service};
 use cucmsim_core::pki::KeyProfile;
+use hdrhistogram::Histogram;
+use serde::Serialize;
 use std::sync::Arc;
 
 /// Achieved throughput must reach this fraction of the offered rate at the saturation point.
@@ -82,52 +83,7 @@ impl Plan {
             (None, None) => Some(default_s),
             (d, _) => d,
         };
-        let think_us = (a.think_ms * 1000.0).round() as u64;
-        let load = if let Some(clients) = a.clients {
-            LoadSpec::Closed {
-                load: ClosedLoad {
-                    clients,
-                    think_us,
-                    poisson: a.poisson,
-                    duration_s,
-                    requests: a.requests,
-                    expected_interval_us: 0,
-                },
-                interval_us: a
-                    .expected_interval_ms
-                    .map(|ms| (ms * 1000.0).round() as u64),
-            }
-        } else if let (Some(from), Some(to)) = (a.ramp_from, a.ramp_to) {
-            let over_s = a.ramp_over.or(duration_s).ok_or(
-                "give --ramp-over (or --duration) when --requests bounds a ramp".to_string(),
-            )?;
-            LoadSpec::Open(OpenLoad {
-                rate: RateProfile {
-                    from_per_s: from,
-                    to_per_s: to,
-                    over_s,
-                },
-                poisson: a.poisson,
-                duration_s,
-                requests: a.requests,
-            })
-        } else if let Some(rate) = a.rate {
-            LoadSpec::Open(OpenLoad {
-                rate: RateProfile::constant(rate),
-                poisson: a.poisson,
-                duration_s,
-                requests: a.requests,
-            })
-        } else {
-            LoadSpec::Sweep {
-                from: a.sweep_from,
-                to: a.sweep_to,
-                steps: a.sweep_steps,
-                poisson: a.poisson,
-                duration_s,
-                requests: a.requests,
-            }
-        };
+        let load = load_spec(a, duration_s)?;
         Ok(Plan {
             service,
             mode: a.mode,
@@ -143,6 +99,96 @@ impl Plan {
             phone_key: a.phone_key,
             server_key: a.server_key,
         })
+    }
+}
+
+/// The load the arguments ask for: closed (clients), a ramp, a constant rate, or a sweep.
+fn load_spec(a: &BenchArgs, duration_s: Option<f64>) -> Result<LoadSpec, String> {
+    let think_us = (a.think_ms * 1000.0).round() as u64;
+    Ok(if let Some(clients) = a.clients {
+        LoadSpec::Closed {
+            load: ClosedLoad {
+                clients,
+                think_us,
+                poisson: a.poisson,
+                duration_s,
+                requests: a.requests,
+                expected_interval_us: 0,
+            },
+            interval_us: a
+                .expected_interval_ms
+                .map(|ms| (ms * 1000.0).round() as u64),
+        }
+    } else if let (Some(from), Some(to)) = (a.ramp_from, a.ramp_to) {
+        let over_s = a
+            .ramp_over
+            .or(duration_s)
+            .ok_or("give --ramp-over (or --duration) when --requests bounds a ramp".to_string())?;
+        LoadSpec::Open(OpenLoad {
+            rate: RateProfile {
+                from_per_s: from,
+                to_per_s: to,
+                over_s,
+            },
+            poisson: a.poisson,
+            duration_s,
+            requests: a.requests,
+        })
+    } else if let Some(rate) = a.rate {
+        LoadSpec::Open(OpenLoad {
+            rate: RateProfile::constant(rate),
+            poisson: a.poisson,
+            duration_s,
+            requests: a.requests,
+        })
+    } else {
+        LoadSpec::Sweep {
+            from: a.sweep_from,
+            to: a.sweep_to,
+            steps: a.sweep_steps,
+            poisson: a.poisson,
+            duration_s,
+            requests: a.requests,
+        }
+    })
+}
+
+/// Latency percentiles, ms.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+impl LatencySummary {
+    /// From a histogram in µs (values are the lowest equivalent of their bucket).
+    pub fn of(h: &Histogram<u64>) -> LatencySummary {
+        if h.is_empty() {
+            return LatencySummary {
+                count: 0,
+                mean_ms: 0.0,
+                p50_ms: 0.0,
+                p90_ms: 0.0,
+                p99_ms: 0.0,
+                p999_ms: 0.0,
+                max_ms: 0.0,
+            };
+        }
+        let q = |p: f64| h.lowest_equivalent(h.value_at_quantile(p)) as f64 / 1000.0;
+        LatencySummary {
+            count: h.len(),
+            mean_ms: h.mean() / 1000.0,
+            p50_ms: q(0.5),
+            p90_ms: q(0.9),
+            p99_ms: q(0.99),
+            p999_ms: q(0.999),
+            max_ms: h.lowest_equivalent(h.max()) as f64 / 1000.0,
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //!                               ──► trace (Vec<Observation>), counters, real CPU costs, wall time
 //! ```
 
+mod director;
 pub mod run;
 pub mod spec;
 pub mod world;

@@ -1,7 +1,8 @@
 //! Running a world on virtual time: a current-thread tokio runtime with a paused clock, so
 //! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
 
-use super::spec::{Event, Service, TlsMode, WorldSpec};
+use super::director::{deliver, dispatch, spread, CaCerts};
+use super::spec::{Service, TlsMode, WorldSpec};
 use super::world;
 use cucmsim_actors::bus::Counters;
 use cucmsim_actors::cost::CostMeter;
@@ -11,16 +12,13 @@ use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
-use cucmsim_core::machine::{Addr, Msg, Observation, Operator};
+use cucmsim_core::machine::{Addr, Msg, Observation};
 use cucmsim_core::pki::cluster::ClusterPki;
-use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::mic::ManufacturingCa;
-use cucmsim_core::pki::{Certificate, KeyForge};
+use cucmsim_core::pki::KeyForge;
 use cucmsim_core::WallTime;
-use ractor::Actor;
-use sha2::Digest;
+use ractor::{Actor, ActorRef};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a run produced.
@@ -101,6 +99,20 @@ async fn sleep_reporting(
     }
 }
 
+/// The shells' supervisors, one per participant kind.
+struct Supervisors {
+    infra: ActorRef<()>,
+    tftp: ActorRef<()>,
+    tvs: ActorRef<()>,
+    callmanager: ActorRef<()>,
+    publisher: ActorRef<()>,
+    phone: ActorRef<()>,
+}
+
+fn spawn_err(e: ractor::SpawnErr) -> String {
+    e.to_string()
+}
+
 async fn drive(
     spec: &WorldSpec,
     progress: &mut dyn FnMut(Progress),
@@ -115,9 +127,34 @@ async fn drive(
     for rule in &spec.link_rules {
         bus.add_rule(rule.clone());
     }
-    let spawn_err = |e: ractor::SpawnErr| e.to_string();
-    // One supervisor per participant kind under a root: a failing shell is reported, the
-    // rest of the world goes on.
+    let (root, sups) = supervisors(&bus).await?;
+    let cas = spawn_infra(spec, &bus, &sups, &forge, &mfg).await?;
+    let pkis = spawn_clusters(spec, &bus, &sups, &forge, &mfg).await?;
+    let phones = spawn_phones(spec, &bus, &sups, &forge, &mfg, progress).await?;
+    // Power-on instants, spread over the boot window from the seed.
+    let start = tokio::time::Instant::now();
+    let window = spec.phone_boot_ms.max(1);
+    for (i, phone) in phones.iter().enumerate() {
+        let at = spread(spec.seed, i as u64, window);
+        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || Input::Start);
+    }
+    let end = spec.duration_ms;
+    for (at_ms, event) in &spec.events {
+        sleep_reporting(start, *at_ms, end, progress).await;
+        dispatch(spec, &bus, &pkis, &cas, event);
+    }
+    sleep_reporting(start, end, end, progress).await;
+    let trace = bus.take_trace();
+    let counters = bus.counters();
+    let costs = bus.take_costs();
+    let tvs_times = bus.take_tvs_times();
+    root.stop(None);
+    Ok((trace, counters, costs, tvs_times))
+}
+
+/// One supervisor per participant kind under a root: a failing shell is reported, the rest
+/// of the world goes on.
+async fn supervisors(bus: &Bus) -> Result<(ActorRef<()>, Supervisors), String> {
     let (root, _) = Actor::spawn(
         None,
         Supervisor {
@@ -140,12 +177,32 @@ async fn drive(
             .map_err(spawn_err)?;
         kinds.push(a);
     }
-    let [sup_infra, sup_tftp, sup_tvs, sup_ccm, sup_pub, sup_phone] =
+    let [infra, tftp, tvs, callmanager, publisher, phone] =
         <[_; 6]>::try_from(kinds).map_err(|_| "supervisors")?;
-    spawn_shell(&bus, &sup_infra, Sftp::default())
+    let sups = Supervisors {
+        infra,
+        tftp,
+        tvs,
+        callmanager,
+        publisher,
+        phone,
+    };
+    Ok((root, sups))
+}
+
+/// SFTP, DHCP and the CAs outside the clusters; returns each CA's root and issuing
+/// certificates (the manufacturing CA's too).
+async fn spawn_infra(
+    spec: &WorldSpec,
+    bus: &Bus,
+    sups: &Supervisors,
+    forge: &KeyForge,
+    mfg: &ManufacturingCa,
+) -> Result<CaCerts, String> {
+    spawn_shell(bus, &sups.infra, Sftp::default())
         .await
         .map_err(spawn_err)?;
-    spawn_shell(&bus, &sup_infra, Dhcp::default())
+    spawn_shell(bus, &sups.infra, Dhcp::default())
         .await
         .map_err(spawn_err)?;
     let mut cas = BTreeMap::new();
@@ -154,49 +211,77 @@ async fn drive(
         (mfg.root.cert.clone(), mfg.issuing.cert.clone()),
     );
     for d in &spec.cas {
-        let (machine, root, issuing) = world::ca(d, &forge, spec.epoch)?;
+        let (machine, root, issuing) = world::ca(d, forge, spec.epoch)?;
         cas.insert(d.name.clone(), (root, issuing));
-        spawn_shell(&bus, &sup_infra, machine)
+        spawn_shell(bus, &sups.infra, machine)
             .await
             .map_err(spawn_err)?;
     }
+    Ok(cas)
+}
+
+/// Every cluster: its nodes' services, then its publisher (started); returns each cluster's
+/// install-time PKI.
+async fn spawn_clusters(
+    spec: &WorldSpec,
+    bus: &Bus,
+    sups: &Supervisors,
+    forge: &KeyForge,
+    mfg: &ManufacturingCa,
+) -> Result<BTreeMap<String, ClusterPki>, String> {
     let mut pkis = BTreeMap::new();
     for (ix, c) in spec.clusters.iter().enumerate() {
-        let publisher = world::publisher(spec, ix, &forge, &mfg)?;
+        let publisher = world::publisher(spec, ix, forge, mfg)?;
         pkis.insert(c.name.clone(), publisher.pki.clone());
         for node in &c.nodes {
             if node.services.contains(&Service::Tftp) {
-                spawn_shell(&bus, &sup_tftp, Tftp::new(&node.name))
+                spawn_shell(bus, &sups.tftp, Tftp::new(&node.name))
                     .await
                     .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::Tvs) {
-                spawn_shell(&bus, &sup_tvs, Tvs::new(&node.name))
+                spawn_shell(bus, &sups.tvs, Tvs::new(&node.name))
                     .await
                     .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::CallManager) {
-                spawn_shell(&bus, &sup_ccm, CallManager::new(&node.name, &c.name))
-                    .await
-                    .map_err(spawn_err)?;
+                spawn_shell(
+                    bus,
+                    &sups.callmanager,
+                    CallManager::new(&node.name, &c.name),
+                )
+                .await
+                .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::Capf) {
-                spawn_shell(&bus, &sup_pub, Capf::new(&node.name))
+                spawn_shell(bus, &sups.publisher, Capf::new(&node.name))
                     .await
                     .map_err(spawn_err)?;
             }
         }
-        let actor = spawn_shell(&bus, &sup_pub, publisher)
+        let actor = spawn_shell(bus, &sups.publisher, publisher)
             .await
             .map_err(spawn_err)?;
         let _ = actor.cast(Input::Start);
     }
+    Ok(pkis)
+}
+
+/// Every fleet's phones (DHCP told their option 150 first); returns the phones' shells.
+async fn spawn_phones(
+    spec: &WorldSpec,
+    bus: &Bus,
+    sups: &Supervisors,
+    forge: &KeyForge,
+    mfg: &ManufacturingCa,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<ActorRef<Input>>, String> {
     let total = u64::from(spec.phone_count());
     let mut phones = Vec::with_capacity(total as usize);
     for fleet in &spec.fleets {
         let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
         deliver(
-            &bus,
+            bus,
             Addr::Dhcp,
             Msg::DhcpSet {
                 first: fleet.first,
@@ -204,19 +289,19 @@ async fn drive(
                 option150: tftp,
             },
         );
-        let capf = world::phone_capf(spec, fleet, &forge);
+        let capf = world::phone_capf(spec, fleet, forge);
         for id in fleet.first..fleet.first + fleet.count {
             let phone = world::phone(
                 fleet,
                 id,
-                &forge,
-                &mfg,
+                forge,
+                mfg,
                 spec.epoch,
                 spec.tls == TlsMode::Full,
                 capf.clone(),
             )?;
             phones.push(
-                spawn_shell(&bus, &sup_phone, phone)
+                spawn_shell(bus, &sups.phone, phone)
                     .await
                     .map_err(spawn_err)?,
             );
@@ -234,195 +319,5 @@ async fn drive(
         seed = spec.seed,
         "world built"
     );
-    // Power-on instants, spread over the boot window from the seed.
-    let start = tokio::time::Instant::now();
-    let window = spec.phone_boot_ms.max(1);
-    for (i, phone) in phones.iter().enumerate() {
-        let at = spread(spec.seed, i as u64, window);
-        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || Input::Start);
-    }
-    let end = spec.duration_ms;
-    for (at_ms, event) in &spec.events {
-        sleep_reporting(start, *at_ms, end, progress).await;
-        dispatch(spec, &bus, &pkis, &cas, event);
-    }
-    sleep_reporting(start, end, end, progress).await;
-    let trace = bus.take_trace();
-    let counters = bus.counters();
-    let costs = bus.take_costs();
-    let tvs_times = bus.take_tvs_times();
-    root.stop(None);
-    Ok((trace, counters, costs, tvs_times))
-}
-
-fn spread(seed: u64, i: u64, window: u64) -> u64 {
-    let mut h = sha2::Sha256::new();
-    h.update(seed.to_be_bytes());
-    h.update(b"power-on");
-    h.update(i.to_be_bytes());
-    let d = h.finalize();
-    u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % window
-}
-
-/// The harness talks to shells directly, not through the link policy.
-fn deliver(bus: &Bus, to: Addr, msg: Msg) {
-    if let Some(actor) = bus.route(&to) {
-        let _ = actor.cast(Input::Msg(msg));
-    }
-}
-
-type CaCerts = BTreeMap<String, (Certificate, Certificate)>;
-
-fn dispatch(
-    spec: &WorldSpec,
-    bus: &Bus,
-    pkis: &BTreeMap<String, ClusterPki>,
-    cas: &CaCerts,
-    event: &Event,
-) {
-    let now = bus.now(&Addr::Dhcp);
-    tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
-    bus.observe(Observation::new(
-        now,
-        "harness",
-        "event",
-        format!("{event:?}").chars().take(160).collect::<String>(),
-    ));
-    match event {
-        Event::Operator { cluster, op } => deliver(
-            bus,
-            Addr::Publisher(cluster.clone()),
-            Msg::Operator(op.clone()),
-        ),
-        Event::Option150 { first, count, tftp } => deliver(
-            bus,
-            Addr::Dhcp,
-            Msg::DhcpSet {
-                first: *first,
-                count: *count,
-                option150: tftp.clone(),
-            },
-        ),
-        Event::ResetPhones {
-            first,
-            count,
-            over_ms,
-        } => {
-            for id in *first..first + count {
-                if *over_ms == 0 {
-                    deliver(bus, Addr::Phone(id), Msg::Reset);
-                } else if let Some(actor) = bus.route(&Addr::Phone(id)) {
-                    let after = spread(spec.seed ^ 0x5e7, u64::from(id), *over_ms);
-                    bus.deliver_after(actor, after, Msg::Reset);
-                }
-            }
-        }
-        Event::ResetCluster { cluster } => {
-            if let Some(ix) = spec.clusters.iter().position(|c| &c.name == cluster) {
-                for host in spec.hosts_with(ix, Service::CallManager) {
-                    deliver(bus, Addr::CallManager(host), Msg::ResetRegistered);
-                }
-            }
-        }
-        Event::Service {
-            host,
-            service,
-            action,
-        } => {
-            let to = match service {
-                Service::Tftp => Addr::Tftp(host.clone()),
-                Service::Tvs => Addr::Tvs(host.clone()),
-                Service::CallManager => Addr::CallManager(host.clone()),
-                Service::Capf => Addr::Capf(host.clone()),
-                Service::CtlProvider => {
-                    // Serviceability on the cluster's publisher: the CTL Provider decides the
-                    // CTL's content, which the publisher owns.
-                    let Some(cluster) = spec
-                        .clusters
-                        .iter()
-                        .find(|c| c.nodes.iter().any(|n| &n.name == host))
-                    else {
-                        return;
-                    };
-                    let op = Operator::CtlProvider {
-                        host: host.clone(),
-                        action: *action,
-                    };
-                    deliver(
-                        bus,
-                        Addr::Publisher(cluster.name.clone()),
-                        Msg::Operator(op),
-                    );
-                    return;
-                }
-            };
-            deliver(bus, to, Msg::Service(*action));
-        }
-        Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
-        Event::UploadCa {
-            cluster,
-            store,
-            ca,
-            which,
-        } => {
-            if let Some((root, issuing)) = cas.get(ca) {
-                let cert = if which == "root" { root } else { issuing };
-                let op = Operator::UploadCertificate {
-                    store: *store,
-                    der: cert.der().into(),
-                };
-                deliver(bus, Addr::Publisher(cluster.clone()), Msg::Operator(op));
-            }
-        }
-        Event::PowerOff { first, count } => {
-            for id in *first..first + count {
-                deliver(bus, Addr::Phone(id), Msg::PowerOff);
-            }
-        }
-        Event::Upload {
-            cluster,
-            store,
-            owner,
-            node,
-            cert_type,
-        } => {
-            // The owner's publisher sends its current certificate (a regeneration since the
-            // install replaced it); the install-time PKI only tells whether the node has one.
-            let exists = pkis.get(owner).and_then(|p| cert_of(p, node, *cert_type));
-            match exists {
-                Some(_) => deliver(
-                    bus,
-                    Addr::Publisher(owner.clone()),
-                    Msg::Operator(Operator::CopyCertificate {
-                        to_cluster: cluster.clone(),
-                        store: *store,
-                        node: node.clone(),
-                        cert_type: *cert_type,
-                    }),
-                ),
-                None => bus.observe(Observation::new(
-                    now,
-                    "harness",
-                    "operator_error",
-                    format!("{owner}/{node} has no {cert_type}"),
-                )),
-            }
-        }
-        Event::EraseTrust { first, count } => {
-            for id in *first..first + count {
-                deliver(bus, Addr::Phone(id), Msg::EraseTrustLists);
-            }
-        }
-    }
-}
-
-/// The DER of `node`'s certificate of type `t` (ITLRecovery and CAPF are the publisher's).
-fn cert_of(pki: &ClusterPki, node: &str, t: CertType) -> Option<Arc<[u8]>> {
-    let n = pki.nodes.iter().find(|n| n.spec.names.hostname == node)?;
-    let id = match t {
-        CertType::ItlRecovery => Some(&pki.itl_recovery),
-        CertType::Capf => Some(&pki.capf),
-        other => n.identity(other),
-    }?;
-    Some(id.cert.der().into())
+    Ok(phones)
 }

@@ -11,7 +11,7 @@ use cucmsim_core::machine::cluster::Publisher;
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::machine::phone::{KeygenTimes, PhoneCapf};
 use cucmsim_core::pki::cert::{CertSpec, KeyUsage};
-use cucmsim_core::pki::cluster::{ClusterSpec, NodeSpec};
+use cucmsim_core::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
 use cucmsim_core::pki::identity::{CertType, NodeNames};
 use cucmsim_core::pki::mic::ManufacturingCa;
 use cucmsim_core::pki::KeyForge;
@@ -40,6 +40,36 @@ pub fn publisher(
     mfg: &ManufacturingCa,
 ) -> Result<Publisher, String> {
     let c = &spec.clusters[ix];
+    let pki = cluster_pki(spec, c, forge)?;
+    let stores = pki.initial_stores(Some(mfg));
+    let mut p = Publisher::new(pki, stores, c.mixed_mode, c.enterprise.clone());
+    p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
+    p.tvs_hosts = spec.hosts_with(ix, Service::Tvs);
+    p.cm_hosts = spec.hosts_with(ix, Service::CallManager);
+    p.ctl_providers = spec
+        .hosts_with(ix, Service::CtlProvider)
+        .into_iter()
+        .collect();
+    p.tvs_model = c.tvs;
+    if let Some(host) = spec.hosts_with(ix, Service::Capf).first() {
+        let config = capf_config(spec, c, forge, p.pki.capf.clone())?;
+        p.capf = Some((host.clone(), config));
+    }
+    for f in spec.fleets.iter().filter(|f| f.cluster == ix) {
+        for i in 0..f.count {
+            let device = format!("SEP{}", mac_of(f, f.first + i));
+            let mut rec = DeviceRecord::new(&device, &f.model);
+            rec.security_mode = f.security;
+            rec.capf_v3 = f.capf.capf_v3;
+            p.devices.insert(device, rec);
+        }
+    }
+    p.lifecycle.seed = spec.seed;
+    Ok(p)
+}
+
+/// The cluster's PKI at install time: every node's identities, ITLRecovery, CAPF.
+fn cluster_pki(spec: &WorldSpec, c: &ClusterDef, forge: &KeyForge) -> Result<ClusterPki, String> {
     let nodes = c
         .nodes
         .iter()
@@ -84,76 +114,62 @@ pub fn publisher(
     if c.capf.legacy_certificate {
         pki.capf = legacy_capf(&pki.capf).map_err(|e| format!("cluster {}: {e}", c.name))?;
     }
-    let stores = pki.initial_stores(Some(mfg));
-    let mut p = Publisher::new(pki, stores, c.mixed_mode, c.enterprise.clone());
-    p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
-    p.tvs_hosts = spec.hosts_with(ix, Service::Tvs);
-    p.cm_hosts = spec.hosts_with(ix, Service::CallManager);
-    p.ctl_providers = spec
-        .hosts_with(ix, Service::CtlProvider)
-        .into_iter()
-        .collect();
-    p.tvs_model = c.tvs;
-    if let Some(host) = spec.hosts_with(ix, Service::Capf).first() {
-        let mut settings = CapfSettings::new(p.pki.capf.clone(), vec![], forge.clone());
-        settings.template.validity_days = c.capf.validity_days;
-        settings.issue_once = c.capf.issue_once;
-        settings.advanced_algorithms = c.capf.advanced_algorithms;
-        settings.external_issuer = !matches!(c.capf.issuer, IssuerDef::Capf);
-        let issuer = match &c.capf.issuer {
-            IssuerDef::Capf => Issuer::Capf,
-            IssuerDef::Offline { .. } => Issuer::OfflineCa,
-            IssuerDef::Online {
-                ca,
-                hostname,
-                port,
-                template,
-                username,
-                password,
-            } => {
-                let online = spec.cas.iter().find_map(|d| match &d.kind {
-                    CaKindDef::Online(s) if &d.name == ca => Some(s),
-                    _ => None,
-                });
-                let mut p = online
-                    .map(OnlineCaParams::matching)
-                    .ok_or_else(|| format!("no online CA named {ca:?}"))?;
-                let or = |v: &Option<String>, d: &mut String| {
-                    if let Some(v) = v {
-                        *d = v.clone();
-                    }
-                };
-                or(hostname, &mut p.hostname);
-                or(template, &mut p.template);
-                or(username, &mut p.username);
-                or(password, &mut p.password);
-                if let Some(port) = port {
-                    p.port = *port;
+    Ok(pki)
+}
+
+/// The CAPF service's configuration: its settings and who issues its LSCs.
+fn capf_config(
+    spec: &WorldSpec,
+    c: &ClusterDef,
+    forge: &KeyForge,
+    capf_identity: Identity,
+) -> Result<CapfConfig, String> {
+    let mut settings = CapfSettings::new(capf_identity, vec![], forge.clone());
+    settings.template.validity_days = c.capf.validity_days;
+    settings.issue_once = c.capf.issue_once;
+    settings.advanced_algorithms = c.capf.advanced_algorithms;
+    settings.external_issuer = !matches!(c.capf.issuer, IssuerDef::Capf);
+    let issuer = match &c.capf.issuer {
+        IssuerDef::Capf => Issuer::Capf,
+        IssuerDef::Offline { .. } => Issuer::OfflineCa,
+        IssuerDef::Online {
+            ca,
+            hostname,
+            port,
+            template,
+            username,
+            password,
+        } => {
+            let online = spec.cas.iter().find_map(|d| match &d.kind {
+                CaKindDef::Online(s) if &d.name == ca => Some(s),
+                _ => None,
+            });
+            let mut p = online
+                .map(OnlineCaParams::matching)
+                .ok_or_else(|| format!("no online CA named {ca:?}"))?;
+            let or = |v: &Option<String>, d: &mut String| {
+                if let Some(v) = v {
+                    *d = v.clone();
                 }
-                Issuer::OnlineCa(Arc::new(p))
+            };
+            or(hostname, &mut p.hostname);
+            or(template, &mut p.template);
+            or(username, &mut p.username);
+            or(password, &mut p.password);
+            if let Some(port) = port {
+                p.port = *port;
             }
-        };
-        let config = CapfConfig {
-            cluster: c.name.clone(),
-            issuer,
-            settings: Arc::new(settings),
-            version: c.version,
-            model: c.capf.model,
-            ipv6_enabled: c.capf.ipv6_enabled,
-        };
-        p.capf = Some((host.clone(), config));
-    }
-    for f in spec.fleets.iter().filter(|f| f.cluster == ix) {
-        for i in 0..f.count {
-            let device = format!("SEP{}", mac_of(f, f.first + i));
-            let mut rec = DeviceRecord::new(&device, &f.model);
-            rec.security_mode = f.security;
-            rec.capf_v3 = f.capf.capf_v3;
-            p.devices.insert(device, rec);
+            Issuer::OnlineCa(Arc::new(p))
         }
-    }
-    p.lifecycle.seed = spec.seed;
-    Ok(p)
+    };
+    Ok(CapfConfig {
+        cluster: c.name.clone(),
+        issuer,
+        settings: Arc::new(settings),
+        version: c.version,
+        model: c.capf.model,
+        ipv6_enabled: c.capf.ipv6_enabled,
+    })
 }
 
 /// A CAPF certificate as older releases could make it: CA:TRUE with no path length and no

@@ -2,17 +2,23 @@
 //! faults and expectations (reference: `scenarios/README.md`).
 //!
 //! ```text
-//!  text ──toml + serde (deny_unknown_fields)──► raw::File ──compile::compile──► runner::Compiled
+//!  text ──toml + serde (deny_unknown_fields)──► raw::File ──compile::compile──► compiled::Compiled
 //!        every error: "FILE:LINE:COL: what is wrong" (exit 2), never a panic
 //! ```
+//!
+//! `raw` is the file as serde reads it, `compile/` checks and resolves it (topology, steps,
+//! faults, expectations), `compiled` is the result, `durations` the duration syntax.
 
 pub mod compile;
-mod events;
+pub mod compiled;
+pub mod durations;
 pub mod raw;
 
-use crate::runner::Compiled;
+pub use compiled::{Compiled, Count, Expectation};
+pub use durations::fmt_ms;
+
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The scenario `cucmsim run` runs when given no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -80,14 +86,26 @@ pub fn parse_with(
 
 /// Reads, parses and checks a scenario file.
 pub fn load(path: &Path) -> Result<Compiled, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        col: 0,
-        message: format!("cannot read: {e}"),
-    })?;
-    let mut compiled = parse_str(&file, &text)?;
-    compiled.source = path.to_path_buf();
+    load_with(Some(path), compile::Overrides::default())
+}
+
+/// Reads, parses and checks a scenario file (no file: the bundled default) with command-line
+/// overrides.
+pub fn load_with(path: Option<&Path>, o: compile::Overrides) -> Result<Compiled, ScenarioError> {
+    let (name, text) = match path {
+        None => (DEFAULT_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
+        Some(p) => {
+            let name = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| ScenarioError {
+                file: name.clone(),
+                line: 0,
+                col: 0,
+                message: format!("cannot read: {e}"),
+            })?;
+            (name, text)
+        }
+    };
+    let mut compiled = parse_with(&name, &text, o)?;
+    compiled.source = path.map_or_else(|| PathBuf::from(DEFAULT_NAME), Path::to_path_buf);
     Ok(compiled)
 }

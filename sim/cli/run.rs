@@ -1,12 +1,18 @@
-//! `cucmsim run` and `cucmsim check`: argument handling, exit codes and output around the
-//! scenario language ([`crate::lang`]) and the runner ([`crate::runner`]).
+//! `cucmsim run`: argument handling, exit codes, the progress bar and output around the
+//! scenario language ([`crate::lang`]) and the runner ([`crate::reports::runner`]).
+//!
+//! ```text
+//!  RunArgs ──lang::load_with(overrides)──► Compiled ──runner::execute_full──► RunResult
+//!          ──output::write_all──► results/<scenario>/<seed>/ ; summary (or --json) on stdout
+//!  exit 0: every expectation holds, 1: one failed, 2: bad scenario or unwritable output
+//! ```
 
 use crate::engine::spec::TlsMode;
 use crate::engine::Progress;
 use crate::lang::compile::Overrides;
-use crate::lang::{parse_with, ScenarioError, DEFAULT_NAME, DEFAULT_SCENARIO};
-use crate::output::write_all;
-use crate::runner::{execute_full, summary, write_trace, Compiled};
+use crate::lang::{fmt_ms, load_with};
+use crate::reports::output::write_all;
+use crate::reports::runner::{execute_full, summary, write_trace};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -48,32 +54,6 @@ pub enum TlsArg {
     Identity,
 }
 
-/// Arguments of `cucmsim check`.
-#[derive(Args, Debug)]
-pub struct CheckArgs {
-    /// The scenario file.
-    pub scenario: PathBuf,
-}
-
-fn load(path: Option<&PathBuf>, o: Overrides) -> Result<Compiled, ScenarioError> {
-    let (name, text) = match path {
-        None => (DEFAULT_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
-        Some(p) => {
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| ScenarioError {
-                file: name.clone(),
-                line: 0,
-                col: 0,
-                message: format!("cannot read: {e}"),
-            })?;
-            (name, text)
-        }
-    };
-    let mut compiled = parse_with(&name, &text, o)?;
-    compiled.source = PathBuf::from(name);
-    Ok(compiled)
-}
-
 /// `cucmsim run`; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
     let tls = args.tls.map(|t| {
@@ -88,7 +68,7 @@ pub fn run(args: &RunArgs) -> u8 {
         phones: args.phones,
         tls,
     };
-    let compiled = match load(args.scenario.as_ref(), overrides) {
+    let compiled = match load_with(args.scenario.as_deref(), overrides) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -181,34 +161,9 @@ fn show(bar: &ProgressBar, p: Progress) {
             bar.set_position(virtual_ms);
             bar.set_message(format!(
                 "virtual {} of {}",
-                crate::expect::fmt_ms(virtual_ms),
-                crate::expect::fmt_ms(total_ms)
+                fmt_ms(virtual_ms),
+                fmt_ms(total_ms)
             ));
-        }
-    }
-}
-
-/// `cucmsim check`; returns the exit code.
-pub fn check(args: &CheckArgs) -> u8 {
-    match load(Some(&args.scenario), Overrides::default()) {
-        Ok(c) => {
-            let s = &c.spec;
-            println!(
-                "{}: ok — scenario {:?}, {} clusters, {} phones in {} fleets, {} timed events, {} link faults, {} expectations",
-                args.scenario.display(),
-                s.name,
-                s.clusters.len(),
-                s.phone_count(),
-                s.fleets.len(),
-                s.events.len(),
-                s.link_rules.len(),
-                c.expectations.len()
-            );
-            0
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            2
         }
     }
 }

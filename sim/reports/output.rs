@@ -11,9 +11,10 @@
 //!  trace.jsonl      with --trace: every observation, one JSON object a line
 //! ```
 
-use crate::metrics::hgrm;
-use crate::plots::{latency_svg, states_svg, throughput_svg};
-use crate::runner::{fmt_latency, Report, RunResult};
+use super::metrics::hgrm;
+use super::plots::{latency_svg, states_svg, throughput_svg};
+use super::runner::{fmt_latency, Report, RunResult};
+use crate::lang::fmt_ms;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ fn mkdir(path: &Path) -> Result<(), String> {
 /// paths written.
 pub fn write_all(dir: &Path, r: &RunResult) -> Result<Vec<PathBuf>, String> {
     mkdir(dir)?;
-    let mut written = vec![crate::runner::write_report(dir, &r.report)?];
+    let mut written = vec![super::runner::write_report(dir, &r.report)?];
     let md = dir.join("summary.md");
     write(&md, &summary_md(&r.report))?;
     written.push(md);
@@ -70,7 +71,7 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<Vec<PathBuf>, String> {
 }
 
 /// count, p50, p90, p99, p99.9, max of one latency metric, as table cells.
-fn latency_cells(l: &crate::metrics::Summary) -> [String; 6] {
+fn latency_cells(l: &super::metrics::Summary) -> [String; 6] {
     [
         l.count.to_string(),
         fmt_latency(l.p50_ms),
@@ -82,7 +83,7 @@ fn latency_cells(l: &crate::metrics::Summary) -> [String; 6] {
 }
 
 /// count, p50, p99, max (µs) and total (ms) of one input kind's CPU cost, as table cells.
-fn cpu_cells(c: &crate::runner::CpuCost) -> [String; 5] {
+fn cpu_cells(c: &super::runner::CpuCost) -> [String; 5] {
     [
         c.count.to_string(),
         format!("{:.1}", c.p50_us),
@@ -109,7 +110,7 @@ pub fn summary_md(r: &Report) -> String {
         verdict(r),
         r.phones.total,
         r.tvs_mode,
-        crate::expect::fmt_ms((r.virtual_time_s * 1000.0) as u64),
+        fmt_ms((r.virtual_time_s * 1000.0) as u64),
         r.wall_time_s
     );
     s += "## Expectations\n\n| | expectation | actual |\n|---|---|---|\n";
@@ -136,8 +137,8 @@ pub fn summary_md(r: &Report) -> String {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} |",
-                crate::expect::fmt_ms(w.from_ms),
-                crate::expect::fmt_ms(w.until_ms),
+                fmt_ms(w.from_ms),
+                fmt_ms(w.until_ms),
                 w.label
             );
         }
@@ -177,7 +178,7 @@ fn steps_html(rep: &Report) -> String {
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             i + 1,
-            crate::expect::fmt_ms(s.from_ms),
+            fmt_ms(s.from_ms),
             esc(&s.label)
         );
     }
@@ -189,8 +190,8 @@ fn steps_html(rep: &Report) -> String {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&w.label),
-                crate::expect::fmt_ms(w.from_ms),
-                crate::expect::fmt_ms(w.until_ms)
+                fmt_ms(w.from_ms),
+                fmt_ms(w.until_ms)
             );
         }
         h += "</table>";
@@ -198,14 +199,8 @@ fn steps_html(rep: &Report) -> String {
     h
 }
 
-/// The HTML page: the Markdown summary's tables as HTML, and the three plots inline.
-pub fn report_html(r: &RunResult) -> Result<String, String> {
-    let rep = &r.report;
-    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
-        r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
-    let lat = latency_svg("Latency by percentile (virtual time)", &series)?;
-    let states = states_svg(&r.timeline, &rep.faults, &rep.steps)?;
-    let tput = throughput_svg(&r.timeline, &rep.faults, &rep.steps)?;
+/// The page's head, title, verdict line and expectations table (left open).
+fn html_head(rep: &Report) -> String {
     let mut h = String::from("<!doctype html>\n<html><head><meta charset=\"utf-8\">");
     let _ = write!(
         h,
@@ -226,7 +221,7 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
         verdict(rep),
         rep.phones.total,
         rep.tvs_mode,
-        crate::expect::fmt_ms((rep.virtual_time_s * 1000.0) as u64),
+        fmt_ms((rep.virtual_time_s * 1000.0) as u64),
         rep.wall_time_s,
         rep.events,
         rep.messages.sent,
@@ -246,6 +241,18 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
             esc(&d.actual)
         );
     }
+    h
+}
+
+/// The HTML page: the Markdown summary's tables as HTML, and the three plots inline.
+pub fn report_html(r: &RunResult) -> Result<String, String> {
+    let rep = &r.report;
+    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
+        r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
+    let lat = latency_svg("Latency by percentile (virtual time)", &series)?;
+    let states = states_svg(&r.timeline, &rep.faults, &rep.steps)?;
+    let tput = throughput_svg(&r.timeline, &rep.faults, &rep.steps)?;
+    let mut h = html_head(rep);
     h += "</table><h2>Phones by state over virtual time</h2>";
     h += &states;
     h += &steps_html(rep);

@@ -3,7 +3,7 @@
 //! throughput over time. Each function returns the SVG text, to inline in `report.html` or to
 //! write beside it.
 
-use crate::metrics::Timeline;
+use super::metrics::Timeline;
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 
@@ -180,41 +180,7 @@ fn over_time(
             .y_desc(y_desc)
             .draw()
             .map_err(err)?;
-        for w in windows {
-            let (a, b) = (w.from_ms as f64 / div, w.until_ms as f64 / div);
-            let b = if b > a { b } else { a + x_max / 400.0 };
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(a, 0.0), (b.min(x_max), y_max)],
-                    RGBColor(214, 39, 40).mix(0.15).filled(),
-                )))
-                .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    w.label.clone(),
-                    (a, y_max * 0.97),
-                    ("sans-serif", 11).into_font().color(&RGBColor(150, 20, 20)),
-                )))
-                .map_err(err)?;
-        }
-        for (i, step) in steps.iter().enumerate() {
-            let x = step.from_ms as f64 / div;
-            let grey = RGBColor(110, 110, 110);
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, 0.0), (x, y_max)],
-                    grey.stroke_width(1),
-                )))
-                .map_err(err)?;
-            // Numbered; the page lists what each number is (labels would overlap).
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    format!("{}", i + 1),
-                    (x, y_max * 0.04),
-                    ("sans-serif", 10).into_font().color(&grey),
-                )))
-                .map_err(err)?;
-        }
+        marks(&mut chart, windows, steps, div, (x_max, y_max))?;
         let lines = series
             .iter()
             .map(|(name, values)| {
@@ -230,6 +196,56 @@ fn over_time(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+/// Fault windows shaded and labelled; operator steps as numbered vertical lines.
+fn marks<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    windows: &[Window],
+    steps: &[Window],
+    div: f64,
+    (x_max, y_max): (f64, f64),
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for w in windows {
+        let (a, b) = (w.from_ms as f64 / div, w.until_ms as f64 / div);
+        let b = if b > a { b } else { a + x_max / 400.0 };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (b.min(x_max), y_max)],
+                RGBColor(214, 39, 40).mix(0.15).filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                w.label.clone(),
+                (a, y_max * 0.97),
+                ("sans-serif", 11).into_font().color(&RGBColor(150, 20, 20)),
+            )))
+            .map_err(err)?;
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let x = step.from_ms as f64 / div;
+        let grey = RGBColor(110, 110, 110);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, 0.0), (x, y_max)],
+                grey.stroke_width(1),
+            )))
+            .map_err(err)?;
+        // Numbered; the page lists what each number is (labels would overlap).
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{}", i + 1),
+                (x, y_max * 0.04),
+                ("sans-serif", 10).into_font().color(&grey),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Phones per state over virtual time, fault windows shaded, operator steps marked.

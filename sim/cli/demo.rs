@@ -171,7 +171,55 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
         args.seed,
         out.display()
     );
+    let mac = "B000B4BA0AEE";
+    write_certs(&cluster, &mfg, &forge, mac, spec.now, out)?;
+    let pub_host = cluster.publisher().spec.names.hostname.clone();
+    let config = phone_config(&cluster, mac);
+    for ix in 0..cluster.nodes.len() {
+        write_tftp(&cluster, ix, &config, digest, spec.now, out, &mut summary)?;
+    }
+    let certs = cluster.trust_list_certs();
+    let rollback_signer = certs.itl_signer(0).ok_or_else(|| failed("no ITL signer"))?;
+    let rollback = sign_list(
+        rollback_signer,
+        "ITLFile.tlv",
+        certs.rollback_itl_records(0),
+        digest,
+        spec.now,
+    )?;
+    write(&out.join("rollback/ITLFile.tlv"), &rollback)?;
 
+    let bundles = write_bundles(&cluster, out, &args.password)?;
+    let _ = writeln!(
+        summary,
+        "  sftp/: {bundles} PKCS#12 bundles (password {:?})",
+        args.password
+    );
+    let stores = write_stores(&cluster, &mfg, out)?;
+    let _ = writeln!(
+        summary,
+        "  certs/, rollback/ITLFile.tlv, stores/ ({stores} non-empty trust stores)"
+    );
+    let _ = writeln!(
+        summary,
+        "Look inside: cucmsim inspect {}",
+        out.join("tftp")
+            .join(&pub_host)
+            .join("ITLFile.tlv")
+            .display()
+    );
+    Ok(summary)
+}
+
+/// certs/: every node's identity certificates, the manufacturing CA's and one phone's MIC.
+fn write_certs(
+    cluster: &ClusterPki,
+    mfg: &ManufacturingCa,
+    forge: &KeyForge,
+    mac: &str,
+    now: WallTime,
+    out: &Path,
+) -> Result<(), DemoError> {
     for (host, id) in cluster.identities() {
         let t = id.cert_type.map(|t| t.cucm_name()).unwrap_or("cert");
         write(
@@ -179,9 +227,8 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
             id.cert.to_pem().as_bytes(),
         )?;
     }
-    let mac = "B000B4BA0AEE";
     let mic = mfg
-        .issue_mic(&forge, "8861", mac, KeyProfile::EcP256, spec.now)
+        .issue_mic(forge, "8861", mac, KeyProfile::EcP256, now)
         .map_err(failed)?;
     for (name, id) in [
         ("Cisco_Root_CA_2048", &mfg.root),
@@ -193,15 +240,18 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
             id.cert.to_pem().as_bytes(),
         )?;
     }
+    Ok(())
+}
 
-    let certs = cluster.trust_list_certs();
+/// The phone's configuration: every node a CallManager and TVS, CAPF on the publisher.
+fn phone_config(cluster: &ClusterPki, mac: &str) -> PhoneConfig {
     let pub_host = cluster.publisher().spec.names.hostname.clone();
     let hosts: Vec<String> = cluster
         .nodes
         .iter()
         .map(|n| n.spec.names.hostname.clone())
         .collect();
-    let config = PhoneConfig {
+    PhoneConfig {
         device_name: format!("SEP{mac}"),
         callmanagers: hosts.clone(),
         tvs: hosts
@@ -219,83 +269,82 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
         capf_auth_mode: CapfAuthMode::None,
         cert_hash: None,
         encr_config: false,
-    };
-    for (ix, host) in hosts.iter().enumerate() {
-        let dir = out.join("tftp").join(host);
-        let signer = certs
-            .itl_signer(ix)
-            .ok_or_else(|| failed("no ITL signer"))?;
-        let itl = sign_list(
-            signer,
-            "ITLFile.tlv",
-            certs.itl_records(ix),
-            digest,
-            spec.now,
-        )?;
-        write(&dir.join("ITLFile.tlv"), &itl)?;
-        write(&dir.join(format!("ITLSEP{mac}.tlv")), &itl)?;
-        let ctl_signer = certs.ctl_signer().ok_or_else(|| failed("no CTL signer"))?;
-        let ctl = sign_list(
-            ctl_signer,
-            "CTLFile.tlv",
-            certs.ctl_records(CtlMode::Mixed),
-            digest,
-            spec.now,
-        )?;
-        write(&dir.join("CTLFile.tlv"), &ctl)?;
-        let node = &cluster.nodes[ix];
-        let cm = node
-            .identity(CertType::CallManager)
-            .ok_or_else(|| failed("no CallManager"))?;
-        let sgn = sign_config(
-            config.to_xml().as_bytes(),
-            &config.signed_file_name(),
-            &cm.cert,
-            &cm.key,
-            digest,
-            spec.now.0 as u32,
-            Backend::default(),
-        )
-        .map_err(failed)?;
-        write(&dir.join(config.signed_file_name()), &sgn)?;
-        let list = parse(&itl).map_err(failed)?;
-        let verdict = match list.verify_self(Backend::default()) {
-            Ok(i) => format!("verified (signer record {})", i + 1),
-            Err(e) => format!("NOT verified: {e}"),
-        };
-        let _ = writeln!(
-            summary,
-            "  tftp/{host}/ITLFile.tlv  {} bytes, {} records, signer {}, {} {verdict}",
-            itl.len(),
-            list.records.len(),
-            list.header.signer_name.as_deref().unwrap_or("?"),
-            digest
-        );
-        let _ = writeln!(
-            summary,
-            "  tftp/{host}/CTLFile.tlv  {} bytes; {}  {} bytes",
-            ctl.len(),
-            config.signed_file_name(),
-            sgn.len()
-        );
     }
-    let rollback_signer = certs.itl_signer(0).ok_or_else(|| failed("no ITL signer"))?;
-    let rollback = sign_list(
-        rollback_signer,
-        "ITLFile.tlv",
-        certs.rollback_itl_records(0),
-        digest,
-        spec.now,
-    )?;
-    write(&out.join("rollback/ITLFile.tlv"), &rollback)?;
+}
 
-    let bundles = write_bundles(&cluster, out, &args.password)?;
+/// tftp/<host>/: the node's ITL (and ITLSEP<MAC>), the CTL and the signed config file.
+fn write_tftp(
+    cluster: &ClusterPki,
+    ix: usize,
+    config: &PhoneConfig,
+    digest: DigestAlg,
+    now: WallTime,
+    out: &Path,
+    summary: &mut String,
+) -> Result<(), DemoError> {
+    let certs = cluster.trust_list_certs();
+    let host = &cluster.nodes[ix].spec.names.hostname;
+    let dir = out.join("tftp").join(host);
+    let signer = certs
+        .itl_signer(ix)
+        .ok_or_else(|| failed("no ITL signer"))?;
+    let itl = sign_list(signer, "ITLFile.tlv", certs.itl_records(ix), digest, now)?;
+    write(&dir.join("ITLFile.tlv"), &itl)?;
+    write(&dir.join(format!("ITL{}.tlv", config.device_name)), &itl)?;
+    let ctl_signer = certs.ctl_signer().ok_or_else(|| failed("no CTL signer"))?;
+    let ctl = sign_list(
+        ctl_signer,
+        "CTLFile.tlv",
+        certs.ctl_records(CtlMode::Mixed),
+        digest,
+        now,
+    )?;
+    write(&dir.join("CTLFile.tlv"), &ctl)?;
+    let node = &cluster.nodes[ix];
+    let cm = node
+        .identity(CertType::CallManager)
+        .ok_or_else(|| failed("no CallManager"))?;
+    let sgn = sign_config(
+        config.to_xml().as_bytes(),
+        &config.signed_file_name(),
+        &cm.cert,
+        &cm.key,
+        digest,
+        now.0 as u32,
+        Backend::default(),
+    )
+    .map_err(failed)?;
+    write(&dir.join(config.signed_file_name()), &sgn)?;
+    let list = parse(&itl).map_err(failed)?;
+    let verdict = match list.verify_self(Backend::default()) {
+        Ok(i) => format!("verified (signer record {})", i + 1),
+        Err(e) => format!("NOT verified: {e}"),
+    };
     let _ = writeln!(
         summary,
-        "  sftp/: {bundles} PKCS#12 bundles (password {:?})",
-        args.password
+        "  tftp/{host}/ITLFile.tlv  {} bytes, {} records, signer {}, {} {verdict}",
+        itl.len(),
+        list.records.len(),
+        list.header.signer_name.as_deref().unwrap_or("?"),
+        digest
     );
-    let stores = cluster.initial_stores(Some(&mfg));
+    let _ = writeln!(
+        summary,
+        "  tftp/{host}/CTLFile.tlv  {} bytes; {}  {} bytes",
+        ctl.len(),
+        config.signed_file_name(),
+        sgn.len()
+    );
+    Ok(())
+}
+
+/// stores/: each non-empty trust store as text; returns how many.
+fn write_stores(
+    cluster: &ClusterPki,
+    mfg: &ManufacturingCa,
+    out: &Path,
+) -> Result<usize, DemoError> {
+    let stores = cluster.initial_stores(Some(mfg));
     for (name, store) in &stores {
         if store.is_empty() {
             continue;
@@ -316,20 +365,7 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
             text.as_bytes(),
         )?;
     }
-    let _ = writeln!(
-        summary,
-        "  certs/, rollback/ITLFile.tlv, stores/ ({} non-empty trust stores)",
-        stores.values().filter(|s| !s.is_empty()).count()
-    );
-    let _ = writeln!(
-        summary,
-        "Look inside: cucmsim inspect {}",
-        out.join("tftp")
-            .join(&pub_host)
-            .join("ITLFile.tlv")
-            .display()
-    );
-    Ok(summary)
+    Ok(stores.values().filter(|s| !s.is_empty()).count())
 }
 
 fn write_bundles(cluster: &ClusterPki, out: &Path, password: &str) -> Result<usize, DemoError> {

@@ -1,45 +1,16 @@
-//! What a run means: phone states at any virtual time, failures grouped by reason, the trace
-//! hash, and the `report.json` / human summary built from them. Everything here reads the
-//! observation trace only.
+//! What a run means: phones per state at the end, failures grouped by reason, the trace hash
+//! and the canonical order it is computed over. Everything here reads the observation trace
+//! only (phone states as of a time come from [`crate::checks::phones`]).
+//!
+//! ```text
+//!  trace ──canonical──► ordered trace ──trace_hash──► "3f2a…" (same scenario + seed, same hash)
+//!  phones_at(trace, end) ──by_state / failures──► report.json's phones and failures
+//! ```
 
+use crate::checks::phones::PhoneView;
 use cucmsim_core::machine::Observation;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-
-/// A phone as of some virtual time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PhoneView {
-    pub state: String,
-    /// The cluster it registered with last (while `state` is "Registered").
-    pub cluster: Option<String>,
-    /// The last refusal reason it observed, if any.
-    pub last_failure: Option<String>,
-}
-
-/// The phones' states as of `t_ms`, keyed by device name (`SEP<MAC>`).
-pub fn phones_at(trace: &[Observation], t_ms: u64) -> BTreeMap<String, PhoneView> {
-    let mut out: BTreeMap<String, PhoneView> = BTreeMap::new();
-    for o in trace
-        .iter()
-        .filter(|o| o.t_ms <= t_ms && o.who.starts_with("SEP"))
-    {
-        let v = out.entry(o.who.clone()).or_default();
-        match o.what.as_str() {
-            "state" => {
-                v.state = o.detail.clone();
-                if o.detail != "Registered" {
-                    v.cluster = None;
-                }
-            }
-            "registered" => v.cluster = Some(o.detail.clone()),
-            "trust_list_rejected" | "config_rejected" | "tls_failure" => {
-                v.last_failure = Some(o.detail.clone())
-            }
-            _ => {}
-        }
-    }
-    out
-}
 
 /// Counts phones per state.
 pub fn by_state(views: &BTreeMap<String, PhoneView>) -> BTreeMap<String, u64> {

@@ -17,7 +17,7 @@
 
 use crate::lang::compile::Overrides;
 use crate::lang::parse_with;
-use crate::runner::execute;
+use crate::reports::runner::execute;
 use clap::Args;
 use cucmsim_core::digest::DigestAlg;
 use cucmsim_core::pki::keys::EcdsaEncoding;
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// The default workload: the bulk migration, each phone asking the source TVS.
-pub const ITL_BULK: &str = include_str!("../scenarios/migration/itl_bulk.toml");
+pub const ITL_BULK: &str = include_str!("../../scenarios/migration/itl_bulk.toml");
 
 /// Arguments of `cucmsim bench scale`.
 #[derive(Args, Debug)]
@@ -45,7 +45,7 @@ pub struct ScaleArgs {
     pub baseline_phones: u32,
     /// TVS sessions: full (real TLS 1.2 handshakes) or identity.
     #[arg(long, value_enum, default_value = "full")]
-    pub tls: crate::run_cmd::TlsArg,
+    pub tls: super::run::TlsArg,
     /// Iterations of each operation when calibrating.
     #[arg(long, default_value_t = 2000)]
     pub calibrate: u32,
@@ -168,8 +168,8 @@ pub fn calibrate(n: u32) -> BTreeMap<Op, f64> {
 
 fn run_size(args: &ScaleArgs, name: &str, text: &str, phones: u32) -> Result<SizeRun, String> {
     let tls = Some(match args.tls {
-        crate::run_cmd::TlsArg::Full => crate::engine::spec::TlsMode::Full,
-        crate::run_cmd::TlsArg::Identity => crate::engine::spec::TlsMode::Identity,
+        super::run::TlsArg::Full => crate::engine::spec::TlsMode::Full,
+        super::run::TlsArg::Identity => crate::engine::spec::TlsMode::Identity,
     });
     let o = Overrides {
         seed: None,

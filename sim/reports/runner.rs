@@ -2,27 +2,20 @@
 //! latency histograms, the timeline, the real CPU cost per input), build the report, and say
 //! how to reproduce a failure. [`crate::output`] writes the report forms.
 
+use super::metrics::{latencies, summarize, timeline, Summary, Timeline};
+use super::plots::Window;
+use super::report::{by_state, canonical, failures, trace_hash};
+use crate::checks::expect::{evaluate, Outcome};
+use crate::checks::phones::phones_at;
 use crate::engine::spec::{Event, WorldSpec};
 use crate::engine::{run_with, Progress};
-use crate::expect::{evaluate, fmt_ms, Expectation, Outcome};
-use crate::metrics::{latencies, summarize, timeline, Summary, Timeline};
-use crate::plots::Window;
-use crate::report::{by_state, canonical, failures, phones_at, trace_hash};
+use crate::lang::{fmt_ms, Compiled};
 use cucmsim_core::machine::{Observation, ServiceAction};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// A scenario ready to run.
-#[derive(Clone, Debug)]
-pub struct Compiled {
-    pub spec: WorldSpec,
-    pub expectations: Vec<Expectation>,
-    /// The scenario file, for the reproduce command.
-    pub source: PathBuf,
-}
 
 /// The machine-readable report.
 #[derive(Clone, Debug, Serialize)]
@@ -53,7 +46,7 @@ pub struct Report {
     pub steps: Vec<Window>,
     /// CAPF enrollment, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enrollment: Option<crate::metrics::Enrollment>,
+    pub enrollment: Option<super::metrics::Enrollment>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -137,7 +130,7 @@ pub fn execute_full(
     if !out.tvs_service_ms.is_empty() {
         let h = latency
             .entry("tvs.service_ms")
-            .or_insert_with(crate::metrics::new_histogram);
+            .or_insert_with(super::metrics::new_histogram);
         for ms in &out.tvs_service_ms {
             h.saturating_record(ms * 1000);
         }
@@ -192,7 +185,7 @@ pub fn execute_full(
         cpu_cost: cpu.iter().map(|(k, h)| (k.clone(), cpu_cost(h))).collect(),
         faults: fault_windows(&c.spec),
         steps: step_marks(&c.spec),
-        enrollment: crate::metrics::enrollment(&trace),
+        enrollment: super::metrics::enrollment(&trace),
     };
     Ok(RunResult {
         report,

@@ -1,0 +1,43 @@
+//! The `cucmsim` command line: `inspect` (ITL/CTL/.sgn/PEM/DER/PKCS#12, like CUCM's
+//! `show itl`), `run` (a scenario on virtual time, with its reports), `check` (a scenario
+//! without running it), `bench scale | tvs | capf` (how fast the simulator and the simulated
+//! services are) and `pki demo` (a small cluster's real artefacts on disk).
+//!
+//! ```text
+//!  argv ──args::Cli──► dispatch ──► inspect::run | run::run | check::check | perf::scale
+//!                                   | bench::main(Tvs / Capf) | demo::run ──► exit code
+//! ```
+//!
+//! Exit codes: 0 success; 1 the file parsed but did not verify (or an expectation failed);
+//! 2 bad input — unreadable file, parse error, bad arguments — with one clear line, never a panic.
+
+pub mod args;
+pub mod check;
+pub mod demo;
+pub mod inspect;
+pub mod perf;
+pub mod run;
+
+use crate::bench;
+use args::{BenchCommand, Command, PkiCommand};
+
+/// Runs one command; returns its exit code.
+pub fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Bench {
+            command: BenchCommand::Scale(args),
+        } => perf::scale(&args),
+        Command::Bench {
+            command: BenchCommand::Tvs(args),
+        } => bench::main(bench::Service::Tvs, &args),
+        Command::Bench {
+            command: BenchCommand::Capf(args),
+        } => bench::main(bench::Service::Capf, &args),
+        Command::Pki {
+            command: PkiCommand::Demo(args),
+        } => demo::run(&args),
+    }
+}

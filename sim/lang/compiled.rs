@@ -1,0 +1,77 @@
+//! What the scenario language produces: [`Compiled`], the world the engine builds and runs
+//! (a [`WorldSpec`]) and the [`Expectation`]s checked over its trace afterwards.
+//!
+//! ```text
+//!  scenario.toml ──lang::compile──► Compiled { spec ──► engine::run ──► trace
+//!                                              expectations ──► checks::expect::evaluate(trace) }
+//! ```
+
+use crate::engine::spec::WorldSpec;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// A scenario ready to run.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub spec: WorldSpec,
+    pub expectations: Vec<Expectation>,
+    /// The scenario file, for the reproduce command.
+    pub source: PathBuf,
+}
+
+/// A count comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Count {
+    Exactly(u64),
+    AtLeast(u64),
+    AtMost(u64),
+}
+
+impl Count {
+    pub fn holds(self, n: u64) -> bool {
+        match self {
+            Count::Exactly(k) => n == k,
+            Count::AtLeast(k) => n >= k,
+            Count::AtMost(k) => n <= k,
+        }
+    }
+
+    /// `exactly 3`, `at least 3`, `at most 3`.
+    pub fn text(self) -> String {
+        match self {
+            Count::Exactly(k) => format!("exactly {k}"),
+            Count::AtLeast(k) => format!("at least {k}"),
+            Count::AtMost(k) => format!("at most {k}"),
+        }
+    }
+}
+
+/// One expectation, resolved (fleet names to device names).
+#[derive(Clone, Debug)]
+pub enum Expectation {
+    Phones {
+        by_ms: u64,
+        state: String,
+        cluster: Option<String>,
+        /// Device names of the fleet, when the expectation names one.
+        fleet: Option<(String, Vec<String>)>,
+        count: Count,
+    },
+    Observation {
+        by_ms: Option<u64>,
+        what: String,
+        /// Only observations whose detail contains this text.
+        detail: Option<String>,
+        happens: bool,
+        count: Option<Count>,
+    },
+    /// Devices whose CAPF "Certificate Operation Status" is `status` at `by_ms` (the last
+    /// `capf_status` observation of each device).
+    CapfStatus {
+        by_ms: u64,
+        status: String,
+        fleet: Option<(String, Vec<String>)>,
+        count: Count,
+    },
+    NoInvariantViolation,
+}
