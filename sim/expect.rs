@@ -1,9 +1,9 @@
 //! Expectations of a scenario, evaluated against the trace: phones per state (and cluster,
 //! fleet) by a virtual time; an observation happens or never happens; no invariant violated.
 
-use crate::invariants;
+use crate::checks::invariants;
 use crate::report::phones_at;
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::{Event, Kind, Observation};
 use serde::Serialize;
 
 /// A count comparison.
@@ -45,7 +45,7 @@ pub enum Expectation {
     },
     Observation {
         by_ms: Option<u64>,
-        what: String,
+        what: Kind,
         /// Only observations whose detail contains this text.
         detail: Option<String>,
         happens: bool,
@@ -123,12 +123,9 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
             count,
         } => {
             let mut last: std::collections::BTreeMap<&str, &str> = Default::default();
-            for o in trace
-                .iter()
-                .filter(|o| o.what == "capf_status" && o.t_ms <= *by_ms)
-            {
-                if let Some((dev, st)) = o.detail.split_once(": ") {
-                    last.insert(dev, st);
+            for o in trace.iter().filter(|o| o.t_ms <= *by_ms) {
+                if let Event::CapfStatus { device, status } = &o.event {
+                    last.insert(device, status);
                 }
             }
             let n = last
@@ -160,11 +157,11 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
         } => {
             let n = trace
                 .iter()
-                .filter(|o| &o.what == what && by_ms.is_none_or(|t| o.t_ms <= t))
+                .filter(|o| o.kind() == *what && by_ms.is_none_or(|t| o.t_ms <= t))
                 .filter(|o| {
                     detail
                         .as_ref()
-                        .is_none_or(|d| o.detail.contains(d.as_str()))
+                        .is_none_or(|d| o.detail().contains(d.as_str()))
                 })
                 .count() as u64;
             let passed = match (happens, count) {
@@ -177,7 +174,7 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
                 .unwrap_or_default();
             let what = match detail {
                 Some(d) => format!("{what}\" with \"{d}"),
-                None => what.clone(),
+                None => what.to_string(),
             };
             let text = match (happens, count) {
                 (true, Some(c)) => format!("observation \"{what}\" {} times{by}", c.text()),

@@ -8,7 +8,7 @@ pub mod demo;
 pub mod engine;
 pub mod expect;
 pub mod inspect;
-pub mod invariants;
+pub mod checks;
 pub mod lang;
 pub mod metrics;
 pub mod output;

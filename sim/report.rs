@@ -2,7 +2,8 @@
 //! hash, and the `report.json` / human summary built from them. Everything here reads the
 //! observation trace only.
 
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::{Event, Kind, Observation};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -24,17 +25,20 @@ pub fn phones_at(trace: &[Observation], t_ms: u64) -> BTreeMap<String, PhoneView
         .filter(|o| o.t_ms <= t_ms && o.who.starts_with("SEP"))
     {
         let v = out.entry(o.who.clone()).or_default();
-        match o.what.as_str() {
-            "state" => {
-                v.state = o.detail.clone();
-                if o.detail != "Registered" {
+        match &o.event {
+            Event::State { status } => {
+                v.state = status.to_string();
+                if *status != status::REGISTERED {
                     v.cluster = None;
                 }
             }
-            "registered" => v.cluster = Some(o.detail.clone()),
-            "trust_list_rejected" | "config_rejected" | "tls_failure" => {
-                v.last_failure = Some(o.detail.clone())
-            }
+            Event::Registered { cluster } => v.cluster = Some(cluster.clone()),
+            Event::TrustListRejected { .. }
+            | Event::ConfigRejected { .. }
+            | Event::Note {
+                kind: Kind::TlsFailure,
+                ..
+            } => v.last_failure = Some(o.detail()),
             _ => {}
         }
     }
@@ -83,7 +87,7 @@ fn fold_reason(reason: &str) -> String {
 pub fn trace_hash(trace: &[Observation]) -> String {
     let mut h = Sha256::new();
     for o in trace {
-        h.update(format!("{}|{}|{}|{}\n", o.t_ms, o.who, o.what, o.detail).as_bytes());
+        h.update(format!("{}|{}|{}|{}\n", o.t_ms, o.who, o.what(), o.event).as_bytes());
     }
     hex::encode(h.finalize())
 }

@@ -3,7 +3,7 @@
 
 use crate::bus::Bus;
 use crate::shell::{Machine, Shell};
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::{Event, Observation};
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 /// The supervisor actor.
@@ -34,12 +34,10 @@ impl Actor for Supervisor {
                 .get_name()
                 .unwrap_or_else(|| format!("{:?}", who.get_id()));
             tracing::warn!(kind = self.kind, actor = %name, error = %err, "actor failed");
-            self.bus.observe(Observation::new(
-                now,
-                &name,
-                "actor_failed",
-                err.to_string(),
-            ));
+            let failed = Event::ActorFailed {
+                error: err.to_string(),
+            };
+            self.bus.observe(Observation::new(now, &name, failed));
         }
         Ok(())
     }

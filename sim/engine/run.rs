@@ -11,7 +11,7 @@ use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::cluster::{CallManager, Dhcp, Sftp};
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
-use cucmsim_core::machine::{Addr, Msg, Observation, Operator};
+use cucmsim_core::machine::{Addr, Msg, Kind, Observation, Operator};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::mic::ManufacturingCa;
@@ -282,10 +282,10 @@ fn dispatch(
 ) {
     let now = bus.now(&Addr::Dhcp);
     tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
-    bus.observe(Observation::new(
+    bus.observe(Observation::note(
         now,
         "harness",
-        "event",
+        Kind::Event,
         format!("{event:?}").chars().take(160).collect::<String>(),
     ));
     match event {
@@ -400,10 +400,10 @@ fn dispatch(
                         cert_type: *cert_type,
                     }),
                 ),
-                None => bus.observe(Observation::new(
+                None => bus.observe(Observation::note(
                     now,
                     "harness",
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("{owner}/{node} has no {cert_type}"),
                 )),
             }

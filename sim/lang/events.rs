@@ -933,7 +933,11 @@ impl<'a> World<'a> {
                 let what = e.what.as_ref().ok_or_else(|| self.cx.err(e.kind.span(), "observation needs `what`"))?;
                 let by_ms = e.by.as_ref().map(|b| self.cx.ms(b)).transpose()?;
                 let detail = e.detail.as_ref().map(|d| d.get_ref().clone());
-                Ok(Expectation::Observation { by_ms, what: what.get_ref().clone(), detail, happens: e.happens.unwrap_or(true), count: self.count(e, scale, false)? })
+                let what = cucmsim_core::machine::Kind::from_name(what.get_ref()).ok_or_else(|| {
+                    let near = crate::lang::suggest(what.get_ref(), cucmsim_core::machine::Kind::ALL.iter().map(|k| k.name()));
+                    self.cx.err(what.span(), format!("unknown observation `{}`{near}", what.get_ref()))
+                })?;
+                Ok(Expectation::Observation { by_ms, what, detail, happens: e.happens.unwrap_or(true), count: self.count(e, scale, false)? })
             }
             "capf_status" => {
                 self.only(kind, &e.present(), &["by", "status", "fleet", "count", "at_least", "at_most"])?;

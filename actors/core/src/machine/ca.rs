@@ -7,7 +7,8 @@
 //!  CaSign{pending CSRs}      ─► OfflineCa::sign each ─► CapfUpload{device, certificate}
 //! ```
 
-use super::msg::{Addr, Effect, Msg, Now, Observation};
+use crate::machine::trace::{Event, Kind, Observation};
+use super::msg::{Addr, Effect, Msg, Now};
 use crate::capf::ca::{OfflineCa, OnlineCa};
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ impl CaService {
         let mut out = vec![];
         let who = format!("ca@{}", self.host);
         let obs =
-            |what: &str, detail: String| Effect::Observe(Observation::new(now, &who, what, detail));
+            |what: Kind, detail: String| Effect::Observe(Observation::note(now, &who, what, detail));
         match (msg, &mut self.kind) {
             (
                 Msg::CaEnroll {
@@ -56,11 +57,11 @@ impl CaService {
                     .and_then(|()| ca.enroll(&request, now.wall))
                     .map(|cert| Arc::from(cert.der()))
                     .map_err(|e| e.to_string());
-                let detail = match &result {
-                    Ok(_) => format!("{}: issued", request.device_name),
-                    Err(e) => format!("{}: {e}", request.device_name),
+                let enroll = Event::CaEnroll {
+                    device: request.device_name.clone(),
+                    result: result.as_ref().map(|_| ()).map_err(|e| e.clone()),
                 };
-                out.push(obs("ca_enroll", detail));
+                out.push(Effect::Observe(Observation::new(now, &who, enroll)));
                 out.push(Effect::Send {
                     to: Addr::Capf(capf),
                     msg: Msg::CaAnswer {
@@ -77,11 +78,11 @@ impl CaService {
                         Ok(c) => certs.push((csr.device_name.clone(), Arc::from(c.der()))),
                         Err(e) => {
                             let detail = format!("{}: {e}", csr.device_name);
-                            out.push(obs("ca_refused", detail));
+                            out.push(obs(Kind::CaRefused, detail));
                         }
                     }
                 }
-                out.push(obs("ca_signed", format!("{} CSRs signed", certs.len())));
+                out.push(obs(Kind::CaSigned, format!("{} CSRs signed", certs.len())));
                 out.push(Effect::Send {
                     to: Addr::Capf(capf),
                     msg: Msg::CapfUpload { certs },

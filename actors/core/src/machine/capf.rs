@@ -20,7 +20,8 @@
 //! bounds concurrent clients. The keepalive default (15 min, 5–60) is Cisco's [C S14]; the
 //! key generation timeout follows the CME default of 30 min [C S22] (CUCM's is [I]).
 
-use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction};
+use crate::machine::trace::{Event, Kind, Observation};
+use super::msg::{Addr, Effect, Msg, Now, ServiceAction};
 use super::tvs::Queue;
 use crate::capf::ca::{EnrollRequest, OnlineCaParams};
 use crate::capf::pending::{render_stale_delete_all, CsrBook, Uploaded};
@@ -178,8 +179,8 @@ impl Capf {
         format!("capf@{}", self.host)
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(now, &self.who(), what, detail))
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(now, &self.who(), what, detail))
     }
 
     fn model(&self) -> CapfModel {
@@ -213,7 +214,7 @@ impl Capf {
                 self.by_id.clear();
                 self.waiting.clear();
                 self.queue.clear();
-                out.push(self.obs(now, "service", format!("{action:?}")));
+                out.push(self.obs(now, Kind::Service, format!("{action:?}")));
             }
             m @ (Msg::CapfTls { .. } | Msg::CapfPlain { .. }) if self.up => {
                 self.on_flight(m, now, &mut out)
@@ -228,7 +229,7 @@ impl Capf {
                 let csrs: Vec<_> = self.devices.1.pending().cloned().collect();
                 out.push(self.obs(
                     now,
-                    "csr_exported",
+                    Kind::CsrExported,
                     format!("{} pending CSRs to {ca}", csrs.len()),
                 ));
                 out.push(Effect::Send {
@@ -256,7 +257,7 @@ impl Capf {
                         Ok(other) => format!("{device}: {other:?}"),
                         Err(e) => format!("{device}: refused: {e}"),
                     };
-                    out.push(self.obs(now, "csr_uploaded", detail));
+                    out.push(self.obs(now, Kind::CsrUploaded, detail));
                 }
             }
             Msg::CapfCli { command } => {
@@ -267,7 +268,7 @@ impl Capf {
                     "stale-lsc delete all" => render_stale_delete_all(book.delete_all_stale()),
                     other => format!("unknown command {other:?}\n"),
                 };
-                out.push(self.obs(now, "cli", format!("utils capf {command}\n{text}")));
+                out.push(self.obs(now, Kind::Cli, format!("utils capf {command}\n{text}")));
             }
             _ => {}
         }
@@ -387,14 +388,14 @@ impl Capf {
         if ipv6 && !config.ipv6_enabled {
             out.push(self.obs(
                 now,
-                "capf_refused",
+                Kind::CapfRefused,
                 format!("phone#{phone}: IPv6 connection while \"Enable IPv6\" is False"),
             ));
             let reason = "connection refused: CAPF does not accept IPv6 (Enable IPv6 = False)";
             return out.push(self.abort(phone, session, reason.into()));
         }
         if let Some(why) = &self.unusable {
-            out.push(self.obs(now, "tls_failure", format!("phone#{phone}: {why}")));
+            out.push(self.obs(now, Kind::TlsFailure, format!("phone#{phone}: {why}")));
             let reason = format!("TLS connection failure on 3804: {why}");
             return out.push(self.abort(phone, session, reason));
         }
@@ -405,7 +406,7 @@ impl Capf {
             } else {
                 out.push(self.obs(
                     now,
-                    "capf_refused",
+                    Kind::CapfRefused,
                     format!("phone#{phone}: {} waiting", self.waiting.len()),
                 ));
                 out.push(self.abort(phone, session, "CAPF busy: connection refused".into()));
@@ -496,7 +497,7 @@ impl Capf {
         match (&mut s.tls, msg) {
             (Some(tls), Msg::CapfTls { bytes, .. }) => {
                 if let Err(e) = tls.feed(&bytes) {
-                    out.push(self.obs(now, "tls_failure", format!("phone#{}: {e}", key.0)));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("phone#{}: {e}", key.0)));
                     let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
                     out.push(self.abort(key.0, key.1, reason));
                     self.by_id.remove(&id);
@@ -612,9 +613,9 @@ impl Capf {
                 Ok(r) => {
                     if let Some(stale) = &r.stale {
                         let serial = hex::encode(stale.cert.serial());
-                        out.push(self.obs(now, "stale_lsc", format!("{device}: serial {serial}")));
+                        out.push(self.obs(now, Kind::StaleLsc, format!("{device}: serial {serial}")));
                     }
-                    out.push(self.obs(now, "csr_pending", format!("{device}: request {}", r.id)));
+                    out.push(self.obs(now, Kind::CsrPending, format!("{device}: request {}", r.id)));
                     s.capf.deferred("CSR pending for the offline CA")
                 }
                 Err(e) => s.capf.issue_failed(&e.to_string()),
@@ -726,7 +727,11 @@ impl Capf {
             let status = rec.status.to_string();
             let name = rec.device_name.clone();
             let copy = Box::new(rec.clone());
-            out.push(self.obs(now, "capf_status", format!("{name}: {status}")));
+            let event = Event::CapfStatus {
+                device: name,
+                status,
+            };
+            out.push(Effect::Observe(Observation::new(now, &self.who(), event)));
             if let Some(c) = &self.config {
                 out.push(Effect::Send {
                     to: Addr::Publisher(c.cluster.clone()),
@@ -739,18 +744,18 @@ impl Capf {
             Outcome::Issued { cert } => {
                 self.issued += 1;
                 self.devices.1.installed(&who);
-                out.push(self.obs(
-                    now,
-                    "lsc_issued",
-                    format!("{who}: serial {}", hex::encode(cert.serial())),
-                ));
+                let event = Event::LscIssued {
+                    device: who.clone(),
+                    serial_hex: hex::encode(cert.serial()),
+                };
+                out.push(Effect::Observe(Observation::new(now, &self.who(), event)));
                 format!("{who}: LSC issued")
             }
             Outcome::Deleted => format!("{who}: LSC deleted"),
             Outcome::Fetched { certs } => format!("{who}: {} certificate(s) fetched", certs.len()),
             Outcome::Failed { reason, text } => format!("{who}: END_SESSION {reason:?}: {text}"),
         };
-        out.push(self.obs(now, "capf_session", detail));
+        out.push(self.obs(now, Kind::CapfSession, detail));
         self.admit_waiting(now, out);
     }
 

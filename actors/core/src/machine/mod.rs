@@ -17,12 +17,13 @@ pub mod jabber;
 pub mod msg;
 pub mod phone;
 pub mod tftp;
+pub mod trace;
 pub mod tvs;
 
 pub use msg::{
-    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
-    TftpBuild, TvsStores,
+    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Operator, ServiceAction, TftpBuild, TvsStores,
 };
+pub use trace::{Event, Kind, Observation, Refusal};
 
 #[cfg(test)]
 mod tests;

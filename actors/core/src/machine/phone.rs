@@ -19,7 +19,8 @@
 //! at the timeout of the N-th keepalive in a row that went unanswered. Keepalive ticks fall on
 //! whole seconds of virtual time (see [`first_keepalive_ms`]).
 
-use super::msg::{Addr, Effect, Msg, Now, Observation};
+use crate::machine::trace::{Event, Kind, Observation, Refusal, Validity};
+use super::msg::{Addr, Effect, Msg, Now};
 use crate::capf::CapfFlash;
 use crate::phone::trust::{Decision, FileKind, PhoneTrust, TrustError, TrustPath};
 use crate::pki::keys::PrivateKey;
@@ -304,13 +305,17 @@ impl Phone {
         (self.generation << 8) | kind
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(now, &self.device, what, detail))
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(now, &self.device, what, detail))
+    }
+
+    fn event(&self, now: Now, event: Event) -> Effect {
+        Effect::Observe(Observation::new(now, &self.device, event))
     }
 
     fn enter(&mut self, state: State, now: Now, out: &mut Vec<Effect>) {
         self.state = state;
-        out.push(self.obs(now, "state", self.status()));
+        out.push(self.event(now, Event::State { status: self.status() }));
     }
 
     /// Handles one input.
@@ -325,7 +330,7 @@ impl Phone {
             }
             PhoneInput::Msg(Msg::EraseTrustLists) => {
                 self.trust.erase();
-                out.push(self.obs(now, "trust_lists_erased", "CTL and ITL deleted"));
+                out.push(self.obs(now, Kind::TrustListsErased, "CTL and ITL deleted"));
                 self.boot(now, &mut out)
             }
             PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
@@ -371,7 +376,7 @@ impl Phone {
                 let next = wait.tvs_ix + 1;
                 out.push(self.obs(
                     now,
-                    "tvs_timeout",
+                    Kind::TvsTimeout,
                     format!("TVS #{} did not answer", wait.tvs_ix),
                 ));
                 self.try_tvs(next, now, out);
@@ -440,12 +445,12 @@ impl Phone {
             }
             (Msg::TvsAbort { session, reason }, State::Tvs(w)) if w.session == session => {
                 let next = w.tvs_ix + 1;
-                out.push(self.obs(now, "tls_failure", reason));
+                out.push(self.obs(now, Kind::TlsFailure, reason));
                 self.try_tvs(next, now, out);
             }
             (Msg::RegisterReject { reason }, State::Registering { cm_ix }) => {
                 let next = cm_ix + 1;
-                out.push(self.obs(now, "registration_rejected", reason));
+                out.push(self.obs(now, Kind::RegistrationRejected, reason));
                 self.register(next, now, out);
             }
             (
@@ -471,19 +476,24 @@ impl Phone {
                 if let Some(Err(why)) = server_cert.map(|der| self.trust.check_callmanager(&der)) {
                     // The phone closes the TLS connection: not registered there; next one.
                     let next = cm_ix + 1;
-                    out.push(self.obs(now, "tls_failure", why.clone()));
+                    out.push(self.obs(now, Kind::TlsFailure, why.clone()));
                     out.push(Effect::Send {
                         to: Addr::CallManager(host.clone()),
                         msg: Msg::RegisterAbort { phone: self.id },
                     });
                     out.push(self.obs(
                         now,
-                        "registration_rejected",
+                        Kind::RegistrationRejected,
                         format!("TLS to ccm@{host}: {why}"),
                     ));
                     return self.register(next, now, out);
                 }
-                out.push(self.obs(now, "registered", cluster.clone()));
+                out.push(self.event(
+                    now,
+                    Event::Registered {
+                        cluster: cluster.clone(),
+                    },
+                ));
                 let r = Registration {
                     cluster,
                     host,
@@ -608,12 +618,8 @@ impl Phone {
         let (header, list) = match parsed {
             Ok(p) => p,
             Err(e) => {
-                return self.refuse(
-                    kind,
-                    now,
-                    format!("unparsable {}: {e}", self.file_name(kind)),
-                    out,
-                )
+                let why = format!("unparsable {}: {e}", self.file_name(kind));
+                return self.refuse(kind, now, Refusal::Other(why), out);
             }
         };
         match self
@@ -621,7 +627,7 @@ impl Phone {
             .judge(kind, &raw, &header, now.wall, self.backend)
         {
             Decision::Accept(path) => self.accept(kind, path, &raw, list, now, out),
-            Decision::Reject(e) => self.refuse(kind, now, e.to_string(), out),
+            Decision::Reject(e) => self.refuse(kind, now, Refusal::Trust(e), out),
             Decision::AskTvs { .. } => {
                 let wait = TvsWait {
                     session: 0,
@@ -657,17 +663,19 @@ impl Phone {
                     .and_then(|x| PhoneConfig::from_xml(x).ok());
                 match config {
                     Some(c) => {
-                        out.push(self.obs(now, "config_accepted", format!("{path:?}")));
+                        out.push(self.event(now, Event::ConfigAccepted { path: path.clone() }));
                         self.config = Some(c);
                     }
                     None => return self.refuse_config(now, "config XML unreadable".into(), out),
                 }
             }
             (_, Some(list)) => {
-                out.push(self.obs(
+                out.push(self.event(
                     now,
-                    "trust_list_installed",
-                    format!("{} via {path:?}", kind_name(kind)),
+                    Event::TrustListInstalled {
+                        file: kind,
+                        path: path.clone(),
+                    },
                 ));
                 self.trust.install(kind, list);
             }
@@ -676,21 +684,23 @@ impl Phone {
         self.next_after(kind, now, out);
     }
 
-    fn refuse(&mut self, kind: FileKind, now: Now, reason: String, out: &mut Vec<Effect>) {
+    fn refuse(&mut self, kind: FileKind, now: Now, reason: Refusal, out: &mut Vec<Effect>) {
         if kind == FileKind::Config {
             return self.refuse_config(now, reason, out);
         }
         self.trust_failed = true;
-        out.push(self.obs(
+        out.push(self.event(
             now,
-            "trust_list_rejected",
-            format!("{}: {reason}", kind_name(kind)),
+            Event::TrustListRejected {
+                file: kind,
+                reason,
+            },
         ));
         self.next_after(kind, now, out);
     }
 
-    fn refuse_config(&mut self, now: Now, reason: String, out: &mut Vec<Effect>) {
-        out.push(self.obs(now, "config_rejected", reason));
+    fn refuse_config(&mut self, now: Now, reason: Refusal, out: &mut Vec<Effect>) {
+        out.push(self.event(now, Event::ConfigRejected { reason }));
         let status = if self.trust_failed {
             status::TRUST_LIST_UPDATE_FAILED
         } else {
@@ -716,7 +726,8 @@ impl Phone {
                 serial: hex::encode(wait.header.signer_serial.clone().unwrap_or_default()),
             };
             let kind = wait.kind;
-            return self.refuse(kind, now, format!("{reason} (no TVS left to ask)"), out);
+            let reason = Refusal::NoTvsLeft(Box::new(Refusal::Trust(reason)));
+            return self.refuse(kind, now, reason, out);
         };
         self.next_session += 1;
         wait.session = (u64::from(self.id) << 24) | self.next_session;
@@ -730,10 +741,12 @@ impl Phone {
                 serial: wait.header.signer_serial.clone().unwrap_or_default(),
             },
         };
-        out.push(self.obs(
+        out.push(self.event(
             now,
-            "tvs_query",
-            format!("{} signer to tvs@{host}", kind_name(wait.kind)),
+            Event::TvsQuery {
+                file: wait.kind,
+                tvs_host: host.clone(),
+            },
         ));
         wait.request = request.encode();
         wait.sent = false;
@@ -754,7 +767,7 @@ impl Phone {
                     });
                 }
                 Err(e) => {
-                    out.push(self.obs(now, "tls_failure", e));
+                    out.push(self.obs(now, Kind::TlsFailure, e));
                     self.state = State::Tvs(wait);
                     return self.try_tvs(ix + 1, now, out);
                 }
@@ -776,7 +789,7 @@ impl Phone {
             token: self.token(T_TVS),
         });
         self.state = State::Tvs(wait);
-        out.push(self.obs(now, "state", self.status()));
+        out.push(self.event(now, Event::State { status: self.status() }));
     }
 
     /// A TLS client pinned to the TVS records of the held ITL, at this phone's wall clock.
@@ -814,7 +827,7 @@ impl Phone {
         if let Err(e) = end.feed(bytes) {
             out.push(self.obs(
                 now,
-                "tls_failure",
+                Kind::TlsFailure,
                 format!("SSL3 alert read:fatal:handshake failure ({e})"),
             ));
             let next = wait.tvs_ix + 1;
@@ -844,7 +857,11 @@ impl Phone {
         }
         if TvsMessage::decode(&wait.received).is_ok() {
             let reply = std::mem::take(&mut wait.received);
-            return self.settle_tvs(wait, &reply, now, out);
+            let tvs_cert = end
+                .peer_certificate()
+                .and_then(|der| Certificate::from_der(&der).ok())
+                .map(|c| Validity::of(&c, now.wall));
+            return self.settle_tvs(wait, &reply, tvs_cert, now, out);
         }
         self.state = State::Tvs(wait);
     }
@@ -854,22 +871,32 @@ impl Phone {
             return;
         };
         // Identity mode: the TVS certificate must still match a TVS record of the ITL.
-        let trusted =
-            Certificate::from_der(server_cert).is_ok_and(|c| self.trust.trusts_tvs_server(&c));
-        if !trusted {
+        let cert = Certificate::from_der(server_cert)
+            .ok()
+            .filter(|c| self.trust.trusts_tvs_server(c));
+        let Some(cert) = cert else {
             out.push(self.obs(
                 now,
-                "tls_failure",
+                Kind::TlsFailure,
                 "TVS certificate is not in the ITL: handshake failure",
             ));
             let next = wait.tvs_ix + 1;
             self.state = State::Tvs(wait);
             return self.try_tvs(next, now, out);
-        }
-        self.settle_tvs(wait, reply, now, out);
+        };
+        let tvs_cert = Some(Validity::of(&cert, now.wall));
+        self.settle_tvs(wait, reply, tvs_cert, now, out);
     }
 
-    fn settle_tvs(&mut self, wait: Box<TvsWait>, reply: &[u8], now: Now, out: &mut Vec<Effect>) {
+    /// `tvs_cert`: the TVS certificate the phone accepted, and when by its clock.
+    fn settle_tvs(
+        &mut self,
+        wait: Box<TvsWait>,
+        reply: &[u8],
+        tvs_cert: Option<Validity>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
         let answer = TvsMessage::decode(reply).ok().map(|m| m.body);
         let Some(TvsBody::QueryRes {
             valid,
@@ -878,12 +905,16 @@ impl Phone {
             ttl_s,
         }) = answer
         else {
-            return self.refuse(wait.kind, now, "TVS answer unreadable".into(), out);
+            let why = Refusal::Other("TVS answer unreadable".into());
+            return self.refuse(wait.kind, now, why, out);
         };
-        out.push(self.obs(
+        out.push(self.event(
             now,
-            "tvs_answer",
-            format!("{} valid={valid}", kind_name(wait.kind)),
+            Event::TvsAnswer {
+                file: wait.kind,
+                valid,
+                tvs_cert,
+            },
         ));
         let decision = self.trust.on_tvs_answer(
             wait.kind,
@@ -903,8 +934,11 @@ impl Phone {
                 } = *wait;
                 self.accept(kind, path, &raw, list, now, out)
             }
-            Decision::Reject(e) => self.refuse(wait.kind, now, e.to_string(), out),
-            Decision::AskTvs { .. } => self.refuse(wait.kind, now, "TVS loop".into(), out),
+            Decision::Reject(e) => self.refuse(wait.kind, now, Refusal::Trust(e), out),
+            Decision::AskTvs { .. } => {
+                let why = Refusal::Other("TVS loop".into());
+                self.refuse(wait.kind, now, why, out)
+            }
         }
     }
 
@@ -921,7 +955,7 @@ impl Phone {
                 self.generation += 1;
                 out.push(self.obs(
                     now,
-                    "register_retry",
+                    Kind::RegisterRetry,
                     format!(
                         "no CallManager of {ix} accepted; retrying in {} ms",
                         self.timers.register_retry_ms
@@ -1010,7 +1044,7 @@ impl Phone {
         let limit = self.timers.keepalive_misses.max(1);
         let missed = self.obs(
             now,
-            "keepalive_missed",
+            Kind::KeepaliveMissed,
             format!(
                 "ccm@{host}: keepalive {seq} not acked within {} ms ({misses} of {limit})",
                 self.timers.keepalive_timeout_ms
@@ -1022,7 +1056,7 @@ impl Phone {
         }
         let lost = self.obs(
             now,
-            "unregistered",
+            Kind::Unregistered,
             format!("ccm@{host}: {misses} keepalives in a row not acked"),
         );
         out.push(lost);
@@ -1050,12 +1084,4 @@ fn header_len(raw: &[u8]) -> usize {
     crate::tlv::parse_header(raw)
         .map(|h| h.header_length as usize)
         .unwrap_or(raw.len())
-}
-
-fn kind_name(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Ctl => "CTL",
-        FileKind::Itl => "ITL",
-        FileKind::Config => "config",
-    }
 }

@@ -16,6 +16,7 @@
 //! TVS instead (reference §2.3 step 4) is not modelled [I]. The phone waits `response_ms`
 //! for each server message [I].
 
+use crate::machine::trace::{Event, Kind, Observation, Validity};
 use super::{status, Phone, State, T_CAPF, T_CAPF_KEYGEN, T_CAPF_RETRY};
 use crate::capf::{CapfClient, CapfMessage, ClientOutcome, ClientSettings};
 use crate::machine::msg::{Addr, Effect, Msg, Now};
@@ -177,7 +178,7 @@ impl Phone {
     pub(super) fn start_capf(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.capf_failures = 0;
         let mode = self.config.as_ref().map(|c| c.capf_auth_mode);
-        out.push(self.obs(now, "capf_start", format!("auth mode {mode:?}")));
+        out.push(self.obs(now, Kind::CapfStart, format!("auth mode {mode:?}")));
         self.capf_connect(0, now, out);
     }
 
@@ -195,7 +196,7 @@ impl Phone {
     pub(super) fn power_off(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.generation += 1;
         self.drop_capf();
-        out.push(self.obs(now, "power_failure", "phone off"));
+        out.push(self.obs(now, Kind::PowerFailure, "phone off"));
         self.enter(State::Off, now, out);
     }
 
@@ -260,7 +261,7 @@ impl Phone {
             let mut tls = match tls {
                 Ok(t) => t,
                 Err(e) => {
-                    out.push(self.obs(now, "tls_failure", format!("CAPF: {e}")));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {e}")));
                     self.capf = Some(Box::new(conn));
                     return self.capf_comm_failure(e, now, out);
                 }
@@ -362,7 +363,7 @@ impl Phone {
         match msg {
             Msg::CapfAbort { reason, .. } => {
                 self.capf = Some(conn);
-                out.push(self.obs(now, "capf_connect_failed", reason.clone()));
+                out.push(self.obs(now, Kind::CapfConnectFailed, reason.clone()));
                 return self.capf_comm_failure(reason, now, out);
             }
             Msg::CapfKeepalive { .. } => {}
@@ -373,7 +374,7 @@ impl Phone {
                 };
                 if let Err(e) = tls.feed(&bytes) {
                     let text = format!("SSL3 alert read:fatal:handshake failure ({e})");
-                    out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {text}")));
                     self.capf = Some(conn);
                     return self.capf_comm_failure(text, now, out);
                 }
@@ -389,7 +390,7 @@ impl Phone {
                         .is_some_and(|d| records.iter().any(|r| r.der() == d));
                     if !ok {
                         let text = "CAPF certificate is not a CAPF record of the phone's ITL";
-                        out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
+                        out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {text}")));
                         self.capf = Some(conn);
                         return self.capf_comm_failure(text.into(), now, out);
                     }
@@ -426,7 +427,7 @@ impl Phone {
             let step = conn.client.handle(&m, now.wall);
             self.capf_flash = conn.client.flash;
             if let Some(note) = &step.note {
-                out.push(self.obs(now, "capf_note", note.clone()));
+                out.push(self.obs(now, Kind::CapfNote, note.clone()));
             }
             for reply in &step.send {
                 sent |= self.capf_write(&mut conn, reply, out);
@@ -510,7 +511,7 @@ impl Phone {
                     .and_then(|c| c.deadline_ms)
                     .is_some_and(|d| now.mono_ms >= d);
                 if overdue {
-                    out.push(self.obs(now, "capf_timeout", "CAPF did not answer"));
+                    out.push(self.obs(now, Kind::CapfTimeout, "CAPF did not answer"));
                     self.capf_comm_failure("CAPF did not answer".into(), now, out);
                 }
             }
@@ -571,7 +572,7 @@ impl Phone {
         if self.capf_failures <= profile.retries {
             out.push(self.obs(
                 now,
-                "capf_retry",
+                Kind::CapfRetry,
                 format!(
                     "{reason}; try {} of {} in {} s",
                     self.capf_failures,
@@ -602,22 +603,22 @@ impl Phone {
         }
         self.capf_seq += 1;
         self.capf_done_boot = Some(self.boots);
-        let (what, detail) = match &outcome {
-            ClientOutcome::Installed { cert } => (
-                "lsc_installed",
-                format!(
-                    "serial {} from {} over {family}",
-                    hex::encode(cert.serial()),
-                    cert.issuer().common_name()
-                ),
-            ),
-            ClientOutcome::Deleted => ("lsc_deleted", String::new()),
-            ClientOutcome::Fetched => ("capf_done", "certificates fetched".into()),
-            ClientOutcome::NothingToDo => ("capf_done", "no pending operation".into()),
-            ClientOutcome::Refused { reason } => ("capf_failed", format!("END_SESSION {reason:?}")),
-            ClientOutcome::Aborted { text } => ("capf_failed", text.clone()),
+        let event = match &outcome {
+            ClientOutcome::Installed { cert } => Event::LscInstalled {
+                serial_hex: hex::encode(cert.serial()),
+                issuer_cn: cert.issuer().common_name().to_string(),
+                family: family.to_string(),
+                validity: Validity::of(cert, now.wall),
+            },
+            ClientOutcome::Deleted => Event::note(Kind::LscDeleted, ""),
+            ClientOutcome::Fetched => Event::note(Kind::CapfDone, "certificates fetched"),
+            ClientOutcome::NothingToDo => Event::note(Kind::CapfDone, "no pending operation"),
+            ClientOutcome::Refused { reason } => {
+                Event::note(Kind::CapfFailed, format!("END_SESSION {reason:?}"))
+            }
+            ClientOutcome::Aborted { text } => Event::note(Kind::CapfFailed, text.clone()),
         };
-        out.push(self.obs(now, what, detail));
+        out.push(Effect::Observe(Observation::new(now, &self.device, event)));
         self.after_capf(now, out);
     }
 
@@ -625,7 +626,7 @@ impl Phone {
     fn capf_end(&mut self, reason: String, now: Now, out: &mut Vec<Effect>) {
         self.capf_seq += 1;
         self.capf_done_boot = Some(self.boots);
-        out.push(self.obs(now, "capf_failed", reason));
+        out.push(self.obs(now, Kind::CapfFailed, reason));
         self.after_capf(now, out);
     }
 

@@ -16,6 +16,7 @@
 //! The secure config download (`tftp_https_flow`, F29) judges the TFTP's certificate through
 //! this same flow ([`Purpose::ConfigDownload`]); its outcome goes back to that download.
 
+use crate::machine::trace::Kind;
 use super::{Phone, T_HTTPS};
 use crate::machine::msg::{Addr, Effect, Msg, Now};
 use crate::phone::https::{self, HttpsDecision, HttpsPath};
@@ -74,14 +75,14 @@ impl Phone {
     ) {
         self.https = None;
         if self.registered_cluster().is_none() {
-            out.push(self.obs(now, "https_skipped", format!("{server}: not registered")));
+            out.push(self.obs(now, Kind::HttpsSkipped, format!("{server}: not registered")));
             return;
         }
         let cert = match Certificate::from_der(&der) {
             Ok(c) => c,
             Err(e) => {
                 let why = format!("{server}: unreadable server certificate: {e}");
-                return out.push(self.obs(now, "https_failed", why));
+                return out.push(self.obs(now, Kind::HttpsFailed, why));
             }
         };
         self.https_verify(server, cert, Purpose::Service, now, out)
@@ -133,17 +134,17 @@ impl Phone {
     ) {
         let (what, detail) = match &result {
             Ok(HttpsPath::TrustList) => (
-                "https_ok",
+                Kind::HttpsOk,
                 format!("{server}: server certificate in the CTL/ITL"),
             ),
             Ok(HttpsPath::Tvs { cached: true }) => (
-                "https_ok",
+                Kind::HttpsOk,
                 format!("{server}: {} (TVS cache)", https::AUTHENTICATED),
             ),
             Ok(HttpsPath::Tvs { cached: false }) => {
-                ("https_ok", format!("{server}: {}", https::AUTHENTICATED))
+                (Kind::HttpsOk, format!("{server}: {}", https::AUTHENTICATED))
             }
-            Err(why) => ("https_failed", format!("{server}: {why}")),
+            Err(why) => (Kind::HttpsFailed, format!("{server}: {why}")),
         };
         out.push(self.obs(now, what, detail));
         if purpose == Purpose::ConfigDownload {
@@ -181,7 +182,7 @@ impl Phone {
         c.deadline_ms = now.mono_ms + self.timers.tvs_ms;
         out.push(self.obs(
             now,
-            "https_tvs_verify",
+            Kind::HttpsTvsVerify,
             format!("{} certificate to tvs@{host}", c.server),
         ));
         if self.tls {
@@ -199,7 +200,7 @@ impl Phone {
                     });
                 }
                 Err(e) => {
-                    out.push(self.obs(now, "tls_failure", e));
+                    out.push(self.obs(now, Kind::TlsFailure, e));
                     c.handshake_failed = true;
                     return self.https_try_tvs(c, ix + 1, now, out);
                 }
@@ -232,7 +233,7 @@ impl Phone {
         }
         out.push(self.obs(
             now,
-            "tvs_timeout",
+            Kind::TvsTimeout,
             format!("TVS #{} did not answer", c.tvs_ix),
         ));
         let next = c.tvs_ix + 1;
@@ -246,7 +247,7 @@ impl Phone {
         };
         match msg {
             Msg::TvsAbort { reason, .. } => {
-                out.push(self.obs(now, "tls_failure", reason));
+                out.push(self.obs(now, Kind::TlsFailure, reason));
                 c.handshake_failed = true;
                 let next = c.tvs_ix + 1;
                 self.https_try_tvs(c, next, now, out)
@@ -259,7 +260,7 @@ impl Phone {
                 if !trusted {
                     out.push(self.obs(
                         now,
-                        "tls_failure",
+                        Kind::TlsFailure,
                         format!(
                             "{} (TVS certificate is not in the ITL)",
                             https::HANDSHAKE_FAILURE
@@ -285,7 +286,7 @@ impl Phone {
         if let Err(e) = end.feed(bytes) {
             out.push(self.obs(
                 now,
-                "tls_failure",
+                Kind::TlsFailure,
                 format!("{} ({e})", https::HANDSHAKE_FAILURE),
             ));
             c.handshake_failed = true;
@@ -327,7 +328,7 @@ impl Phone {
         };
         out.push(self.obs(
             now,
-            "tvs_answer",
+            Kind::TvsAnswer,
             format!("https {} valid={valid}", c.server),
         ));
         match https::on_verify_answer(&mut self.trust, &c.cert, valid, &roles, ttl_s, now.wall) {

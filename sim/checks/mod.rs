@@ -1,0 +1,3 @@
+//! Checks of a run: the invariants every run must keep.
+
+pub mod invariants;
