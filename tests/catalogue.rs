@@ -195,8 +195,8 @@ fn regenerated_certificates_come_from_the_seed() {
         let (report, trace) = cucmsim::reports::runner::execute_with_trace(&c, None).unwrap();
         let serials: Vec<String> = trace
             .iter()
-            .filter(|o| o.what == "certificate_regenerated")
-            .map(|o| o.detail.clone())
+            .filter(|o| o.what() == "certificate_regenerated")
+            .map(|o| o.detail().clone())
             .collect();
         (report.trace_hash, serials)
     };

@@ -162,7 +162,7 @@ fn phones_boot_on_the_source_then_migrate_after_bulk_import() {
     );
     assert!(after.values().all(|v| v.cluster.as_deref() == Some("dst")));
     assert!(
-        trace.iter().filter(|o| o.what == "tvs_query").count() >= 20,
+        trace.iter().filter(|o| o.what() == "tvs_query").count() >= 20,
         "each phone asked the source TVS"
     );
 }

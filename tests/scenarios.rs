@@ -335,11 +335,11 @@ kind = "no_invariant_violation"
     // Only the CTL went through TVS; the destination ITL was verified against the new CTL.
     assert!(trace
         .iter()
-        .filter(|o| o.what == "tvs_query")
-        .all(|o| o.detail.starts_with("CTL")));
+        .filter(|o| o.what() == "tvs_query")
+        .all(|o| o.detail().starts_with("CTL")));
     assert!(trace
         .iter()
-        .any(|o| o.what == "trust_list_installed" && o.detail == "ITL via Ctl"));
+        .any(|o| o.what() == "trust_list_installed" && o.detail() == "ITL via Ctl"));
 }
 
 /// `scenarios/perf/keepalive_week.toml` at `phones` phones (the `--phones` override) for
@@ -462,13 +462,13 @@ kind = "no_invariant_violation"
     let of = |who: &str, what: &str| -> Vec<u64> {
         trace
             .iter()
-            .filter(|o| o.who == who && o.what == what)
+            .filter(|o| o.who == who && o.what() == what)
             .map(|o| o.t_ms)
             .collect()
     };
     let devices: std::collections::BTreeSet<&str> = trace
         .iter()
-        .filter(|o| o.what == "unregistered")
+        .filter(|o| o.what() == "unregistered")
         .map(|o| o.who.as_str())
         .collect();
     assert_eq!(devices.len(), 50);

@@ -4,7 +4,7 @@
 use crate::bus::Bus;
 use crate::shell::Shell;
 use cucmsim_core::machine::Machine;
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::{Event, Observation};
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 /// The supervisor actor.
@@ -35,12 +35,10 @@ impl Actor for Supervisor {
                 .get_name()
                 .unwrap_or_else(|| format!("{:?}", who.get_id()));
             tracing::warn!(kind = self.kind, actor = %name, error = %err, "actor failed");
-            self.bus.observe(Observation::new(
-                now,
-                &name,
-                "actor_failed",
-                err.to_string(),
-            ));
+            let failed = Event::ActorFailed {
+                error: err.to_string(),
+            };
+            self.bus.observe(Observation::new(now, &name, failed));
         }
         Ok(())
     }

@@ -10,7 +10,7 @@
 use super::invariants;
 use super::phones::phones_at;
 use crate::lang::{fmt_ms, Count, Expectation};
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::{Event, Kind, Observation};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -58,7 +58,7 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
             detail,
             happens,
             count,
-        } => observation(trace, *by_ms, what, detail.as_ref(), *happens, *count),
+        } => observation(trace, *by_ms, *what, detail.as_ref(), *happens, *count),
         Expectation::NoInvariantViolation => no_invariant_violation(trace),
     }
 }
@@ -107,12 +107,9 @@ fn capf_status(
     count: Count,
 ) -> Outcome {
     let mut last: BTreeMap<&str, &str> = Default::default();
-    for o in trace
-        .iter()
-        .filter(|o| o.what == "capf_status" && o.t_ms <= by_ms)
-    {
-        if let Some((dev, st)) = o.detail.split_once(": ") {
-            last.insert(dev, st);
+    for o in trace.iter().filter(|o| o.t_ms <= by_ms) {
+        if let Event::CapfStatus { device, status } = &o.event {
+            last.insert(device, status);
         }
     }
     let n = last
@@ -135,15 +132,15 @@ fn capf_status(
 fn observation(
     trace: &[Observation],
     by_ms: Option<u64>,
-    what: &String,
+    what: Kind,
     detail: Option<&String>,
     happens: bool,
     count: Option<Count>,
 ) -> Outcome {
     let n = trace
         .iter()
-        .filter(|o| &o.what == what && by_ms.is_none_or(|t| o.t_ms <= t))
-        .filter(|o| detail.is_none_or(|d| o.detail.contains(d.as_str())))
+        .filter(|o| o.kind() == what && by_ms.is_none_or(|t| o.t_ms <= t))
+        .filter(|o| detail.is_none_or(|d| o.detail().contains(d.as_str())))
         .count() as u64;
     let passed = match (happens, count) {
         (true, Some(c)) => c.holds(n),
@@ -155,7 +152,7 @@ fn observation(
         .unwrap_or_default();
     let what = match detail {
         Some(d) => format!("{what}\" with \"{d}"),
-        None => what.clone(),
+        None => what.to_string(),
     };
     let text = match (happens, count) {
         (true, Some(c)) => format!("observation \"{what}\" {} times{by}", c.text()),

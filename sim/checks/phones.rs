@@ -6,7 +6,8 @@
 //!  trace (SEP… "state" / "registered" / "*_rejected" / "tls_failure") ──phones_at(t)──► device → PhoneView
 //! ```
 
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::{Event, Kind, Observation};
 use std::collections::BTreeMap;
 
 /// A phone as of some virtual time.
@@ -27,17 +28,20 @@ pub fn phones_at(trace: &[Observation], t_ms: u64) -> BTreeMap<String, PhoneView
         .filter(|o| o.t_ms <= t_ms && o.who.starts_with("SEP"))
     {
         let v = out.entry(o.who.clone()).or_default();
-        match o.what.as_str() {
-            "state" => {
-                v.state = o.detail.clone();
-                if o.detail != "Registered" {
+        match &o.event {
+            Event::State { status } => {
+                v.state = status.to_string();
+                if *status != status::REGISTERED {
                     v.cluster = None;
                 }
             }
-            "registered" => v.cluster = Some(o.detail.clone()),
-            "trust_list_rejected" | "config_rejected" | "tls_failure" => {
-                v.last_failure = Some(o.detail.clone())
-            }
+            Event::Registered { cluster } => v.cluster = Some(cluster.clone()),
+            Event::TrustListRejected { .. }
+            | Event::ConfigRejected { .. }
+            | Event::Note {
+                kind: Kind::TlsFailure,
+                ..
+            } => v.last_failure = Some(o.detail()),
             _ => {}
         }
     }

@@ -9,7 +9,7 @@
 
 use super::spec::{Event, Service, WorldSpec};
 use cucmsim_actors::{Bus, Input};
-use cucmsim_core::machine::{Addr, Msg, Now, Observation, Operator, ServiceAction};
+use cucmsim_core::machine::{Addr, Kind, Msg, Now, Observation, Operator, ServiceAction};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::Certificate;
@@ -45,10 +45,10 @@ pub(super) fn dispatch(
 ) {
     let now = bus.now(&Addr::Dhcp);
     tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
-    bus.observe(Observation::new(
+    bus.observe(Observation::note(
         now,
         "harness",
-        "event",
+        Kind::Event,
         format!("{event:?}").chars().take(160).collect::<String>(),
     ));
     match event {
@@ -190,10 +190,10 @@ fn upload_event(bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, now: Now, event:
                 cert_type: *cert_type,
             }),
         ),
-        None => bus.observe(Observation::new(
+        None => bus.observe(Observation::note(
             now,
             "harness",
-            "operator_error",
+            Kind::OperatorError,
             format!("{owner}/{node} has no {cert_type}"),
         )),
     }

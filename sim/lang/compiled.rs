@@ -59,7 +59,7 @@ pub enum Expectation {
     },
     Observation {
         by_ms: Option<u64>,
-        what: String,
+        what: cucmsim_core::machine::Kind,
         /// Only observations whose detail contains this text.
         detail: Option<String>,
         happens: bool,

@@ -109,3 +109,36 @@ pub fn load_with(path: Option<&Path>, o: compile::Overrides) -> Result<Compiled,
     compiled.source = path.map_or_else(|| PathBuf::from(DEFAULT_NAME), Path::to_path_buf);
     Ok(compiled)
 }
+
+/// `"; did you mean `x`?"` for the known name closest to `word` (at most 3 edits away), or
+/// nothing.
+pub(crate) fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let best = known
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .min();
+    match best {
+        Some((_, k)) => format!("; did you mean `{k}`?"),
+        None => String::new(),
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

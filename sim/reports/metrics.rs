@@ -22,7 +22,9 @@
 //! The real CPU cost of the same work is measured apart (`cucmsim_actors::cost`): the two
 //! clocks never share a histogram.
 
-use cucmsim_core::machine::Observation;
+use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::{Event, Kind, Observation};
+use cucmsim_core::phone::trust::FileKind;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -85,41 +87,43 @@ pub fn latencies(trace: &[Observation]) -> BTreeMap<&'static str, Histogram<u64>
     let mut tracks: HashMap<&str, Track> = HashMap::new();
     for o in trace.iter().filter(|o| o.who.starts_with("SEP")) {
         let t = tracks.entry(o.who.as_str()).or_default();
-        match (o.what.as_str(), o.detail.as_str()) {
-            ("state", "Booting") => {
+        match (o.kind(), &o.event) {
+            (_, Event::State { status }) if *status == status::BOOTING => {
                 t.boot_ms = Some(o.t_ms);
                 t.fetches.clear();
                 t.tvs_query_ms = None;
             }
             // Lost its registration (missed keepalives) without rebooting: the next
             // registration is measured from here.
-            ("unregistered", _) => t.boot_ms = Some(o.t_ms),
-            ("state", "Downloading") => t.fetches.push(o.t_ms),
-            ("trust_list_installed" | "trust_list_rejected", d) => {
-                let ix = usize::from(d.starts_with("ITL"));
+            (Kind::Unregistered, _) => t.boot_ms = Some(o.t_ms),
+            (_, Event::State { status }) if *status == status::DOWNLOADING => {
+                t.fetches.push(o.t_ms)
+            }
+            (_, Event::TrustListInstalled { file, .. } | Event::TrustListRejected { file, .. }) => {
+                let ix = usize::from(*file == FileKind::Itl);
                 if let Some(&from) = t.fetches.get(ix) {
                     record(FETCH_ORDER[ix], from, o.t_ms);
                 }
             }
-            ("config_accepted" | "config_rejected", _) => {
+            (Kind::ConfigAccepted | Kind::ConfigRejected, _) => {
                 if let Some(&from) = t.fetches.get(2) {
                     record(FETCH_ORDER[2], from, o.t_ms);
                 }
             }
-            ("tvs_query", _) => t.tvs_query_ms = Some(o.t_ms),
-            ("tvs_answer" | "tvs_timeout" | "tls_failure", _) => {
+            (Kind::TvsQuery, _) => t.tvs_query_ms = Some(o.t_ms),
+            (Kind::TvsAnswer | Kind::TvsTimeout | Kind::TlsFailure, _) => {
                 if let Some(from) = t.tvs_query_ms.take() {
                     record("tvs.query_ms", from, o.t_ms);
                 }
             }
-            ("capf_start", _) => t.capf_start_ms = Some(o.t_ms),
-            ("lsc_installed", _) => {
+            (Kind::CapfStart, _) => t.capf_start_ms = Some(o.t_ms),
+            (Kind::LscInstalled, _) => {
                 if let Some(from) = t.capf_start_ms.take() {
                     record("capf.enrollment_ms", from, o.t_ms);
                 }
             }
-            ("capf_failed" | "capf_done" | "lsc_deleted", _) => t.capf_start_ms = None,
-            ("registered", cluster) => {
+            (Kind::CapfFailed | Kind::CapfDone | Kind::LscDeleted, _) => t.capf_start_ms = None,
+            (_, Event::Registered { cluster }) => {
                 if let Some(boot) = t.boot_ms {
                     record("phone.boot_to_registered_ms", boot, o.t_ms);
                     if t.cluster.as_deref().is_some_and(|c| c != cluster) {
@@ -146,12 +150,12 @@ pub struct Timeline {
 }
 
 /// What counts as throughput, by observation kind (phone side unless named).
-const RATE_KINDS: [(&str, &str); 5] = [
-    ("registered", "registrations/s"),
-    ("trust_list_installed", "trust lists installed/s"),
-    ("tvs_query", "TVS queries/s"),
-    ("trust_list_rejected", "trust lists rejected/s"),
-    ("lsc_installed", "LSCs installed/s"),
+const RATE_KINDS: [(Kind, &str); 5] = [
+    (Kind::Registered, "registrations/s"),
+    (Kind::TrustListInstalled, "trust lists installed/s"),
+    (Kind::TvsQuery, "TVS queries/s"),
+    (Kind::TrustListRejected, "trust lists rejected/s"),
+    (Kind::LscInstalled, "LSCs installed/s"),
 ];
 
 /// CAPF enrollment over the whole run: how many LSCs, and when the first session started
@@ -180,9 +184,9 @@ pub fn enrollment(trace: &[Observation]) -> Option<Enrollment> {
     };
     let mut devices = std::collections::BTreeSet::new();
     for o in trace.iter().filter(|o| o.who.starts_with("SEP")) {
-        match o.what.as_str() {
-            "capf_start" => e.first_started_ms = e.first_started_ms.min(o.t_ms),
-            "lsc_installed" => {
+        match o.kind() {
+            Kind::CapfStart => e.first_started_ms = e.first_started_ms.min(o.t_ms),
+            Kind::LscInstalled => {
                 if e.lscs_installed == 0 {
                     e.first_installed_ms = o.t_ms;
                 }
@@ -190,7 +194,7 @@ pub fn enrollment(trace: &[Observation]) -> Option<Enrollment> {
                 e.last_installed_ms = o.t_ms;
                 devices.insert(o.who.as_str());
             }
-            "capf_failed" => e.failed += 1,
+            Kind::CapfFailed => e.failed += 1,
             _ => {}
         }
     }
@@ -217,11 +221,11 @@ pub fn timeline(trace: &[Observation], phones: u64, end_ms: u64, buckets: u64) -
             if !o.who.starts_with("SEP") {
                 continue;
             }
-            if o.what == "registered" {
-                cluster.insert(o.who.as_str(), o.detail.as_str());
+            if let Event::Registered { cluster: c } = &o.event {
+                cluster.insert(o.who.as_str(), c.as_str());
             }
-            if o.what == "state" {
-                let label = match (o.detail.as_str(), cluster.get(o.who.as_str())) {
+            if let Event::State { status } = &o.event {
+                let label = match (*status, cluster.get(o.who.as_str())) {
                     ("Registered", Some(c)) => format!("Registered ({c})"),
                     (state, _) => state.to_string(),
                 };
@@ -230,7 +234,7 @@ pub fn timeline(trace: &[Observation], phones: u64, end_ms: u64, buckets: u64) -
                 }
                 *counts.entry(label).or_default() += 1;
             }
-            if let Some((_, label)) = RATE_KINDS.iter().find(|(k, _)| *k == o.what) {
+            if let Some((_, label)) = RATE_KINDS.iter().find(|(k, _)| *k == o.kind()) {
                 *window.entry(label).or_default() += 1;
             }
         }
@@ -299,12 +303,29 @@ pub fn hgrm(h: &Histogram<u64>, unit_per_ms: f64, decimals: usize) -> String {
 mod tests {
     use super::*;
 
-    fn obs(t_ms: u64, who: &str, what: &str, detail: &str) -> Observation {
-        Observation {
-            t_ms,
-            who: who.into(),
-            what: what.into(),
-            detail: detail.into(),
+    use cucmsim_core::machine::Now;
+    use cucmsim_core::phone::trust::TrustPath;
+    use cucmsim_core::wall::WallTime;
+
+    fn obs(t_ms: u64, who: &str, event: Event) -> Observation {
+        let now = Now {
+            mono_ms: t_ms,
+            wall: WallTime(0),
+        };
+        Observation::new(now, who, event)
+    }
+    fn state(status: &'static str) -> Event {
+        Event::State { status }
+    }
+    fn registered(cluster: &str) -> Event {
+        Event::Registered {
+            cluster: cluster.into(),
+        }
+    }
+    fn installed(path: TrustPath) -> Event {
+        Event::TrustListInstalled {
+            file: FileKind::Itl,
+            path,
         }
     }
 
@@ -312,22 +333,49 @@ mod tests {
     fn itl_and_tvs_and_migration_latencies_come_from_one_phone_track() {
         let p = "SEP000000000001";
         let trace = vec![
-            obs(0, p, "state", "Booting"),
-            obs(2, p, "state", "Downloading"),
-            obs(5, p, "state", "Downloading"),
-            obs(8, p, "trust_list_installed", "ITL via FirstUse"),
-            obs(8, p, "state", "Downloading"),
-            obs(11, p, "config_accepted", "Itl"),
-            obs(14, p, "registered", "src"),
-            obs(1000, p, "state", "Booting"),
-            obs(1002, p, "state", "Downloading"),
-            obs(1005, p, "state", "Downloading"),
-            obs(1008, p, "tvs_query", "ITL signer to tvs@a"),
-            obs(1020, p, "tvs_answer", "ITL valid=true"),
-            obs(1020, p, "trust_list_installed", "ITL via Tvs"),
-            obs(1020, p, "state", "Downloading"),
-            obs(1023, p, "config_accepted", "Itl"),
-            obs(1030, p, "registered", "dst"),
+            obs(0, p, state(status::BOOTING)),
+            obs(2, p, state(status::DOWNLOADING)),
+            obs(5, p, state(status::DOWNLOADING)),
+            obs(8, p, installed(TrustPath::FirstUse)),
+            obs(8, p, state(status::DOWNLOADING)),
+            obs(
+                11,
+                p,
+                Event::ConfigAccepted {
+                    path: TrustPath::Itl,
+                },
+            ),
+            obs(14, p, registered("src")),
+            obs(1000, p, state(status::BOOTING)),
+            obs(1002, p, state(status::DOWNLOADING)),
+            obs(1005, p, state(status::DOWNLOADING)),
+            obs(
+                1008,
+                p,
+                Event::TvsQuery {
+                    file: FileKind::Itl,
+                    tvs_host: "a".into(),
+                },
+            ),
+            obs(
+                1020,
+                p,
+                Event::TvsAnswer {
+                    file: FileKind::Itl,
+                    valid: true,
+                    tvs_cert: None,
+                },
+            ),
+            obs(1020, p, installed(TrustPath::Tvs { cached: false })),
+            obs(1020, p, state(status::DOWNLOADING)),
+            obs(
+                1023,
+                p,
+                Event::ConfigAccepted {
+                    path: TrustPath::Itl,
+                },
+            ),
+            obs(1030, p, registered("dst")),
         ];
         let h = latencies(&trace);
         let itl = &h["phone.itl_ms"];
@@ -347,10 +395,10 @@ mod tests {
     #[test]
     fn timeline_counts_states_and_off_phones_per_bucket() {
         let trace = vec![
-            obs(5, "SEP1", "state", "Booting"),
-            obs(15, "SEP1", "registered", "a"),
-            obs(15, "SEP1", "state", "Registered"),
-            obs(25, "SEP2", "state", "Booting"),
+            obs(5, "SEP1", state(status::BOOTING)),
+            obs(15, "SEP1", registered("a")),
+            obs(15, "SEP1", state(status::REGISTERED)),
+            obs(25, "SEP2", state(status::BOOTING)),
         ];
         let tl = timeline(&trace, 3, 30, 3);
         assert_eq!(tl.t_ms, vec![10, 20, 30]);

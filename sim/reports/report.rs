@@ -54,7 +54,7 @@ fn fold_reason(reason: &str) -> String {
 pub fn trace_hash(trace: &[Observation]) -> String {
     let mut h = Sha256::new();
     for o in trace {
-        h.update(format!("{}|{}|{}|{}\n", o.t_ms, o.who, o.what, o.detail).as_bytes());
+        h.update(format!("{}|{}|{}|{}\n", o.t_ms, o.who, o.what(), o.event).as_bytes());
     }
     hex::encode(h.finalize())
 }

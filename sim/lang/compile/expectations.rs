@@ -11,6 +11,7 @@ use super::timeline::Timeline;
 use crate::lang::compiled::{Count, Expectation};
 use crate::lang::raw::{self, S};
 use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::Kind;
 
 type MakeCount = fn(u64) -> Count;
 
@@ -64,7 +65,11 @@ pub(super) fn expect(t: &Timeline, e: &raw::Expect, scale: &dyn Fn(i64) -> u64) 
             let what = e.what.as_ref().ok_or_else(|| t.cx.err(e.kind.span(), "observation needs `what`"))?;
             let by_ms = e.by.as_ref().map(|b| t.cx.ms(b)).transpose()?;
             let detail = e.detail.as_ref().map(|d| d.get_ref().clone());
-            Ok(Expectation::Observation { by_ms, what: what.get_ref().clone(), detail, happens: e.happens.unwrap_or(true), count: count(t, e, scale, false)? })
+            let what = Kind::from_name(what.get_ref()).ok_or_else(|| {
+                let near = crate::lang::suggest(what.get_ref(), Kind::ALL.iter().map(|k| k.name()));
+                t.cx.err(what.span(), format!("unknown observation `{}`{near}", what.get_ref()))
+            })?;
+            Ok(Expectation::Observation { by_ms, what, detail, happens: e.happens.unwrap_or(true), count: count(t, e, scale, false)? })
         }
         "capf_status" => {
             t.only(kind, &e.present(), &["by", "status", "fleet", "count", "at_least", "at_most"])?;

@@ -7,8 +7,9 @@
 //!  CaSign{pending CSRs}      ─► OfflineCa::sign each ─► CapfUpload{device, certificate}
 //! ```
 
-use super::msg::{Addr, Effect, Msg, Now, Observation};
+use super::msg::{Addr, Effect, Msg, Now};
 use crate::capf::ca::{OfflineCa, OnlineCa};
+use crate::machine::trace::{Event, Kind, Observation};
 use std::sync::Arc;
 
 /// Which kind of CA this is.
@@ -38,8 +39,9 @@ impl CaService {
     pub fn handle(&mut self, msg: Msg, now: Now) -> Vec<Effect> {
         let mut out = vec![];
         let who = format!("ca@{}", self.host);
-        let obs =
-            |what: &str, detail: String| Effect::Observe(Observation::new(now, &who, what, detail));
+        let obs = |what: Kind, detail: String| {
+            Effect::Observe(Observation::note(now, &who, what, detail))
+        };
         match (msg, &mut self.kind) {
             (
                 Msg::CaEnroll {
@@ -56,11 +58,11 @@ impl CaService {
                     .and_then(|()| ca.enroll(&request, now.wall))
                     .map(|cert| Arc::from(cert.der()))
                     .map_err(|e| e.to_string());
-                let detail = match &result {
-                    Ok(_) => format!("{}: issued", request.device_name),
-                    Err(e) => format!("{}: {e}", request.device_name),
+                let enroll = Event::CaEnroll {
+                    device: request.device_name.clone(),
+                    result: result.as_ref().map(|_| ()).map_err(|e| e.clone()),
                 };
-                out.push(obs("ca_enroll", detail));
+                out.push(Effect::Observe(Observation::new(now, &who, enroll)));
                 out.push(Effect::Send {
                     to: Addr::Capf(capf),
                     msg: Msg::CaAnswer {
@@ -77,11 +79,11 @@ impl CaService {
                         Ok(c) => certs.push((csr.device_name.clone(), Arc::from(c.der()))),
                         Err(e) => {
                             let detail = format!("{}: {e}", csr.device_name);
-                            out.push(obs("ca_refused", detail));
+                            out.push(obs(Kind::CaRefused, detail));
                         }
                     }
                 }
-                out.push(obs("ca_signed", format!("{} CSRs signed", certs.len())));
+                out.push(obs(Kind::CaSigned, format!("{} CSRs signed", certs.len())));
                 out.push(Effect::Send {
                     to: Addr::Capf(capf),
                     msg: Msg::CapfUpload { certs },

@@ -19,11 +19,11 @@
 
 use super::capf::CapfConfig;
 use super::msg::{
-    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
-    TftpBuild, TvsStores,
+    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Operator, ServiceAction, TftpBuild, TvsStores,
 };
 use crate::capf::{CapfAuth, CertOperation, DeviceRecord};
 use crate::digest::DigestAlg;
+use crate::machine::trace::{Kind, Observation};
 use crate::pkcs12::{bundle_file_name, read_bundle, write_bundle};
 use crate::pki::chain::verify_chain;
 use crate::pki::cluster::ClusterPki;
@@ -192,8 +192,8 @@ impl Publisher {
         &self.pki.name
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(
             now,
             &format!("publisher@{}", self.name()),
             what,
@@ -427,7 +427,7 @@ impl Publisher {
     fn operator(&mut self, op: Operator, now: Now) -> Vec<Effect> {
         let mut out = vec![self.obs(
             now,
-            "operator",
+            Kind::Operator,
             format!("{op:?}").chars().take(120).collect::<String>(),
         )];
         match op {
@@ -460,7 +460,7 @@ impl Publisher {
                     out.extend(self.push_cm_trust());
                     out.extend(self.push_capf());
                 }
-                Err(e) => out.push(self.obs(now, "operator_error", format!("upload refused: {e}"))),
+                Err(e) => out.push(self.obs(now, Kind::OperatorError, format!("upload refused: {e}"))),
             },
             Operator::SetParameter { name, value } => {
                 out.extend(self.set_parameter(&name, &value, now))
@@ -475,7 +475,7 @@ impl Publisher {
             }
             Operator::CapfKeepalive { minutes } => {
                 if !(5..=60).contains(&minutes) {
-                    out.push(self.obs(now, "operator_error", "keep_alive must be 5–60 minutes"));
+                    out.push(self.obs(now, Kind::OperatorError, "keep_alive must be 5–60 minutes"));
                 } else if let Some((_, config)) = &mut self.capf {
                     config.model.keepalive_ms = u64::from(minutes) * 60_000;
                     out.extend(self.push_capf());
@@ -506,12 +506,12 @@ impl Publisher {
                             plain_fallback,
                         },
                     })),
-                    None => out.push(self.obs(now, "operator_error", "no such TFTP node")),
+                    None => out.push(self.obs(now, Kind::OperatorError, "no such TFTP node")),
                 }
             }
             Operator::BulkImportDefect { bug } => out.push(self.obs(
                 now,
-                "bulk_import_failed",
+                Kind::BulkImportFailed,
                 format!("{bug}: Bulk Certificate Management consolidate/import failed; no certificate imported"),
             )),
             Operator::Imp(op) => out.extend(self.imp_step(op, now)),
@@ -521,7 +521,7 @@ impl Publisher {
                 self.non_secure_ctl = !mixed && (self.mixed_mode || self.non_secure_ctl);
                 self.mixed_mode = mixed;
                 let mode = if mixed { "mixed-mode" } else { "non-secure-mode" };
-                out.push(self.obs(now, "ctl_set_cluster", mode));
+                out.push(self.obs(now, Kind::CtlSetCluster, mode));
                 out.extend(self.rebuild_tftp(now));
             }
         }
@@ -540,7 +540,7 @@ impl Publisher {
         else {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!("no Tomcat certificate on {node:?}"),
             )];
         };
@@ -570,11 +570,15 @@ impl Publisher {
             let not_after = lsc.info().not_after;
             let name = &rec.device_name;
             if not_after < now.wall {
-                out.push(self.obs(now, "lsc_expired", format!("{name}: expired {not_after}")));
+                out.push(self.obs(
+                    now,
+                    Kind::LscExpired,
+                    format!("{name}: expired {not_after}"),
+                ));
             } else if not_after < horizon {
                 out.push(self.obs(
                     now,
-                    "lsc_expiry_notice",
+                    Kind::LscExpiryNotice,
                     format!("{name}: expires {not_after}"),
                 ));
             }
@@ -621,7 +625,7 @@ impl Publisher {
         }
         let mut out = vec![self.obs(
             now,
-            "capf_scheduled",
+            Kind::CapfScheduled,
             format!("{} devices: {}", changed.len(), u.operation.label()),
         )];
         if let Some((host, _)) = &self.capf {
@@ -685,7 +689,7 @@ impl Publisher {
         }
         let mut out = vec![self.obs(
             now,
-            "bulk_consolidated",
+            Kind::BulkConsolidated,
             format!("{} types from {} files", by_type.len(), files.len()),
         )];
         for (t, certs) in by_type {
@@ -729,7 +733,11 @@ impl Publisher {
                 }
             }
         }
-        let mut out = vec![self.obs(now, "bulk_imported", format!("{added} new store entries"))];
+        let mut out = vec![self.obs(
+            now,
+            Kind::BulkImported,
+            format!("{added} new store entries"),
+        )];
         out.extend(self.push_stores());
         out.extend(self.push_cm_trust());
         out.extend(self.push_capf());
@@ -749,12 +757,16 @@ impl Publisher {
             "tftp_file_signature" => match DigestAlg::parse(value) {
                 Some(d) => self.enterprise.digest = d,
                 None => {
-                    return vec![self.obs(now, "operator_error", format!("bad digest {value:?}"))]
+                    return vec![self.obs(
+                        now,
+                        Kind::OperatorError,
+                        format!("bad digest {value:?}"),
+                    )]
                 }
             },
             "endpoint_advanced_encryption" | "ipv6" => {
                 let Some((_, config)) = &mut self.capf else {
-                    return vec![self.obs(now, "operator_error", "this cluster runs no CAPF")];
+                    return vec![self.obs(now, Kind::OperatorError, "this cluster runs no CAPF")];
                 };
                 if name == "ipv6" {
                     config.ipv6_enabled = truthy;
@@ -766,7 +778,11 @@ impl Publisher {
                 return self.push_capf();
             }
             _ => {
-                return vec![self.obs(now, "operator_error", format!("unknown parameter {name:?}"))]
+                return vec![self.obs(
+                    now,
+                    Kind::OperatorError,
+                    format!("unknown parameter {name:?}"),
+                )]
             }
         }
         let mut out = self.rebuild_tftp(now);
@@ -857,10 +873,10 @@ impl CallManager {
                 ..
             } if self.up && self.untrusted(&der, now).is_some() => {
                 let why = self.untrusted(&der, now).unwrap_or_default();
-                out.push(Effect::Observe(Observation::new(
+                out.push(Effect::Observe(Observation::note(
                     now,
                     &format!("ccm@{}", self.host),
-                    "tls_failure",
+                    Kind::TlsFailure,
                     format!("phone#{phone} secure registration: {why}"),
                 )));
                 out.push(Effect::Send {
@@ -902,10 +918,10 @@ impl CallManager {
                 if !self.up {
                     self.registered.clear();
                 }
-                out.push(Effect::Observe(Observation::new(
+                out.push(Effect::Observe(Observation::note(
                     now,
                     &format!("ccm@{}", self.host),
-                    "service",
+                    Kind::Service,
                     format!("{action:?}"),
                 )));
             }

@@ -39,8 +39,9 @@
 //! generations from 1001 so they never meet `regenerate_certificate`'s.
 
 use super::super::jabber::{Jabber, SessionOutcome};
-use super::super::msg::{Effect, Now, Observation};
+use super::super::msg::{Effect, Now};
 use super::Publisher;
+use crate::machine::trace::{Kind, Observation};
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
 use crate::pki::{Identity, KeyForge, StoreName, TrustStore};
@@ -172,7 +173,7 @@ fn type_of_store(s: StoreName) -> CertType {
 }
 
 impl Publisher {
-    fn imp_obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
+    fn imp_obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
         self.obs(now, what, detail)
     }
 
@@ -238,7 +239,7 @@ impl Publisher {
                 self.imp.ha = enabled;
                 vec![self.imp_obs(
                     now,
-                    "presence_ha",
+                    Kind::PresenceHa,
                     format!(
                         "Presence Redundancy Group: Enable High Availability {}",
                         if enabled { "checked" } else { "unchecked" }
@@ -247,7 +248,11 @@ impl Publisher {
             }
             ImpOp::SipFederation { enabled } => {
                 self.imp.sip_federation = enabled;
-                vec![self.imp_obs(now, "sip_federation", format!("SIP federation: {enabled}"))]
+                vec![self.imp_obs(
+                    now,
+                    Kind::SipFederation,
+                    format!("SIP federation: {enabled}"),
+                )]
             }
             ImpOp::IpsecTrustCheck => self.ipsec_check(now),
             ImpOp::DeleteTrust { node, target, cn } => self.delete_trust(&node, target, cn, now),
@@ -265,16 +270,16 @@ impl Publisher {
                         .entry(client.clone())
                         .or_insert_with(|| Jabber::new(&client));
                     j.install(cert);
-                    vec![Effect::Observe(Observation::new(
+                    vec![Effect::Observe(Observation::note(
                         now,
                         &format!("jabber:{client}"),
-                        "jabber_certificate_installed",
+                        Kind::JabberCertificateInstalled,
                         format!("{cert_type} of {node} (serial {serial}) in the trust store"),
                     ))]
                 }
                 None => vec![self.imp_obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("{node} has no {cert_type} certificate"),
                 )],
             },
@@ -297,7 +302,7 @@ impl Publisher {
                 let Some(root) = self.imp.multisan.ca.as_ref().map(|c| c.root.cert.clone()) else {
                     return vec![self.imp_obs(
                         now,
-                        "operator_error",
+                        Kind::OperatorError,
                         "no external CA root yet: upload it to tomcat-trust first",
                     )];
                 };
@@ -307,10 +312,10 @@ impl Publisher {
                     .entry(client.clone())
                     .or_insert_with(|| Jabber::new(&client));
                 j.install(root.clone());
-                vec![Effect::Observe(Observation::new(
+                vec![Effect::Observe(Observation::note(
                     now,
                     &format!("jabber:{client}"),
-                    "jabber_certificate_installed",
+                    Kind::JabberCertificateInstalled,
                     format!("{} in the trust store", root.subject().to_cucm()),
                 ))]
             }
@@ -325,7 +330,7 @@ impl Publisher {
             if host != imp_pub && !done {
                 return vec![self.imp_obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!(
                         "regenerate {t} on {host} refused: start with the IM&P publisher \
                          {imp_pub}, then each subscriber (seed 002)"
@@ -345,7 +350,7 @@ impl Publisher {
             Err(e) => {
                 return vec![self.imp_obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("regenerate {t} on {host}: {e}"),
                 )]
             }
@@ -363,7 +368,7 @@ impl Publisher {
         let touched: Vec<&str> = touched.iter().map(|s| s.cucm_name()).collect();
         let mut out = vec![self.imp_obs(
             now,
-            "certificate_regenerated",
+            Kind::CertificateRegenerated,
             format!(
                 "{t}.pem of {host}: serial {} → {}; trust stores updated: [{}]; restart its \
                  services when every node is done",
@@ -380,7 +385,7 @@ impl Publisher {
         if self.imp.ha {
             return vec![self.imp_obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!(
                     "restart of the {t} services refused: Enable High Availability is checked \
                      in the Presence Redundancy Group; uncheck it first (seed 002)"
@@ -394,7 +399,7 @@ impl Publisher {
         if t != CertType::Ipsec && !round.is_empty() && !missing.is_empty() {
             out.push(self.imp_obs(
                 now,
-                "imp_restart_early",
+                Kind::ImpRestartEarly,
                 format!(
                     "{t} not regenerated yet on {}: the seed restarts after every node",
                     missing
@@ -417,7 +422,7 @@ impl Publisher {
                 hosts.clone()
             };
             for h in on {
-                out.push(self.imp_obs(now, "service_restarted", format!("{service} on {h}")));
+                out.push(self.imp_obs(now, Kind::ServiceRestarted, format!("{service} on {h}")));
             }
         }
         for h in &hosts {
@@ -449,13 +454,13 @@ impl Publisher {
             out.push(if holds {
                 self.imp_obs(
                     now,
-                    "ipsec_trust_ok",
+                    Kind::IpsecTrustOk,
                     format!("{h}: ipsec-trust holds {pub_host}'s ipsec.pem (serial {serial})"),
                 )
             } else {
                 self.imp_obs(
                     now,
-                    "ipsec_trust_mismatch",
+                    Kind::IpsecTrustMismatch,
                     format!(
                         "{h}: ipsec-trust does not hold {pub_host}'s ipsec.pem (serial \
                          {serial}); DRS will not work as expected until it is uploaded"
@@ -477,7 +482,7 @@ impl Publisher {
             DeleteTarget::Identity(t) => {
                 return vec![self.imp_obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!(
                         "{t}.pem on {node} is an identity certificate: it cannot be deleted \
                          (only -trust certificates can; seed 002)"
@@ -489,7 +494,7 @@ impl Publisher {
         if self.imp.ha {
             return vec![self.imp_obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!(
                     "delete from {store} on {node} refused: Enable High Availability is \
                      checked in the Presence Redundancy Group; uncheck it first (seed 002)"
@@ -509,7 +514,7 @@ impl Publisher {
         };
         let mut out: Vec<Effect> = stopped
             .iter()
-            .map(|s| self.imp_obs(now, "service_stopped", format!("{s} on {node}")))
+            .map(|s| self.imp_obs(now, Kind::ServiceStopped, format!("{s} on {node}")))
             .collect();
         let wall = now.wall;
         let victims: Vec<_> = self
@@ -530,7 +535,7 @@ impl Publisher {
         if victims.is_empty() {
             out.push(self.imp_obs(
                 now,
-                "trust_certificate_not_found",
+                Kind::TrustCertificateNotFound,
                 match &cn {
                     Some(cn) => format!("no certificate CN={cn} in {store} on {node}"),
                     None => format!("no expired certificate in {store} on {node}"),
@@ -548,7 +553,7 @@ impl Publisher {
             }
             out.push(self.imp_obs(
                 now,
-                "trust_certificate_deleted",
+                Kind::TrustCertificateDeleted,
                 format!(
                     "{store} on {node}: {} (serial {}, expires {})",
                     c.subject().to_cucm(),
@@ -570,13 +575,13 @@ impl Publisher {
                 }
                 out.push(self.imp_obs(
                     now,
-                    "service_restarted",
+                    Kind::ServiceRestarted,
                     format!("{service} on {node}{cli}"),
                 ));
             }
         }
         for s in stopped {
-            out.push(self.imp_obs(now, "service_started", format!("{s} on {node}")));
+            out.push(self.imp_obs(now, Kind::ServiceStarted, format!("{s} on {node}")));
         }
         out
     }
@@ -598,7 +603,7 @@ impl Publisher {
             let Some(id) = self.imp.served.get(&(node.to_string(), t)) else {
                 out.push(self.imp_obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("{node} has no {t} certificate"),
                 ));
                 return out;
@@ -608,10 +613,10 @@ impl Publisher {
                 SessionOutcome::Trusted => {}
                 SessionOutcome::Warning(why) => {
                     warned = true;
-                    out.push(Effect::Observe(Observation::new(
+                    out.push(Effect::Observe(Observation::note(
                         now,
                         &who,
-                        "jabber_certificate_warning",
+                        Kind::JabberCertificateWarning,
                         format!(
                             "{t} certificate of {node} ({service}, serial {}) not trusted: \
                              security warning pop-up; {why}",
@@ -621,10 +626,10 @@ impl Publisher {
                 }
             }
         }
-        out.push(Effect::Observe(Observation::new(
+        out.push(Effect::Observe(Observation::note(
             now,
             &who,
-            "jabber_signed_in",
+            Kind::JabberSignedIn,
             format!(
                 "signed in to {node}{}",
                 if warned {
@@ -683,7 +688,7 @@ mod tests {
     fn whats(out: &[Effect]) -> Vec<String> {
         out.iter()
             .filter_map(|e| match e {
-                Effect::Observe(o) => Some(format!("{} {}", o.what, o.detail)),
+                Effect::Observe(o) => Some(format!("{} {}", o.what(), o.detail())),
                 _ => None,
             })
             .collect()

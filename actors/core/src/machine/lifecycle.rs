@@ -46,6 +46,7 @@
 
 use super::super::msg::{Addr, Effect, Msg, Now, Operator, ServiceAction};
 use super::Publisher;
+use crate::machine::trace::Kind;
 use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
@@ -124,19 +125,19 @@ impl Publisher {
                     pki: self.pki.clone(),
                     stores: self.stores.clone(),
                 });
-                vec![self.obs(now, "drs_backup", "certificates and trust stores saved")]
+                vec![self.obs(now, Kind::DrsBackup, "certificates and trust stores saved")]
             }
             Operator::DrsRestore => self.drs_restore(now),
             Operator::CtlUpdate if !self.mixed_mode => vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 "utils ctl update CTLFile: the cluster is not in mixed mode",
             )],
             Operator::CtlUpdate => {
                 self.lifecycle.ctl_certs = None;
                 let mut out = vec![self.obs(
                     now,
-                    "ctl_update",
+                    Kind::CtlUpdate,
                     "utils ctl update CTLFile: the CTL file was updated from the current certificates",
                 )];
                 out.extend(self.rebuild_tftp(now));
@@ -154,7 +155,7 @@ impl Publisher {
                 } else {
                     self.ctl_providers.insert(host.clone());
                 }
-                vec![self.obs(now, "ctl_provider", format!("{host}: {action:?}"))]
+                vec![self.obs(now, Kind::CtlProvider, format!("{host}: {action:?}"))]
             }
             Operator::CopyCertificate {
                 to_cluster,
@@ -171,7 +172,7 @@ impl Publisher {
                 }],
                 None => vec![self.obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("{node} has no {cert_type} certificate"),
                 )],
             },
@@ -213,7 +214,7 @@ impl Publisher {
                     let stores: Vec<&str> = stores.iter().map(|s| s.cucm_name()).collect();
                     out.push(self.obs(
                         now,
-                        "certificate_regenerated",
+                        Kind::CertificateRegenerated,
                         format!(
                             "{t} of {host}: serial {} → {}, {} key; stores updated: [{}]",
                             r.old.serial_hex(),
@@ -226,7 +227,7 @@ impl Publisher {
                 }
                 Err(e) => out.push(self.obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!("regenerate {t} on {host}: {e}"),
                 )),
             }
@@ -276,7 +277,7 @@ impl Publisher {
         if recovery_bits < cm_bits {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!(
                     "{cmd} failed: ITLRecovery is {} while CallManager is {cm_bits}-bit (F10)",
                     self.pki.itl_recovery.key.profile()
@@ -298,7 +299,7 @@ impl Publisher {
         };
         let mut out = vec![self.obs(
             now,
-            "itl_reset",
+            Kind::ItlReset,
             format!(
                 "{cmd}: Generating the reset ITL file..... The reset ITL file was generated \
                  successfully (signed by {signed_by}); Transferring new reset ITL file to the \
@@ -327,14 +328,18 @@ impl Publisher {
 
     fn drs_restore(&mut self, now: Now) -> Vec<Effect> {
         let Some(backup) = self.lifecycle.backup.clone() else {
-            return vec![self.obs(now, "operator_error", "DRS restore: no backup to restore")];
+            return vec![self.obs(
+                now,
+                Kind::OperatorError,
+                "DRS restore: no backup to restore",
+            )];
         };
         self.pki = backup.pki;
         self.stores = backup.stores;
         self.lifecycle.ctl_certs = None; // the backup's CTL comes back with its certificates
         let mut out = vec![self.obs(
             now,
-            "drs_restore",
+            Kind::DrsRestore,
             "certificates and trust stores restored from the backup; cluster rebooted",
         )];
         out.extend(self.rebuild_tftp(now));

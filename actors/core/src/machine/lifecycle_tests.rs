@@ -61,7 +61,7 @@ fn show(effects: &[Effect]) -> Vec<String> {
                 Msg::CallManagerCert(_) => format!("{to}: cert"),
                 other => format!("{to}: {other:?}"),
             },
-            Effect::Observe(o) => o.what.clone(),
+            Effect::Observe(o) => o.what().to_string(),
             Effect::Timer { .. } => "timer".into(),
         })
         .collect()
@@ -471,14 +471,14 @@ fn tftp_serves_the_tomcat_it_loaded_at_start_until_restarted() {
     );
     assert!(
         seen.iter()
-            .any(|e| matches!(e, Effect::Observe(o) if o.detail.contains(&stale))),
+            .any(|e| matches!(e, Effect::Observe(o) if o.detail().contains(&stale))),
         "{seen:?}"
     );
     // Restart: the new one.
     let out = tftp.handle(Msg::Service(ServiceAction::Restart), now(5));
     assert!(out
         .iter()
-        .any(|e| matches!(e, Effect::Observe(o) if o.what == "tftp_tomcat_loaded")));
+        .any(|e| matches!(e, Effect::Observe(o) if o.what() == "tftp_tomcat_loaded")));
     let (cert, _, _) = https_download(&mut tftp, 6);
     assert_eq!(cert, new.der());
     // A stopped TFTP answers nothing on the port.

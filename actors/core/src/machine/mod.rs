@@ -24,13 +24,14 @@ pub mod msg;
 pub mod operator;
 pub mod phone;
 pub mod tftp;
+pub mod trace;
 pub mod tvs;
 
 pub use interface::{Input, Machine};
 pub use msg::{
-    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Observation, Operator, ServiceAction,
-    TftpBuild, TvsStores,
+    Addr, CapfUpdate, DeviceConfig, Effect, Msg, Now, Operator, ServiceAction, TftpBuild, TvsStores,
 };
+pub use trace::{Event, Kind, Observation, Refusal};
 
 #[cfg(test)]
 mod tests;

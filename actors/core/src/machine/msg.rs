@@ -1,6 +1,7 @@
 //! What travels between machines ([`Msg`]), where it goes ([`Addr`]), what machines ask of
 //! their shell ([`Effect`]) and what they report ([`Observation`]).
 
+use super::trace::Observation;
 use crate::wall::WallTime;
 use serde::Serialize;
 use std::fmt;
@@ -458,30 +459,4 @@ pub enum Effect {
         token: u64,
     },
     Observe(Observation),
-}
-
-/// One line of the trace: who, what, and details. Ordered logs of these are hashed into the
-/// run's `trace_hash`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Observation {
-    /// Virtual time in ms.
-    pub t_ms: u64,
-    /// The observing participant (`SEP<MAC>`, `tvs@host`, …).
-    pub who: String,
-    /// Machine-readable kind: `state`, `trust_list_installed`, `trust_list_rejected`,
-    /// `tvs_query`, `tvs_answer`, `config_rejected`, `registered`, `tls_failure`, …
-    pub what: String,
-    /// Free text (reasons, file names, counts).
-    pub detail: String,
-}
-
-impl Observation {
-    pub fn new(now: Now, who: &str, what: &str, detail: impl Into<String>) -> Observation {
-        Observation {
-            t_ms: now.mono_ms,
-            who: who.to_string(),
-            what: what.to_string(),
-            detail: detail.into(),
-        }
-    }
 }

@@ -47,6 +47,7 @@
 
 use super::super::msg::{Effect, Now};
 use super::Publisher;
+use crate::machine::trace::Kind;
 use crate::pki::chain::verify_chain;
 use crate::pki::dn::DistinguishedName;
 use crate::pki::identity::CertType;
@@ -285,7 +286,7 @@ impl Publisher {
         let kind = if callmanager { "callmanager" } else { "tomcat" };
         vec![self.obs(
             now,
-            "multi_san_csr",
+            Kind::MultiSanCsr,
             format!(
                 "{kind} multi-server CSR: CN={cn}, SAN [{}]",
                 san_dns.join(", ")
@@ -315,7 +316,11 @@ impl Publisher {
     /// Upload of the external CA's root or intermediate to the trust store of type `t`.
     pub(super) fn upload_ca(&mut self, t: CertType, intermediate: bool, now: Now) -> Vec<Effect> {
         let Some(ca) = self.external_ca(now) else {
-            return vec![self.obs(now, "operator_error", "the external CA could not be made")];
+            return vec![self.obs(
+                now,
+                Kind::OperatorError,
+                "the external CA could not be made",
+            )];
         };
         let store = trust_store_of(t);
         let name = store.cucm_name();
@@ -323,7 +328,7 @@ impl Publisher {
             if !self.trust_of(store).contains(&ca.root.cert) {
                 return vec![self.obs(
                     now,
-                    "operator_error",
+                    Kind::OperatorError,
                     format!(
                         "intermediate upload to {name} refused: its issuer (the root) is not \
                          in {name}; upload the root first"
@@ -337,7 +342,7 @@ impl Publisher {
         self.add_to_trust(store, &cert);
         let mut out = vec![self.obs(
             now,
-            "ca_certificate_uploaded",
+            Kind::CaCertificateUploaded,
             format!("{name} ← {}", cert.subject().to_cucm()),
         )];
         out.extend(self.push_stores());
@@ -358,7 +363,7 @@ impl Publisher {
         let Some(req) = self.imp.multisan.pending.get(&t).cloned() else {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!("no {t} multi-server CSR to sign: generate one first"),
             )];
         };
@@ -370,7 +375,7 @@ impl Publisher {
         let cert = match ca.sign(&forge, &label, &req, now.wall) {
             Ok(c) => c,
             Err(e) => {
-                return vec![self.obs(now, "operator_error", format!("CA signing failed: {e}"))]
+                return vec![self.obs(now, Kind::OperatorError, format!("CA signing failed: {e}"))]
             }
         };
         let store = trust_store_of(t);
@@ -378,7 +383,7 @@ impl Publisher {
         if let Err(e) = verify_chain(&cert, &trust, trust.iter(), now.wall, Backend::default()) {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!(
                     "multi-server certificate upload refused: its chain does not verify \
                      against {} ({e}); upload the root, then the intermediate",
@@ -424,7 +429,7 @@ impl Publisher {
             }
             out.push(self.obs(
                 now,
-                "multi_san_distributed",
+                Kind::MultiSanDistributed,
                 format!(
                     "{} of {host}: {} (serial {})",
                     if t == CertType::CallManager {
@@ -446,7 +451,7 @@ impl Publisher {
         if !kept.is_empty() {
             out.push(self.obs(
                 now,
-                "self_signed_not_deleted",
+                Kind::SelfSignedNotDeleted,
                 format!(
                     "CSCur97909: the self-signed {} certificates of {} stay in {}",
                     store.cucm_name().trim_end_matches("-trust"),
@@ -464,7 +469,7 @@ impl Publisher {
         {
             out.push(self.obs(
                 now,
-                "san_lacks_cn",
+                Kind::SanLacksCn,
                 format!(
                     "the signed certificate's SAN [{}] does not contain its CN {cn}",
                     cert.info().san_dns.join(", ")
@@ -480,7 +485,7 @@ impl Publisher {
             });
             out.push(self.obs(
                 now,
-                "multi_san_restart_needed",
+                Kind::MultiSanRestartNeeded,
                 format!(
                     "restart {} on {}, the publisher first{}",
                     CM_SERVICES.join(", "),
@@ -509,7 +514,7 @@ impl Publisher {
         if !is_cucm {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!("{node} is not a CUCM node: it runs no TFTP, CallManager or TVS"),
             )];
         }
@@ -523,7 +528,7 @@ impl Publisher {
         if node != pub_host && awaiting.contains(&pub_host) {
             return vec![self.obs(
                 now,
-                "operator_error",
+                Kind::OperatorError,
                 format!(
                     "restart of {} on {node} refused: the publisher {pub_host} restarts them \
                      first",
@@ -533,7 +538,7 @@ impl Publisher {
         }
         let mut out: Vec<Effect> = CM_SERVICES
             .iter()
-            .map(|s| self.obs(now, "service_restarted", format!("{s} on {node}")))
+            .map(|s| self.obs(now, Kind::ServiceRestarted, format!("{s} on {node}")))
             .collect();
         let Some(cm) = self.imp.multisan.cm.as_mut() else {
             return out;
@@ -555,7 +560,7 @@ impl Publisher {
         }
         out.push(self.obs(
             now,
-            "multi_san_active",
+            Kind::MultiSanActive,
             format!("callmanager multi-server certificate {subject} active on every CUCM node"),
         ));
         out.extend(self.auto_reset(now, "the CallManager certificate changed"));
@@ -575,7 +580,7 @@ impl Publisher {
         }
         let mut out = vec![self.obs(
             now,
-            "phones_reset",
+            Kind::PhonesReset,
             format!(
                 "cluster {}: Phone Interaction on Certificate Update resets the registered \
                  phones ({why})",
@@ -600,7 +605,7 @@ impl Publisher {
         }
         let mut out = vec![self.obs(
             now,
-            "certificate_change",
+            Kind::CertificateChange,
             format!(
                 "CSCup28852: certificate-change processing runs again for the multi-server \
                  CallManager certificate {}; the TFTP rebuilds the ITL and configuration files",
@@ -650,7 +655,7 @@ mod tests {
     fn whats(out: &[Effect]) -> Vec<String> {
         out.iter()
             .filter_map(|e| match e {
-                Effect::Observe(o) => Some(format!("{} {}", o.what, o.detail)),
+                Effect::Observe(o) => Some(format!("{} {}", o.what(), o.detail())),
                 _ => None,
             })
             .collect()

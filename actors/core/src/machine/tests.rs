@@ -29,7 +29,7 @@ fn show(effects: &[Effect]) -> Vec<String> {
         .map(|e| match e {
             Effect::Send { to, msg } => format!("send {to} {}", msg_name(msg)),
             Effect::Timer { after_ms, token } => format!("timer {after_ms} #{token}"),
-            Effect::Observe(o) => format!("observe {} {} {}", o.who, o.what, o.detail),
+            Effect::Observe(o) => format!("observe {} {} {}", o.who, o.what(), o.detail()),
         })
         .collect()
 }

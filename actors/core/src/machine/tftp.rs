@@ -19,7 +19,8 @@
 //! [I] The TFTP does not ask for a client certificate on that port.
 
 use super::channel::Channel;
-use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TftpBuild};
+use super::msg::{Addr, Effect, Msg, Now, ServiceAction, TftpBuild};
+use crate::machine::trace::{Kind, Observation};
 use crate::pki::identity::CertType;
 use crate::pki::Identity;
 use crate::sgn::{
@@ -76,8 +77,8 @@ impl Tftp {
         self.tomcat.as_ref()
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(
             now,
             &format!("tftp@{}", self.host),
             what,
@@ -106,7 +107,7 @@ impl Tftp {
             Msg::TftpTomcat(identity) => self.disk_tomcat = Some((*identity).clone()),
             Msg::Service(action) => {
                 self.up = !matches!(action, ServiceAction::Stop);
-                out.push(self.obs(now, "service", format!("{action:?}")));
+                out.push(self.obs(now, Kind::Service, format!("{action:?}")));
                 self.https.clear();
                 if self.up {
                     self.load_tomcat(now, &mut out);
@@ -148,7 +149,7 @@ impl Tftp {
                 new.unwrap_or_default(),
                 old.unwrap_or_default()
             );
-            out.push(self.obs(now, "tftp_tomcat_loaded", detail));
+            out.push(self.obs(now, Kind::TftpTomcatLoaded, detail));
         }
     }
 
@@ -191,7 +192,7 @@ impl Tftp {
                     out.push(self.presenting(phone, &tomcat, now));
                     self.https.insert(key, Channel::tls(end));
                 }
-                Err(e) => return out.push(self.obs(now, "tls_failure", e)),
+                Err(e) => return out.push(self.obs(now, Kind::TlsFailure, e)),
             }
         }
         self.clock.set(now.wall);
@@ -227,7 +228,7 @@ impl Tftp {
         };
         self.obs(
             now,
-            "tftp_https_cert",
+            Kind::TftpHttpsCert,
             format!("HTTPS {HTTPS_PORT} to phone#{phone}: Tomcat serial {served} ({state})"),
         )
     }
@@ -273,7 +274,7 @@ impl Tftp {
             ctl.digest = build.digest;
             let ctl_certs = build.ctl_certs.as_ref().unwrap_or(certs);
             ctl.records = ctl_certs.ctl_records(mode);
-            out.push(self.obs(now, "ctl_built", ctl_summary(&ctl.records)));
+            out.push(self.obs(now, Kind::CtlBuilt, ctl_summary(&ctl.records)));
             self.ctl = ctl_certs
                 .ctl_signer()
                 .and_then(|s| ctl.sign(&s.cert, &s.key).ok())
@@ -285,7 +286,7 @@ impl Tftp {
             self.itl.as_ref().map_or(0, |b| b.len()),
             self.ctl.as_ref().map_or(0, |b| b.len())
         );
-        out.push(self.obs(now, "tftp_rebuilt", detail));
+        out.push(self.obs(now, Kind::TftpRebuilt, detail));
         self.build = Some(build);
     }
 

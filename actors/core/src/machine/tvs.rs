@@ -24,7 +24,8 @@
 //! (`tvs.query_ms`, `tvs.service_ms`), not as extra trace.
 
 use super::channel::Channel;
-use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction, TvsStores};
+use super::msg::{Addr, Effect, Msg, Now, ServiceAction, TvsStores};
+use crate::machine::trace::{Event, Kind, Observation};
 use crate::pki::StoreName;
 use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tvs::{RoleMap, TvsBody, TvsDirectory, TvsMessage};
@@ -155,6 +156,8 @@ pub struct Tvs {
     pub up: bool,
     pub roles: RoleMap,
     stores: Option<Arc<TvsStores>>,
+    /// The stores as read at the last (re)start: what the directory was built from.
+    loaded: Option<Arc<TvsStores>>,
     directory: TvsDirectory,
     tls: Option<Arc<rustls::ServerConfig>>,
     /// TLS sessions by (phone, session), each with the request bytes received so far.
@@ -171,6 +174,7 @@ impl Tvs {
             up: true,
             roles: RoleMap::default(),
             stores: None,
+            loaded: None,
             directory: TvsDirectory::default(),
             tls: None,
             sessions: BTreeMap::new(),
@@ -184,13 +188,37 @@ impl Tvs {
         format!("tvs@{}", self.host)
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(now, &self.who(), what, detail))
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(now, &self.who(), what, detail))
+    }
+
+    /// Whether the stores loaded at the last (re)start hold the certificate an answer vouches
+    /// for, by a plain scan (the evidence of invariant `tvs_vouches_from_stores`).
+    fn loaded_stores_hold(&self, request: &TvsBody, answer: &TvsBody) -> bool {
+        let der = match (request, answer) {
+            (
+                _,
+                TvsBody::QueryRes {
+                    certificate: Some(der),
+                    ..
+                },
+            ) => der,
+            (TvsBody::VerifyReq { certificate, .. }, _) => certificate,
+            _ => return false,
+        };
+        let Some(s) = &self.loaded else { return false };
+        let mut certs = s
+            .stores
+            .iter()
+            .flat_map(|st| st.iter())
+            .chain(s.own.iter().map(|(c, _)| c));
+        certs.any(|c| c.der() == der.as_slice())
     }
 
     /// Reads the stores, as the service does when it starts.
     fn load(&mut self) {
         let Some(s) = &self.stores else { return };
+        self.loaded = Some(s.clone());
         self.directory = TvsDirectory::snapshot(
             s.stores.iter(),
             s.own.iter().map(|(c, r)| (c, *r)),
@@ -225,7 +253,7 @@ impl Tvs {
         }
         out.push(self.obs(
             now,
-            "tvs_refused",
+            Kind::TvsRefused,
             format!("phone#{phone}: queue full ({waiting} waiting)"),
         ));
         true
@@ -262,7 +290,7 @@ impl Tvs {
                         "Restart (certificate update), {} certificates known",
                         self.directory.len()
                     );
-                    out.push(self.obs(now, "service", detail));
+                    out.push(self.obs(now, Kind::Service, detail));
                 }
             }
             Msg::Service(action) => {
@@ -274,7 +302,7 @@ impl Tvs {
                 }
                 out.push(self.obs(
                     now,
-                    "service",
+                    Kind::Service,
                     format!("{action:?}, {} certificates known", self.directory.len()),
                 ));
             }
@@ -328,12 +356,14 @@ impl Tvs {
             answer.body,
             TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
         );
-        out.push(self.obs(now, "tvs_answer", format!("phone#{phone} found={found}")));
+        let held = found && self.loaded_stores_hold(&req.body, &answer.body);
+        let lookup = Event::TvsLookup { phone, found, held };
+        out.push(Effect::Observe(Observation::new(now, &self.who(), lookup)));
         if !found && matches!(req.body, TvsBody::VerifyReq { .. }) {
             // CERT_VERIFICATION of a certificate in no store (F19) [C S9].
             out.push(self.obs(
                 now,
-                "tvs_cert_not_found",
+                Kind::TvsCertNotFound,
                 "ERROR:CertificateCTLCache::getCertificateInformation - Cannot find the certificate in the cache",
             ));
         }
@@ -363,7 +393,7 @@ impl Tvs {
         };
         let mut job = vec![];
         if let Err(e) = s.feed(bytes) {
-            job.push(self.obs(now, "tls_failure", format!("phone#{phone}: {e}")));
+            job.push(self.obs(now, Kind::TlsFailure, format!("phone#{phone}: {e}")));
             let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
             job.push(Effect::Send {
                 to: Addr::Phone(phone),

@@ -186,6 +186,16 @@ impl Certificate {
         self.info.subject == self.info.issuer
     }
 
+    /// The start of the validity window.
+    pub fn not_before(&self) -> WallTime {
+        self.info.not_before
+    }
+
+    /// The end of the validity window.
+    pub fn not_after(&self) -> WallTime {
+        self.info.not_after
+    }
+
     /// Checks validity at `now` (the host's own simulated clock).
     pub fn check_validity(&self, now: WallTime) -> Result<(), CertError> {
         let subject = self.info.subject.to_cucm();

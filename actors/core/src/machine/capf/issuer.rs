@@ -12,6 +12,7 @@ use crate::capf::ca::EnrollRequest;
 use crate::capf::pending::{render_stale_delete_all, Uploaded};
 use crate::capf::Step;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::Kind;
 use crate::pki::{Certificate, PublicKey};
 use std::sync::Arc;
 
@@ -57,9 +58,17 @@ impl Capf {
                 Ok(r) => {
                     if let Some(stale) = &r.stale {
                         let serial = hex::encode(stale.cert.serial());
-                        out.push(self.obs(now, "stale_lsc", format!("{device}: serial {serial}")));
+                        out.push(self.obs(
+                            now,
+                            Kind::StaleLsc,
+                            format!("{device}: serial {serial}"),
+                        ));
                     }
-                    out.push(self.obs(now, "csr_pending", format!("{device}: request {}", r.id)));
+                    out.push(self.obs(
+                        now,
+                        Kind::CsrPending,
+                        format!("{device}: request {}", r.id),
+                    ));
                     s.capf.deferred("CSR pending for the offline CA")
                 }
                 Err(e) => s.capf.issue_failed(&e.to_string()),
@@ -104,7 +113,7 @@ impl Capf {
         let csrs: Vec<_> = self.devices.1.pending().cloned().collect();
         out.push(self.obs(
             now,
-            "csr_exported",
+            Kind::CsrExported,
             format!("{} pending CSRs to {ca}", csrs.len()),
         ));
         out.push(Effect::Send {
@@ -137,7 +146,7 @@ impl Capf {
                 Ok(other) => format!("{device}: {other:?}"),
                 Err(e) => format!("{device}: refused: {e}"),
             };
-            out.push(self.obs(now, "csr_uploaded", detail));
+            out.push(self.obs(now, Kind::CsrUploaded, detail));
         }
     }
 
@@ -150,6 +159,6 @@ impl Capf {
             "stale-lsc delete all" => render_stale_delete_all(book.delete_all_stale()),
             other => format!("unknown command {other:?}\n"),
         };
-        out.push(self.obs(now, "cli", format!("utils capf {command}\n{text}")));
+        out.push(self.obs(now, Kind::Cli, format!("utils capf {command}\n{text}")));
     }
 }

@@ -26,11 +26,12 @@
 //! | `session.rs` | connections: admission, the session per phone over its channel, outcomes |
 //! | `issuer.rs` | Online / Offline CA issuance, CSR export and upload, `utils capf` commands |
 
-use super::msg::{Addr, Effect, Msg, Now, Observation, ServiceAction};
+use super::msg::{Addr, Effect, Msg, Now, ServiceAction};
 use super::tvs::Queue;
 use crate::capf::ca::OnlineCaParams;
 use crate::capf::pending::CsrBook;
 use crate::capf::{capf_cert_usable, CapfSettings, Command, DeviceLookup, DeviceRecord};
+use crate::machine::trace::{Kind, Observation};
 use crate::pki::Certificate;
 use crate::tls::{server_config, SimClock};
 use crate::tlv::content::CucmVersion;
@@ -181,8 +182,8 @@ impl Capf {
         format!("capf@{}", self.host)
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(now, &self.who(), what, detail))
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(now, &self.who(), what, detail))
     }
 
     /// The configuration, once the service is ready.
@@ -219,7 +220,7 @@ impl Capf {
                 self.by_id.clear();
                 self.waiting.clear();
                 self.queue.clear();
-                out.push(self.obs(now, "service", format!("{action:?}")));
+                out.push(self.obs(now, Kind::Service, format!("{action:?}")));
             }
             m @ (Msg::CapfTls { .. } | Msg::CapfPlain { .. }) if self.up => {
                 self.on_flight(m, now, &mut out)

@@ -13,6 +13,7 @@ use super::{capf_token, Capf, CapfConfig, T_DEADLINE, T_KEEPALIVE};
 use crate::capf::{CapfMessage, CapfSession, Command, Outcome};
 use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::{Event, Kind, Observation};
 use crate::tls::TlsEnd;
 use std::sync::Arc;
 
@@ -78,14 +79,14 @@ impl Capf {
         if ipv6 && !config.ipv6_enabled {
             out.push(self.obs(
                 now,
-                "capf_refused",
+                Kind::CapfRefused,
                 format!("phone#{phone}: IPv6 connection while \"Enable IPv6\" is False"),
             ));
             let reason = "connection refused: CAPF does not accept IPv6 (Enable IPv6 = False)";
             return out.push(self.abort(phone, session, reason.into()));
         }
         if let Some(why) = self.ready().and_then(|r| r.unusable.as_ref()) {
-            out.push(self.obs(now, "tls_failure", format!("phone#{phone}: {why}")));
+            out.push(self.obs(now, Kind::TlsFailure, format!("phone#{phone}: {why}")));
             let reason = format!("TLS connection failure on 3804: {why}");
             return out.push(self.abort(phone, session, reason));
         }
@@ -96,7 +97,7 @@ impl Capf {
             } else {
                 out.push(self.obs(
                     now,
-                    "capf_refused",
+                    Kind::CapfRefused,
                     format!("phone#{phone}: {} waiting", self.waiting.len()),
                 ));
                 out.push(self.abort(phone, session, "CAPF busy: connection refused".into()));
@@ -190,7 +191,7 @@ impl Capf {
         match (s.channel.is_tls(), msg) {
             (true, Msg::CapfTls { bytes, .. }) => {
                 if let Err(e) = s.channel.feed(&bytes) {
-                    out.push(self.obs(now, "tls_failure", format!("phone#{}: {e}", key.0)));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("phone#{}: {e}", key.0)));
                     let reason = format!("SSL3 alert read:fatal:handshake failure ({e})");
                     out.push(self.abort(key.0, key.1, reason));
                     self.by_id.remove(&id);
@@ -344,7 +345,11 @@ impl Capf {
             let status = rec.status.to_string();
             let name = rec.device_name.clone();
             let copy = Box::new(rec.clone());
-            out.push(self.obs(now, "capf_status", format!("{name}: {status}")));
+            let event = Event::CapfStatus {
+                device: name,
+                status,
+            };
+            out.push(Effect::Observe(Observation::new(now, &self.who(), event)));
             if let Some(c) = self.config() {
                 out.push(Effect::Send {
                     to: Addr::Publisher(c.cluster.clone()),
@@ -357,18 +362,18 @@ impl Capf {
             Outcome::Issued { cert } => {
                 self.issued += 1;
                 self.devices.1.installed(&who);
-                out.push(self.obs(
-                    now,
-                    "lsc_issued",
-                    format!("{who}: serial {}", hex::encode(cert.serial())),
-                ));
+                let event = Event::LscIssued {
+                    device: who.clone(),
+                    serial_hex: hex::encode(cert.serial()),
+                };
+                out.push(Effect::Observe(Observation::new(now, &self.who(), event)));
                 format!("{who}: LSC issued")
             }
             Outcome::Deleted => format!("{who}: LSC deleted"),
             Outcome::Fetched { certs } => format!("{who}: {} certificate(s) fetched", certs.len()),
             Outcome::Failed { reason, text } => format!("{who}: END_SESSION {reason:?}: {text}"),
         };
-        out.push(self.obs(now, "capf_session", detail));
+        out.push(self.obs(now, Kind::CapfSession, detail));
         self.admit_waiting(now, out);
     }
 

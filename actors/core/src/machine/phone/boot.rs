@@ -14,6 +14,7 @@ use super::status::{self, State, TvsWait, T_DHCP, T_TVS};
 use super::tvs_query::{Heard, Question, TvsQuery};
 use super::Phone;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::{Event, Refusal};
 use crate::phone::trust::{Decision, FileKind, TrustError, TrustPath};
 use crate::sgn::{parse_signed_config, PhoneConfig};
 use crate::tlv::{parse_shared, TrustList};
@@ -168,7 +169,7 @@ impl Phone {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("unparsable {}: {e}", self.file_name(kind));
-                return self.refuse(kind, now, why, out);
+                return self.refuse(kind, now, why.into(), out);
             }
         };
         match self
@@ -176,10 +177,10 @@ impl Phone {
             .judge(kind, &raw, &header, now.wall, self.backend)
         {
             Decision::Accept(path) => self.accept(kind, path, &raw, list, now, out),
-            Decision::Reject(e) => self.refuse(kind, now, e.to_string(), out),
+            Decision::Reject(e) => self.refuse(kind, now, Refusal::Trust(e), out),
             Decision::AskTvs { .. } => {
                 let question = Question::Signer {
-                    file: kind_name(kind),
+                    file: kind,
                     subject: header.signer_name.clone().unwrap_or_default(),
                     issuer: header.signer_issuer.clone().unwrap_or_default(),
                     serial: header.signer_serial.clone().unwrap_or_default(),
@@ -213,18 +214,18 @@ impl Phone {
                     .and_then(|x| PhoneConfig::from_xml(x).ok());
                 match config {
                     Some(c) => {
-                        out.push(self.obs(now, "config_accepted", format!("{path:?}")));
+                        out.push(self.event(now, Event::ConfigAccepted { path: path.clone() }));
                         self.config = Some(c);
                     }
                     None => return self.refuse_config(now, "config XML unreadable".into(), out),
                 }
             }
             (_, Some(list)) => {
-                out.push(self.obs(
-                    now,
-                    "trust_list_installed",
-                    format!("{} via {path:?}", kind_name(kind)),
-                ));
+                let installed = Event::TrustListInstalled {
+                    file: kind,
+                    path: path.clone(),
+                };
+                out.push(self.event(now, installed));
                 self.trust.install(kind, list);
             }
             (_, None) => {}
@@ -232,21 +233,18 @@ impl Phone {
         self.next_after(kind, now, out);
     }
 
-    fn refuse(&mut self, kind: FileKind, now: Now, reason: String, out: &mut Vec<Effect>) {
+    fn refuse(&mut self, kind: FileKind, now: Now, reason: Refusal, out: &mut Vec<Effect>) {
         if kind == FileKind::Config {
             return self.refuse_config(now, reason, out);
         }
         self.trust_failed = true;
-        out.push(self.obs(
-            now,
-            "trust_list_rejected",
-            format!("{}: {reason}", kind_name(kind)),
-        ));
+        let rejected = Event::TrustListRejected { file: kind, reason };
+        out.push(self.event(now, rejected));
         self.next_after(kind, now, out);
     }
 
-    fn refuse_config(&mut self, now: Now, reason: String, out: &mut Vec<Effect>) {
-        out.push(self.obs(now, "config_rejected", reason));
+    fn refuse_config(&mut self, now: Now, reason: Refusal, out: &mut Vec<Effect>) {
+        out.push(self.event(now, Event::ConfigRejected { reason }));
         let status = if self.trust_failed {
             status::TRUST_LIST_UPDATE_FAILED
         } else {
@@ -263,11 +261,16 @@ impl Phone {
                 subject: wait.header.signer_name.clone().unwrap_or_default(),
                 serial: hex::encode(wait.header.signer_serial.clone().unwrap_or_default()),
             };
-            let why = format!("{reason} (no TVS left to ask)");
+            let why = Refusal::NoTvsLeft(Box::new(Refusal::Trust(reason)));
             return self.refuse(wait.kind, now, why, out);
         }
         self.state = State::Tvs(wait);
-        out.push(self.obs(now, "state", self.status()));
+        out.push(self.event(
+            now,
+            Event::State {
+                status: self.status(),
+            },
+        ));
     }
 
     /// The signer's wait, taken out of the state (which is `Off` meanwhile).
@@ -322,11 +325,12 @@ impl Phone {
         else {
             return self.refuse(wait.kind, now, "TVS answer unreadable".into(), out);
         };
-        out.push(self.obs(
-            now,
-            "tvs_answer",
-            format!("{} valid={valid}", kind_name(wait.kind)),
-        ));
+        let answered = Event::TvsAnswer {
+            file: wait.kind,
+            valid,
+            tvs_cert: wait.query.tvs_cert,
+        };
+        out.push(self.event(now, answered));
         let decision = self.trust.on_tvs_answer(
             wait.kind,
             &wait.raw,
@@ -345,7 +349,7 @@ impl Phone {
                 } = *wait;
                 self.accept(kind, path, &raw, list, now, out)
             }
-            Decision::Reject(e) => self.refuse(wait.kind, now, e.to_string(), out),
+            Decision::Reject(e) => self.refuse(wait.kind, now, Refusal::Trust(e), out),
             Decision::AskTvs { .. } => self.refuse(wait.kind, now, "TVS loop".into(), out),
         }
     }
@@ -355,12 +359,4 @@ fn header_len(raw: &[u8]) -> usize {
     crate::tlv::parse_header(raw)
         .map(|h| h.header_length as usize)
         .unwrap_or(raw.len())
-}
-
-fn kind_name(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Ctl => "CTL",
-        FileKind::Itl => "ITL",
-        FileKind::Config => "config",
-    }
 }

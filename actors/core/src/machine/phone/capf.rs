@@ -21,6 +21,7 @@ use super::Phone;
 use crate::capf::{CapfClient, CapfMessage, ClientOutcome, ClientSettings};
 use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::{Event, Kind, Validity};
 use crate::pki::keys::PrivateKey;
 use crate::pki::{Certificate, Identity};
 use crate::sgn::CapfAuthMode;
@@ -87,7 +88,7 @@ impl Phone {
     pub(super) fn start_capf(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.capf.failures = 0;
         let mode = self.config.as_ref().map(|c| c.capf_auth_mode);
-        out.push(self.obs(now, "capf_start", format!("auth mode {mode:?}")));
+        out.push(self.obs(now, Kind::CapfStart, format!("auth mode {mode:?}")));
         self.capf_connect(0, now, out);
     }
 
@@ -161,7 +162,7 @@ impl Phone {
             let tls = match tls {
                 Ok(t) => t,
                 Err(e) => {
-                    out.push(self.obs(now, "tls_failure", format!("CAPF: {e}")));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {e}")));
                     self.capf.conn = Some(Box::new(conn));
                     return self.capf_comm_failure(e, now, out);
                 }
@@ -263,7 +264,7 @@ impl Phone {
         match msg {
             Msg::CapfAbort { reason, .. } => {
                 self.capf.conn = Some(conn);
-                out.push(self.obs(now, "capf_connect_failed", reason.clone()));
+                out.push(self.obs(now, Kind::CapfConnectFailed, reason.clone()));
                 return self.capf_comm_failure(reason, now, out);
             }
             Msg::CapfKeepalive { .. } => {}
@@ -274,7 +275,7 @@ impl Phone {
                 }
                 if let Err(e) = conn.channel.feed(&bytes) {
                     let text = format!("SSL3 alert read:fatal:handshake failure ({e})");
-                    out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {text}")));
                     self.capf.conn = Some(conn);
                     return self.capf_comm_failure(text, now, out);
                 }
@@ -290,7 +291,7 @@ impl Phone {
                 });
                 if !ok {
                     let text = "CAPF certificate is not a CAPF record of the phone's ITL";
-                    out.push(self.obs(now, "tls_failure", format!("CAPF: {text}")));
+                    out.push(self.obs(now, Kind::TlsFailure, format!("CAPF: {text}")));
                     self.capf.conn = Some(conn);
                     return self.capf_comm_failure(text.into(), now, out);
                 }
@@ -325,7 +326,7 @@ impl Phone {
             let step = conn.client.handle(&m, now.wall);
             self.capf_flash = conn.client.flash;
             if let Some(note) = &step.note {
-                out.push(self.obs(now, "capf_note", note.clone()));
+                out.push(self.obs(now, Kind::CapfNote, note.clone()));
             }
             for reply in &step.send {
                 sent |= self.capf_write(&mut conn, reply, out);
@@ -409,7 +410,7 @@ impl Phone {
                     .as_ref()
                     .is_some_and(|c| matches!(c.wait, Wait::Server { deadline_ms } if now.mono_ms >= deadline_ms));
                 if overdue {
-                    out.push(self.obs(now, "capf_timeout", "CAPF did not answer"));
+                    out.push(self.obs(now, Kind::CapfTimeout, "CAPF did not answer"));
                     self.capf_comm_failure("CAPF did not answer".into(), now, out);
                 }
             }
@@ -473,7 +474,7 @@ impl Phone {
         if self.capf.failures <= profile.retries {
             out.push(self.obs(
                 now,
-                "capf_retry",
+                Kind::CapfRetry,
                 format!(
                     "{reason}; try {} of {} in {} s",
                     self.capf.failures,
@@ -504,22 +505,22 @@ impl Phone {
         }
         self.capf.seq += 1;
         self.capf.done_boot = Some(self.boots);
-        let (what, detail) = match &outcome {
-            ClientOutcome::Installed { cert } => (
-                "lsc_installed",
-                format!(
-                    "serial {} from {} over {family}",
-                    hex::encode(cert.serial()),
-                    cert.issuer().common_name()
-                ),
-            ),
-            ClientOutcome::Deleted => ("lsc_deleted", String::new()),
-            ClientOutcome::Fetched => ("capf_done", "certificates fetched".into()),
-            ClientOutcome::NothingToDo => ("capf_done", "no pending operation".into()),
-            ClientOutcome::Refused { reason } => ("capf_failed", format!("END_SESSION {reason:?}")),
-            ClientOutcome::Aborted { text } => ("capf_failed", text.clone()),
+        let event = match &outcome {
+            ClientOutcome::Installed { cert } => Event::LscInstalled {
+                serial_hex: hex::encode(cert.serial()),
+                issuer_cn: cert.issuer().common_name().to_string(),
+                family: family.to_string(),
+                validity: Validity::of(cert, now.wall),
+            },
+            ClientOutcome::Deleted => Event::note(Kind::LscDeleted, ""),
+            ClientOutcome::Fetched => Event::note(Kind::CapfDone, "certificates fetched"),
+            ClientOutcome::NothingToDo => Event::note(Kind::CapfDone, "no pending operation"),
+            ClientOutcome::Refused { reason } => {
+                Event::note(Kind::CapfFailed, format!("END_SESSION {reason:?}"))
+            }
+            ClientOutcome::Aborted { text } => Event::note(Kind::CapfFailed, text.clone()),
         };
-        out.push(self.obs(now, what, detail));
+        out.push(self.event(now, event));
         self.after_capf(now, out);
     }
 
@@ -527,7 +528,7 @@ impl Phone {
     fn capf_end(&mut self, reason: String, now: Now, out: &mut Vec<Effect>) {
         self.capf.seq += 1;
         self.capf.done_boot = Some(self.boots);
-        out.push(self.obs(now, "capf_failed", reason));
+        out.push(self.obs(now, Kind::CapfFailed, reason));
         self.after_capf(now, out);
     }
 

@@ -19,6 +19,7 @@ use super::status::T_HTTPS;
 use super::tvs_query::{Heard, Question, TvsQuery};
 use super::Phone;
 use crate::machine::msg::{Effect, Msg, Now};
+use crate::machine::trace::Kind;
 use crate::phone::https::{self, HttpsDecision, HttpsPath};
 use crate::pki::Certificate;
 use crate::tvs::TvsBody;
@@ -61,14 +62,14 @@ impl Phone {
     ) {
         self.https = None;
         if self.registered_cluster().is_none() {
-            out.push(self.obs(now, "https_skipped", format!("{server}: not registered")));
+            out.push(self.obs(now, Kind::HttpsSkipped, format!("{server}: not registered")));
             return;
         }
         let cert = match Certificate::from_der(&der) {
             Ok(c) => c,
             Err(e) => {
                 let why = format!("{server}: unreadable server certificate: {e}");
-                return out.push(self.obs(now, "https_failed", why));
+                return out.push(self.obs(now, Kind::HttpsFailed, why));
             }
         };
         self.https_verify(server, cert, Purpose::Service, now, out)
@@ -111,17 +112,17 @@ impl Phone {
     ) {
         let (what, detail) = match &result {
             Ok(HttpsPath::TrustList) => (
-                "https_ok",
+                Kind::HttpsOk,
                 format!("{server}: server certificate in the CTL/ITL"),
             ),
             Ok(HttpsPath::Tvs { cached: true }) => (
-                "https_ok",
+                Kind::HttpsOk,
                 format!("{server}: {} (TVS cache)", https::AUTHENTICATED),
             ),
             Ok(HttpsPath::Tvs { cached: false }) => {
-                ("https_ok", format!("{server}: {}", https::AUTHENTICATED))
+                (Kind::HttpsOk, format!("{server}: {}", https::AUTHENTICATED))
             }
-            Err(why) => ("https_failed", format!("{server}: {why}")),
+            Err(why) => (Kind::HttpsFailed, format!("{server}: {why}")),
         };
         out.push(self.obs(now, what, detail));
         if purpose == Purpose::ConfigDownload {
@@ -183,7 +184,11 @@ impl Phone {
             let why = "TVS answer unreadable".to_string();
             return self.https_done(&server, c.purpose, Err(why), now, out);
         };
-        out.push(self.obs(now, "tvs_answer", format!("https {server} valid={valid}")));
+        out.push(self.obs(
+            now,
+            Kind::TvsAnswer,
+            format!("https {server} valid={valid}"),
+        ));
         let Question::Certificate { cert, .. } = &c.query.question else {
             return;
         };

@@ -23,8 +23,9 @@
 //! Timers carry the boot generation, so a timer from before a reset is a no-op; losing a
 //! registration starts a new generation too, so its keepalive timers go stale with it.
 
-use super::msg::{Addr, Effect, Msg, Now, Observation};
+use super::msg::{Addr, Effect, Msg, Now};
 use crate::capf::CapfFlash;
+use crate::machine::trace::{Event, Kind, Observation};
 use crate::phone::trust::PhoneTrust;
 use crate::pki::keys::PrivateKey;
 use crate::pki::{Backend, Certificate, Identity};
@@ -159,13 +160,22 @@ impl Phone {
         (self.generation << 8) | kind
     }
 
-    fn obs(&self, now: Now, what: &str, detail: impl Into<String>) -> Effect {
-        Effect::Observe(Observation::new(now, &self.device, what, detail))
+    fn obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
+        Effect::Observe(Observation::note(now, &self.device, what, detail))
+    }
+
+    fn event(&self, now: Now, event: Event) -> Effect {
+        Effect::Observe(Observation::new(now, &self.device, event))
     }
 
     fn enter(&mut self, state: State, now: Now, out: &mut Vec<Effect>) {
         self.state = state;
-        out.push(self.obs(now, "state", self.status()));
+        out.push(self.event(
+            now,
+            Event::State {
+                status: self.status(),
+            },
+        ));
     }
 
     fn secure_profile(&self) -> bool {
@@ -191,7 +201,7 @@ impl Phone {
             PhoneInput::Msg(Msg::PowerOff) => self.power_off(now, &mut out),
             PhoneInput::Msg(Msg::EraseTrustLists) => {
                 self.trust.erase();
-                out.push(self.obs(now, "trust_lists_erased", "CTL and ITL deleted"));
+                out.push(self.obs(now, Kind::TrustListsErased, "CTL and ITL deleted"));
                 self.boot(now, &mut out)
             }
             PhoneInput::Timer(token) => self.on_timer(token, now, &mut out),
@@ -206,7 +216,7 @@ impl Phone {
         self.secure = None;
         self.generation += 1;
         self.drop_capf();
-        out.push(self.obs(now, "power_failure", "phone off"));
+        out.push(self.obs(now, Kind::PowerFailure, "phone off"));
         self.enter(State::Off, now, out);
     }
 

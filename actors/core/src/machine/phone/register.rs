@@ -19,6 +19,7 @@ use super::status::{
 };
 use super::Phone;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::{Event, Kind};
 use std::sync::Arc;
 
 impl Phone {
@@ -61,7 +62,7 @@ impl Phone {
             self.generation += 1;
             out.push(self.obs(
                 now,
-                "register_retry",
+                Kind::RegisterRetry,
                 format!(
                     "no CallManager of {ix} accepted; retrying in {} ms",
                     self.timers.register_retry_ms
@@ -94,7 +95,7 @@ impl Phone {
         let State::Registering { cm_ix } = self.state else {
             return;
         };
-        out.push(self.obs(now, "registration_rejected", reason));
+        out.push(self.obs(now, Kind::RegistrationRejected, reason));
         self.register(cm_ix + 1, now, out);
     }
 
@@ -117,19 +118,22 @@ impl Phone {
             .cloned()
             .unwrap_or_default();
         if let Some(Err(why)) = server_cert.map(|der| self.trust.check_callmanager(&der)) {
-            out.push(self.obs(now, "tls_failure", why.clone()));
+            out.push(self.obs(now, Kind::TlsFailure, why.clone()));
             out.push(Effect::Send {
                 to: Addr::CallManager(host.clone()),
                 msg: Msg::RegisterAbort { phone: self.id },
             });
             out.push(self.obs(
                 now,
-                "registration_rejected",
+                Kind::RegistrationRejected,
                 format!("TLS to ccm@{host}: {why}"),
             ));
             return self.register(cm_ix + 1, now, out);
         }
-        out.push(self.obs(now, "registered", cluster.clone()));
+        let registered = Event::Registered {
+            cluster: cluster.clone(),
+        };
+        out.push(self.event(now, registered));
         let r = Registration {
             cluster,
             host,
@@ -224,7 +228,7 @@ impl Phone {
         let limit = self.timers.keepalive_misses.max(1);
         let missed = self.obs(
             now,
-            "keepalive_missed",
+            Kind::KeepaliveMissed,
             format!(
                 "ccm@{host}: keepalive {seq} not acked within {} ms ({misses} of {limit})",
                 self.timers.keepalive_timeout_ms
@@ -236,7 +240,7 @@ impl Phone {
         }
         let lost = self.obs(
             now,
-            "unregistered",
+            Kind::Unregistered,
             format!("ccm@{host}: {misses} keepalives in a row not acked"),
         );
         out.push(lost);

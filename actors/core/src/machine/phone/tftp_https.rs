@@ -24,6 +24,7 @@ use super::Phone;
 use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
 use crate::machine::tftp::{HTTPS_PORT, HTTP_PORT};
+use crate::machine::trace::Kind;
 use crate::phone::trust::FileKind;
 use crate::pki::Certificate;
 use crate::tls::{https_client_config, TlsEnd};
@@ -72,7 +73,7 @@ impl Phone {
         let file = self.file_name(FileKind::Config);
         if self.registered_cluster().is_none() {
             let why = format!("{file} from {}: not registered", Self::server_name(&tftp));
-            return out.push(self.obs(now, "config_https_skipped", why));
+            return out.push(self.obs(now, Kind::ConfigHttpsSkipped, why));
         }
         self.next_session += 1;
         let session = (u64::from(self.id) << 24) | self.next_session;
@@ -91,7 +92,7 @@ impl Phone {
             self.clock.set(now.wall);
             match https_client_config(&self.clock).and_then(|c| TlsEnd::client(c, &tftp)) {
                 Ok(end) => d.channel = Channel::tls(end),
-                Err(e) => return out.push(self.obs(now, "tls_failure", e)),
+                Err(e) => return out.push(self.obs(now, Kind::TlsFailure, e)),
             }
         }
         let hello = d.channel.flush();
@@ -131,7 +132,7 @@ impl Phone {
         if self.secure.as_ref().is_some_and(|d| d.plain) {
             self.secure = None;
             let why = format!("{}: no answer", self.file_name(FileKind::Config));
-            return out.push(self.obs(now, "config_plain_failed", why));
+            return out.push(self.obs(now, Kind::ConfigPlainFailed, why));
         }
         self.secure_fail("no answer".into(), now, out);
     }
@@ -147,13 +148,13 @@ impl Phone {
         let tftp = self.secure.take().map(|d| d.tftp).unwrap_or_default();
         let (what, detail) = match bytes {
             Some(b) => (
-                "config_plain_ok",
+                Kind::ConfigPlainOk,
                 format!(
                     "{file}: {} bytes over plain HTTP {HTTP_PORT}/TFTP from tftp@{tftp} (no server certificate)",
                     b.len(),
                 ),
             ),
-            None => ("config_plain_failed", format!("{file}: not found")),
+            None => (Kind::ConfigPlainFailed, format!("{file}: not found")),
         };
         out.push(self.obs(now, what, detail));
     }
@@ -259,11 +260,11 @@ impl Phone {
         self.secure = None;
         if len == 0 {
             let why = format!("{file} from {server}: not found");
-            return out.push(self.obs(now, "config_https_failed", why));
+            return out.push(self.obs(now, Kind::ConfigHttpsFailed, why));
         }
         out.push(self.obs(
             now,
-            "config_https_ok",
+            Kind::ConfigHttpsOk,
             format!("{file}: {len} bytes over HTTPS from {server} (Tomcat serial {serial})"),
         ));
     }
@@ -281,7 +282,7 @@ impl Phone {
             .map_or(String::new(), |s| format!(" presenting Tomcat serial {s}"));
         out.push(self.obs(
             now,
-            "config_https_failed",
+            Kind::ConfigHttpsFailed,
             format!("{file} from {server}{serial}: {why}"),
         ));
         if !d.plain_fallback {
@@ -289,7 +290,7 @@ impl Phone {
         }
         out.push(self.obs(
             now,
-            "config_https_fallback",
+            Kind::ConfigHttpsFallback,
             format!(
                 "{file}: plain download from tftp@{} ({HTTP_PORT}/TFTP)",
                 d.tftp

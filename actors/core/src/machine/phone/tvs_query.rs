@@ -17,7 +17,9 @@
 use super::Phone;
 use crate::machine::channel::Channel;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
+use crate::machine::trace::{Event, Kind, Validity};
 use crate::phone::https::HANDSHAKE_FAILURE;
+use crate::phone::trust::FileKind;
 use crate::pki::Certificate;
 use crate::tls::{client_config, TlsEnd};
 use crate::tvs::{TvsBody, TvsMessage};
@@ -27,8 +29,8 @@ use crate::tvs::{TvsBody, TvsMessage};
 pub enum Question {
     /// QUERY_CERT: the signer of a trust list or config file (the boot pipeline).
     Signer {
-        /// The file, as the trace names it (`CTL`, `ITL`, `config`).
-        file: &'static str,
+        /// The file whose signer is asked about.
+        file: FileKind,
         subject: String,
         issuer: String,
         serial: Vec<u8>,
@@ -59,11 +61,14 @@ impl Question {
     }
 
     /// The observation that opens a session to `host`.
-    fn asking(&self, host: &str) -> (&'static str, String) {
+    fn asking(&self, host: &str) -> Event {
         match self {
-            Question::Signer { file, .. } => ("tvs_query", format!("{file} signer to tvs@{host}")),
-            Question::Certificate { server, .. } => (
-                "https_tvs_verify",
+            Question::Signer { file, .. } => Event::TvsQuery {
+                file: *file,
+                tvs_host: host.to_string(),
+            },
+            Question::Certificate { server, .. } => Event::note(
+                Kind::HttpsTvsVerify,
                 format!("{server} certificate to tvs@{host}"),
             ),
         }
@@ -98,6 +103,9 @@ pub struct TvsQuery {
     pub deadline_ms: u64,
     /// Some TVS refused the TLS handshake.
     pub handshake_failed: bool,
+    /// The certificate of the TVS that answered, as accepted (and when, by this phone's
+    /// clock): the evidence of invariant `validity_by_host_clock`.
+    pub tvs_cert: Option<Validity>,
 }
 
 impl TvsQuery {
@@ -112,6 +120,7 @@ impl TvsQuery {
             timer,
             deadline_ms: 0,
             handshake_failed: false,
+            tvs_cert: None,
         }
     }
 }
@@ -163,8 +172,8 @@ impl Phone {
                 body: q.question.body(device_name),
             }
             .encode();
-            let (what, detail) = q.question.asking(&host);
-            out.push(self.obs(now, what, detail));
+            let asking = q.question.asking(&host);
+            out.push(self.event(now, asking));
             let msg = if self.tls {
                 match self.open_tls(&host, now) {
                     Ok(end) => {
@@ -173,7 +182,7 @@ impl Phone {
                         self.tvs_flight(q, hello)
                     }
                     Err(e) => {
-                        out.push(self.obs(now, "tls_failure", e));
+                        out.push(self.obs(now, Kind::TlsFailure, e));
                         q.handshake_failed = true;
                         ix += 1;
                         continue;
@@ -240,7 +249,7 @@ impl Phone {
     ) -> Heard {
         match msg {
             Msg::TvsAbort { reason, .. } => {
-                out.push(self.obs(now, "tls_failure", reason));
+                out.push(self.obs(now, Kind::TlsFailure, reason));
                 q.handshake_failed = true;
                 Heard::Failed
             }
@@ -248,13 +257,15 @@ impl Phone {
                 server_cert, reply, ..
             } => {
                 // Identity mode: the TVS certificate must still match a TVS record of the ITL.
-                let trusted = Certificate::from_der(&server_cert)
-                    .is_ok_and(|c| self.trust.trusts_tvs_server(&c));
-                if !trusted {
-                    out.push(self.obs(now, "tls_failure", q.question.untrusted()));
+                let cert = Certificate::from_der(&server_cert)
+                    .ok()
+                    .filter(|c| self.trust.trusts_tvs_server(c));
+                let Some(cert) = cert else {
+                    out.push(self.obs(now, Kind::TlsFailure, q.question.untrusted()));
                     q.handshake_failed = true;
                     return Heard::Failed;
-                }
+                };
+                q.tvs_cert = Some(Validity::of(&cert, now.wall));
                 Heard::Answer(TvsMessage::decode(&reply).ok().map(|m| m.body))
             }
             Msg::TvsTls { bytes, .. } => self.tvs_tls(q, &bytes, now, out),
@@ -275,7 +286,7 @@ impl Phone {
         }
         if let Err(e) = q.channel.feed(bytes) {
             let why = format!("{HANDSHAKE_FAILURE} ({e})");
-            out.push(self.obs(now, "tls_failure", why));
+            out.push(self.obs(now, Kind::TlsFailure, why));
             q.handshake_failed = true;
             return Heard::Failed;
         }
@@ -289,6 +300,11 @@ impl Phone {
         match TvsMessage::decode(q.channel.received()) {
             Ok(m) => {
                 q.channel.take_received();
+                q.tvs_cert = q
+                    .channel
+                    .peer_certificate()
+                    .and_then(|der| Certificate::from_der(&der).ok())
+                    .map(|c| Validity::of(&c, now.wall));
                 Heard::Answer(Some(m.body))
             }
             Err(_) => Heard::Waiting,
@@ -298,6 +314,6 @@ impl Phone {
     /// The TVS being asked did not answer in time (the caller asks the next).
     pub(super) fn tvs_timed_out(&self, q: &TvsQuery, now: Now, out: &mut Vec<Effect>) {
         let why = format!("TVS #{} did not answer", q.tvs_ix);
-        out.push(self.obs(now, "tvs_timeout", why));
+        out.push(self.obs(now, Kind::TvsTimeout, why));
     }
 }
