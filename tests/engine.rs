@@ -3,8 +3,8 @@
 use cucmsim::engine::spec::TlsMode;
 use cucmsim::engine::{run, ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};
 use cucmsim::report::{by_state, canonical, phones_at, trace_hash};
-use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
+use cucmsim_core::machine::Enterprise;
 use cucmsim_core::machine::{Operator, ServiceAction};
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::KeyProfile;

@@ -3,11 +3,11 @@
 use crate::shell::{Input, Machine};
 use cucmsim_core::machine::ca::CaService;
 use cucmsim_core::machine::capf::Capf;
-use cucmsim_core::machine::cluster::{CallManager, Dhcp, Publisher, Sftp};
 use cucmsim_core::machine::phone::{Phone, PhoneInput};
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
 use cucmsim_core::machine::{Addr, Effect, Now};
+use cucmsim_core::machine::{CallManager, Dhcp, Publisher, Sftp};
 
 impl Machine for Phone {
     fn addr(&self) -> Addr {

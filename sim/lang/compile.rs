@@ -12,8 +12,8 @@ use cucmsim_core::capf::ca::OnlineCaSettings;
 use cucmsim_core::capf::ipv6::{
     attempt_order, AddressFamily, Addresses, IpMode, Ipv6Policy, ParseError,
 };
-use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
+use cucmsim_core::machine::Enterprise;
 use cucmsim_core::pki::KeyProfile;
 use cucmsim_core::pki::KeyUsage;
 use cucmsim_core::sgn::SecurityMode;
