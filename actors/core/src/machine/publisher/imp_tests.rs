@@ -2,9 +2,9 @@
 //! regeneration and restarts, and the trust deletion with its ipsec-trust check.
 
 use super::imp::{DeleteTarget, ImpOp};
+use super::Enterprise;
 use super::Publisher;
 use crate::machine::msg::{Effect, Now};
-use crate::machine::publisher::Enterprise;
 use crate::pki::cluster::{ClusterSpec, NodeSpec};
 use crate::pki::identity::CertType;
 use crate::pki::identity::NodeNames;

@@ -6,17 +6,18 @@
 //!  start ─► TftpRebuild → every TFTP node · TvsStores → every TVS node
 //!        ─► CallManagerTrust → every CallManager · CapfConfig + CapfDevices → CAPF
 //!  Msg::Operator(op) ─► operator.rs routes by concern:
-//!        bulk.rs       BulkExport · BulkConsolidate · BulkImport ─► SFTP ─► SftpFiles
+//!        bulk.rs       BulkExport · BulkConsolidate · BulkImport (─► SFTP) · BulkImportDefect
 //!        lifecycle.rs  Regenerate · ItlReset · DRS · CopyCertificate · CtlUpdate · CtlProvider
-//!        imp.rs        Imp(ImpOp) ─► IM&P steps, Jabber (imp_jabber.rs), multi-SAN ops
-//!        multisan.rs   MultiSanCsr · UploadCaCertificate · UploadMultiSan · MultiSanRestart
+//!        imp.rs        Imp(ImpOp) ─► IM&P steps · imp_delete.rs · imp_jabber.rs · multi-SAN:
+//!          multisan.rs MultiSanCsr · UploadCaCertificate · UploadMultiSan (external_ca.rs)
+//!          multisan_restart.rs MultiSanRestart · the CallManager certificate going live
 //!        devices.rs    CapfUpdate · CapfKeepalive · CAPF CLI / offline signing · monitor
 //!        parameters.rs SetParameter (enterprise parameters) · CtlSetCluster
-//!        operator.rs   UploadCertificate · HttpsService · TftpHttps · BulkImportDefect
+//!        operator.rs   UploadCertificate · HttpsService · TftpHttps
 //!  Msg::CapfRecord ─► the device record (configs change at the next TFTP rebuild)
 //!  Msg::SftpFiles  ─► bulk.rs (the consolidation or import it awaits)
 //!  every input     ─► services.rs: changed Tomcat certificates → their TFTP (F29)
-//!  timer           ─► multisan.rs: CSCup28852's certificate-change loop (F20)
+//!  timer           ─► multisan_restart.rs: CSCup28852's certificate-change loop (F20)
 //! ```
 //! Layout: `mod.rs` holds the struct and the three entry points; `services.rs` builds what
 //! the services receive (shared by every concern); each concern file owns its state struct,
@@ -31,6 +32,7 @@ mod imp_delete;
 mod imp_jabber;
 pub mod lifecycle;
 pub mod multisan;
+pub mod multisan_restart;
 mod operator;
 pub mod parameters;
 mod services;
@@ -164,7 +166,7 @@ impl Publisher {
         out
     }
 
-    /// A publisher timer: CSCup28852's certificate-change loop (F20, [`multisan`]).
+    /// A publisher timer: CSCup28852's certificate-change loop (F20, [`multisan_restart`]).
     pub fn on_timer(&mut self, token: u64, now: Now) -> Vec<Effect> {
         self.revision += 1;
         self.cscup28852_tick(token, now)

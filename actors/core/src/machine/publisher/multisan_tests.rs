@@ -2,9 +2,9 @@
 //! (with and without CSCur97909), the CallManager one restarts publisher first and
 //! CSCup28852 loops on its timer.
 
+use super::Enterprise;
 use super::Publisher;
 use crate::machine::msg::{Effect, Now};
-use crate::machine::publisher::Enterprise;
 use crate::pki::chain::verify_chain;
 use crate::pki::cluster::{ClusterSpec, NodeSpec};
 use crate::pki::identity::CertType;
