@@ -4,8 +4,8 @@
 use cucmsim_actors::{Group, LinkRule};
 use cucmsim_core::capf::ca::OnlineCaSettings;
 use cucmsim_core::machine::capf::CapfModel;
-use cucmsim_core::machine::cluster::Enterprise;
 use cucmsim_core::machine::tvs::TvsModel;
+use cucmsim_core::machine::Enterprise;
 use cucmsim_core::machine::{Operator, ServiceAction};
 use cucmsim_core::pki::KeyProfile;
 use cucmsim_core::sgn::SecurityMode;

@@ -39,7 +39,7 @@ pub enum Operator {
         value: String,
     },
     /// Regenerate certificate `cert_type` on `node` (default: every node holding it), with a
-    /// key of `key` (default: the old key's profile). See `machine::cluster::lifecycle`.
+    /// key of `key` (default: the old key's profile). See `machine::publisher::lifecycle`.
     Regenerate {
         cert_type: crate::pki::identity::CertType,
         node: Option<String>,
@@ -113,8 +113,8 @@ pub enum Operator {
         bug: String,
     },
     /// An IM&P step (seed 002): regeneration, service restarts, High Availability, the
-    /// ipsec-trust check, trust deletion, Jabber clients. See `machine::cluster::imp`.
-    Imp(crate::machine::cluster::imp::ImpOp),
+    /// ipsec-trust check, trust deletion, Jabber clients. See `machine::publisher::imp`.
+    Imp(crate::machine::publisher::imp::ImpOp),
     /// `utils ctl set-cluster mixed-mode` (`mixed: true`) or `non-secure-mode`.
     CtlSetCluster {
         mixed: bool,

@@ -1,10 +1,10 @@
 //! Machines fed one input at a time, asserting the exact effects (openraft style).
 
-use super::cluster::{CallManager, Dhcp, Enterprise, Publisher, Sftp};
 use super::msg::{Addr, Effect, Msg, Now, Operator, ServiceAction};
 use super::phone::{status, Phone, PhoneInput};
 use super::tftp::Tftp;
 use super::tvs::{Tvs, TvsModel};
+use super::{CallManager, Dhcp, Enterprise, Publisher, Sftp};
 use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
 use crate::pki::identity::{CertType, NodeNames};
 use crate::pki::mic::ManufacturingCa;

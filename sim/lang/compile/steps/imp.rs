@@ -18,7 +18,7 @@ use crate::engine::{ClusterDef, Event, NodeDef};
 use crate::lang::compile::context::R;
 use crate::lang::compile::timeline::Timeline;
 use crate::lang::raw;
-use cucmsim_core::machine::cluster::imp::{DeleteTarget, ImpOp};
+use cucmsim_core::machine::publisher::imp::{DeleteTarget, ImpOp};
 use cucmsim_core::machine::Operator;
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::StoreName;

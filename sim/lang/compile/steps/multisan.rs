@@ -14,8 +14,8 @@ use crate::engine::{ClusterDef, Event};
 use crate::lang::compile::context::R;
 use crate::lang::compile::timeline::Timeline;
 use crate::lang::raw;
-use cucmsim_core::machine::cluster::imp::ImpOp;
-use cucmsim_core::machine::cluster::multisan::CSCUP28852_PERIOD_MS;
+use cucmsim_core::machine::publisher::imp::ImpOp;
+use cucmsim_core::machine::publisher::multisan::CSCUP28852_PERIOD_MS;
 use cucmsim_core::machine::Operator;
 use cucmsim_core::pki::identity::CertType;
 

@@ -44,15 +44,13 @@
 //! - A DRS restore ends with the cluster's reboot, so every registered phone resets whatever
 //!   "Phone Interaction on Certificate Update" says.
 
-use super::super::msg::{Addr, Effect, Msg, Now, Operator, ServiceAction};
 use super::Publisher;
+use crate::machine::msg::{Addr, Effect, Msg, Now, Operator, ServiceAction};
 use crate::machine::trace::Kind;
 use crate::pki::cluster::ClusterPki;
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
-use crate::pki::{Certificate, Identity, KeyForge, KeyProfile, StoreName, TrustStore};
-use crate::tlv::content::ClusterCerts;
-use crate::tlv::Role;
+use crate::pki::{Identity, KeyForge, KeyProfile, StoreName, TrustStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -61,39 +59,19 @@ use std::sync::Arc;
 pub struct Lifecycle {
     /// The scenario seed: regenerated keys and serials are drawn from it.
     pub seed: u64,
-    /// Counts the publisher's inputs; stamped on every TFTP build and TVS store push so a
-    /// receiver keeps the newest when two cross on the bus.
-    pub revision: u64,
     generations: BTreeMap<(String, CertType), u32>,
     backup: Option<Backup>,
     /// ITLRecovery as exported at install time (`ITLRecovery.p12`), kept for `remotekey`.
     exported_itl_recovery: Option<Identity>,
     /// Mixed mode: what the CTL was built from, kept from the first regeneration until
     /// `utils ctl update CTLFile` (`None`: the current certificates).
-    pub ctl_certs: Option<ClusterCerts>,
+    pub ctl_certs: Option<crate::tlv::content::ClusterCerts>,
 }
 
 #[derive(Clone, Debug)]
 struct Backup {
     pki: ClusterPki,
     stores: BTreeMap<StoreName, TrustStore>,
-}
-
-/// The CallManager certificates a TVS on `host` vouches for as its own: every CallManager of
-/// the cluster as SAST [I] (the cluster's database holds them all; before 12.0 each TFTP node
-/// signs its own ITL, so a phone moving between TFTP nodes relies on TVS for the other
-/// node's signer, F33), and `host`'s own also as CCM+TFTP.
-pub fn cluster_callmanagers(pki: &ClusterPki, host: &str) -> Vec<(Certificate, Role)> {
-    let mut out = vec![];
-    for n in &pki.nodes {
-        if let Some(cm) = n.identity(CertType::CallManager) {
-            out.push((cm.cert.clone(), Role::Sast));
-            if n.spec.names.hostname == host {
-                out.push((cm.cert.clone(), Role::CcmTftp));
-            }
-        }
-    }
-    out
 }
 
 /// Whether a regenerated certificate of type `t` triggers "Phone Interaction on Certificate
@@ -120,63 +98,85 @@ impl Publisher {
                 key,
             } => self.regenerate(cert_type, node, key, now),
             Operator::ItlReset { remote } => self.itl_reset(remote, now),
-            Operator::DrsBackup => {
-                self.lifecycle.backup = Some(Backup {
-                    pki: self.pki.clone(),
-                    stores: self.stores.clone(),
-                });
-                vec![self.obs(now, Kind::DrsBackup, "certificates and trust stores saved")]
-            }
+            Operator::DrsBackup => self.drs_backup(now),
             Operator::DrsRestore => self.drs_restore(now),
-            Operator::CtlUpdate if !self.mixed_mode => vec![self.obs(
-                now,
-                Kind::OperatorError,
-                "utils ctl update CTLFile: the cluster is not in mixed mode",
-            )],
-            Operator::CtlUpdate => {
-                self.lifecycle.ctl_certs = None;
-                let mut out = vec![self.obs(
-                    now,
-                    Kind::CtlUpdate,
-                    "utils ctl update CTLFile: the CTL file was updated from the current certificates",
-                )];
-                out.extend(self.rebuild_tftp(now));
-                out.extend(self.push_cm_trust());
-                out
-            }
-            Operator::CtlProvider { host, action } => {
-                // The CTL file changes only when it is rebuilt: keep the current one until
-                // `utils ctl update CTLFile` [I], as after a regeneration.
-                if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
-                    self.lifecycle.ctl_certs = Some(self.trust_list_certs());
-                }
-                if action == ServiceAction::Stop {
-                    self.ctl_providers.remove(&host);
-                } else {
-                    self.ctl_providers.insert(host.clone());
-                }
-                vec![self.obs(now, Kind::CtlProvider, format!("{host}: {action:?}"))]
-            }
+            Operator::CtlUpdate => self.ctl_update(now),
+            Operator::CtlProvider { host, action } => self.ctl_provider(host, action, now),
             Operator::CopyCertificate {
                 to_cluster,
                 store,
                 node,
                 cert_type,
-            } => match self.pki.identity_of(&node, cert_type) {
-                Some(id) => vec![Effect::Send {
-                    to: Addr::Publisher(to_cluster),
-                    msg: Msg::Operator(Operator::UploadCertificate {
-                        store,
-                        der: id.cert.der().into(),
-                    }),
-                }],
-                None => vec![self.obs(
-                    now,
-                    Kind::OperatorError,
-                    format!("{node} has no {cert_type} certificate"),
-                )],
-            },
+            } => self.copy_certificate(to_cluster, store, &node, cert_type, now),
             _ => vec![],
+        }
+    }
+
+    fn drs_backup(&mut self, now: Now) -> Vec<Effect> {
+        self.lifecycle.backup = Some(Backup {
+            pki: self.pki.clone(),
+            stores: self.stores.clone(),
+        });
+        vec![self.obs(now, Kind::DrsBackup, "certificates and trust stores saved")]
+    }
+
+    /// `utils ctl update CTLFile` (mixed mode only): the CTL from the current certificates.
+    fn ctl_update(&mut self, now: Now) -> Vec<Effect> {
+        if !self.mixed_mode {
+            return vec![self.obs(
+                now,
+                Kind::OperatorError,
+                "utils ctl update CTLFile: the cluster is not in mixed mode",
+            )];
+        }
+        self.lifecycle.ctl_certs = None;
+        let mut out = vec![self.obs(
+            now,
+            Kind::CtlUpdate,
+            "utils ctl update CTLFile: the CTL file was updated from the current certificates",
+        )];
+        out.extend(self.rebuild_tftp(now));
+        out.extend(self.push_cm_trust());
+        out
+    }
+
+    /// The Cisco CTL Provider stopped or started on `host`.
+    fn ctl_provider(&mut self, host: String, action: ServiceAction, now: Now) -> Vec<Effect> {
+        // The CTL file changes only when it is rebuilt: keep the current one until
+        // `utils ctl update CTLFile` [I], as after a regeneration.
+        if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
+            self.lifecycle.ctl_certs = Some(self.trust_list_certs());
+        }
+        if action == ServiceAction::Stop {
+            self.ctl_providers.remove(&host);
+        } else {
+            self.ctl_providers.insert(host.clone());
+        }
+        vec![self.obs(now, Kind::CtlProvider, format!("{host}: {action:?}"))]
+    }
+
+    /// `node`'s current `cert_type` certificate, uploaded to `store` on `to_cluster`.
+    fn copy_certificate(
+        &self,
+        to_cluster: String,
+        store: StoreName,
+        node: &str,
+        cert_type: CertType,
+        now: Now,
+    ) -> Vec<Effect> {
+        match self.pki.identity_of(node, cert_type) {
+            Some(id) => vec![Effect::Send {
+                to: Addr::Publisher(to_cluster),
+                msg: Msg::Operator(Operator::UploadCertificate {
+                    store,
+                    der: id.cert.der().into(),
+                }),
+            }],
+            None => vec![self.obs(
+                now,
+                Kind::OperatorError,
+                format!("{node} has no {cert_type} certificate"),
+            )],
         }
     }
 
@@ -202,39 +202,63 @@ impl Publisher {
         let mut out = vec![];
         let mut done = vec![];
         for host in hosts {
-            let g = self
-                .lifecycle
-                .generations
-                .entry((host.clone(), t))
-                .or_insert(0);
-            *g += 1;
-            match self.pki.regenerate(&forge, &host, t, key, *g, now.wall) {
-                Ok(r) => {
-                    let stores = replace_in_stores(&mut self.stores, &r.old, &r.new.cert);
-                    let stores: Vec<&str> = stores.iter().map(|s| s.cucm_name()).collect();
-                    out.push(self.obs(
-                        now,
-                        Kind::CertificateRegenerated,
-                        format!(
-                            "{t} of {host}: serial {} → {}, {} key; stores updated: [{}]",
-                            r.old.serial_hex(),
-                            r.new.cert.serial_hex(),
-                            r.new.key.profile(),
-                            stores.join(", ")
-                        ),
-                    ));
-                    done.push(host);
-                }
-                Err(e) => out.push(self.obs(
-                    now,
-                    Kind::OperatorError,
-                    format!("regenerate {t} on {host}: {e}"),
-                )),
+            let (seen, ok) = self.regenerate_on(&forge, &host, t, key, now);
+            out.push(seen);
+            if ok {
+                done.push(host);
             }
         }
         if done.is_empty() {
             return out;
         }
+        out.extend(self.after_regeneration(t, done, now));
+        out
+    }
+
+    /// Regenerates `t` on `host`: its observation, and whether it was done.
+    fn regenerate_on(
+        &mut self,
+        forge: &KeyForge,
+        host: &str,
+        t: CertType,
+        key: Option<KeyProfile>,
+        now: Now,
+    ) -> (Effect, bool) {
+        let g = self
+            .lifecycle
+            .generations
+            .entry((host.to_string(), t))
+            .or_insert(0);
+        *g += 1;
+        match self.pki.regenerate(forge, host, t, key, *g, now.wall) {
+            Ok(r) => {
+                let stores = replace_in_stores(&mut self.stores, &r.old, &r.new.cert);
+                let stores: Vec<&str> = stores.iter().map(|s| s.cucm_name()).collect();
+                let seen = self.obs(
+                    now,
+                    Kind::CertificateRegenerated,
+                    format!(
+                        "{t} of {host}: serial {} → {}, {} key; stores updated: [{}]",
+                        r.old.serial_hex(),
+                        r.new.cert.serial_hex(),
+                        r.new.key.profile(),
+                        stores.join(", ")
+                    ),
+                );
+                (seen, true)
+            }
+            Err(e) => {
+                let why = format!("regenerate {t} on {host}: {e}");
+                (self.obs(now, Kind::OperatorError, why), false)
+            }
+        }
+    }
+
+    /// What follows a regeneration of `t` on the hosts `done`: the TFTP rebuild, the TVS
+    /// stores (restarting where TVS serves the new certificate at once), the CallManager
+    /// trust, CAPF's configuration, and the automatic phone reset.
+    fn after_regeneration(&self, t: CertType, done: Vec<String>, now: Now) -> Vec<Effect> {
+        let mut out = vec![];
         if matches!(
             t,
             CertType::CallManager | CertType::Tvs | CertType::ItlRecovery | CertType::Capf
@@ -349,39 +373,4 @@ impl Publisher {
         out.extend(self.reset_registered());
         out
     }
-
-    /// The stores for every TVS; those on `restart` restart to read them at once.
-    pub(super) fn push_stores_restarting(&self, restart: &[String]) -> Vec<Effect> {
-        self.push_stores()
-            .into_iter()
-            .map(|effect| match effect {
-                Effect::Send {
-                    to: Addr::Tvs(host),
-                    msg: Msg::TvsStores(stores),
-                } if restart.contains(&host) => {
-                    let mut stores = (*stores).clone();
-                    stores.restart = true;
-                    Effect::Send {
-                        to: Addr::Tvs(host),
-                        msg: Msg::TvsStores(Arc::new(stores)),
-                    }
-                }
-                other => other,
-            })
-            .collect()
-    }
-
-    pub(super) fn reset_registered(&self) -> Vec<Effect> {
-        self.cm_hosts
-            .iter()
-            .map(|h| Effect::Send {
-                to: Addr::CallManager(h.clone()),
-                msg: Msg::ResetRegistered,
-            })
-            .collect()
-    }
 }
-
-#[cfg(test)]
-#[path = "lifecycle_tests.rs"]
-mod tests;

@@ -1,6 +1,6 @@
 //! The publisher's lifecycle steps fed one at a time, asserting what they send.
 
-use super::super::{Enterprise, Publisher};
+use super::{Enterprise, Publisher};
 use crate::machine::msg::{Addr, Effect, Msg, Now, Operator};
 use crate::pki::cluster::{ClusterPki, ClusterSpec, NodeSpec};
 use crate::pki::identity::{CertType, NodeNames};
@@ -511,8 +511,8 @@ fn registers_with_lsc_of(
     anchors: Vec<crate::pki::Certificate>,
     capf: &crate::pki::Identity,
 ) -> bool {
-    use super::super::CallManager;
     use crate::capf::lsc::{issue_lsc, LscSubject, LscTemplate};
+    use crate::machine::CallManager;
     let who = LscSubject {
         device_name: "SEP00AA12000000",
         model: "8861",

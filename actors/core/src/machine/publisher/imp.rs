@@ -29,7 +29,12 @@
 //!        start what was stopped
 //!  JabberInstall{client, node, type} ─► the current certificate pushed to the client
 //!  JabberLogin{client, node} ─► real TLS to the XCP Router (cup-xmpp) and Tomcat of the node
+//!  MultiSan* · UploadCaCertificate · UploadMultiSan ─► multisan.rs
 //! ```
+//! Files: this one holds the operations, the state, the router and the regeneration,
+//! restart and ipsec-trust steps; `imp_delete.rs` the trust deletion, `imp_jabber.rs` the
+//! Jabber clients.
+//!
 //! [I] choices, where the seed is silent: every node holds its own copy of the five IM&P
 //! trust stores, taken from the cluster's stores when the first IM&P step runs (the seed:
 //! "the same trust certificate can appear on several nodes and must be deleted on each");
@@ -38,10 +43,10 @@
 //! restart; High Availability and SIP federation start off; regenerated keys use
 //! generations from 1001 so they never meet `regenerate_certificate`'s.
 
-use super::super::jabber::{Jabber, SessionOutcome};
-use super::super::msg::{Effect, Now};
 use super::Publisher;
-use crate::machine::trace::{Kind, Observation};
+use crate::machine::jabber::Jabber;
+use crate::machine::msg::{Effect, Now};
+use crate::machine::trace::Kind;
 use crate::pki::identity::CertType;
 use crate::pki::regen::replace_in_stores;
 use crate::pki::{Identity, KeyForge, StoreName, TrustStore};
@@ -130,16 +135,12 @@ pub struct ImpState {
     /// Each node's IM&P trust stores.
     pub node_stores: BTreeMap<String, BTreeMap<StoreName, TrustStore>>,
     /// What each node's services present: the certificate loaded at their last restart.
-    served: BTreeMap<(String, CertType), Identity>,
+    pub(super) served: BTreeMap<(String, CertType), Identity>,
     /// Nodes regenerated per type since that type's services last restarted.
     round: BTreeMap<CertType, BTreeSet<String>>,
     generations: BTreeMap<(String, CertType), u32>,
-    jabbers: BTreeMap<String, Jabber>,
-    /// Multi-server SAN requests and the external CA.
-    pub multisan: super::multisan::MultiSanState,
-    /// Extra certificates a service sends after its own (a CA-signed certificate's
-    /// intermediate).
-    pub chains: BTreeMap<CertType, Vec<crate::pki::Certificate>>,
+    /// The Jabber clients, by name.
+    pub(super) jabbers: BTreeMap<String, Jabber>,
 }
 
 /// The services that use certificate `t` (or its trust store), in the seed's order.
@@ -162,7 +163,7 @@ pub fn services_of(t: CertType, sip_federation: bool) -> Vec<&'static str> {
 }
 
 /// The certificate type whose services a trust store's deletion restarts.
-fn type_of_store(s: StoreName) -> CertType {
+pub(super) fn type_of_store(s: StoreName) -> CertType {
     match s {
         StoreName::CupTrust => CertType::Cup,
         StoreName::CupXmppTrust => CertType::CupXmpp,
@@ -173,10 +174,6 @@ fn type_of_store(s: StoreName) -> CertType {
 }
 
 impl Publisher {
-    fn imp_obs(&self, now: Now, what: Kind, detail: impl Into<String>) -> Effect {
-        self.obs(now, what, detail)
-    }
-
     /// The IM&P nodes, the IM&P publisher first.
     fn imp_hosts(&self) -> Vec<String> {
         self.pki
@@ -187,7 +184,7 @@ impl Publisher {
             .collect()
     }
 
-    fn all_hosts(&self) -> Vec<String> {
+    pub(super) fn all_hosts(&self) -> Vec<String> {
         self.pki
             .nodes
             .iter()
@@ -195,7 +192,7 @@ impl Publisher {
             .collect()
     }
 
-    fn is_imp(&self, host: &str) -> bool {
+    pub(super) fn is_imp(&self, host: &str) -> bool {
         self.pki
             .nodes
             .iter()
@@ -229,26 +226,16 @@ impl Publisher {
         }
     }
 
-    /// Carries out an IM&P step.
+    /// Carries out an IM&P step (the multi-server ones in [`super::multisan`]).
     pub(super) fn imp_step(&mut self, op: ImpOp, now: Now) -> Vec<Effect> {
         self.imp_init();
         match op {
             ImpOp::Regenerate { cert_type, node } => self.imp_regenerate(cert_type, &node, now),
             ImpOp::RestartServices { cert_type } => self.imp_restart(cert_type, now),
-            ImpOp::PresenceHa { enabled } => {
-                self.imp.ha = enabled;
-                vec![self.imp_obs(
-                    now,
-                    Kind::PresenceHa,
-                    format!(
-                        "Presence Redundancy Group: Enable High Availability {}",
-                        if enabled { "checked" } else { "unchecked" }
-                    ),
-                )]
-            }
+            ImpOp::PresenceHa { enabled } => self.presence_ha(enabled, now),
             ImpOp::SipFederation { enabled } => {
                 self.imp.sip_federation = enabled;
-                vec![self.imp_obs(
+                vec![self.obs(
                     now,
                     Kind::SipFederation,
                     format!("SIP federation: {enabled}"),
@@ -260,30 +247,9 @@ impl Publisher {
                 client,
                 node,
                 cert_type,
-            } => match self.pki.identity_of(&node, cert_type) {
-                Some(id) => {
-                    let cert = id.cert.clone();
-                    let serial = cert.serial_hex();
-                    let j = self
-                        .imp
-                        .jabbers
-                        .entry(client.clone())
-                        .or_insert_with(|| Jabber::new(&client));
-                    j.install(cert);
-                    vec![Effect::Observe(Observation::note(
-                        now,
-                        &format!("jabber:{client}"),
-                        Kind::JabberCertificateInstalled,
-                        format!("{cert_type} of {node} (serial {serial}) in the trust store"),
-                    ))]
-                }
-                None => vec![self.imp_obs(
-                    now,
-                    Kind::OperatorError,
-                    format!("{node} has no {cert_type} certificate"),
-                )],
-            },
+            } => self.jabber_install(&client, &node, cert_type, now),
             ImpOp::JabberLogin { client, node } => self.jabber_login(&client, &node, now),
+            ImpOp::JabberInstallRoot { client } => self.jabber_install_root(&client, now),
             ImpOp::MultiSanCsr {
                 cert_type,
                 cscus47235,
@@ -298,28 +264,20 @@ impl Publisher {
                 cscup28852_ms,
             } => self.upload_multi_san(cert_type, cscur97909, cscup28852_ms, now),
             ImpOp::MultiSanRestart { node } => self.multi_san_restart(&node, now),
-            ImpOp::JabberInstallRoot { client } => {
-                let Some(root) = self.imp.multisan.ca.as_ref().map(|c| c.root.cert.clone()) else {
-                    return vec![self.imp_obs(
-                        now,
-                        Kind::OperatorError,
-                        "no external CA root yet: upload it to tomcat-trust first",
-                    )];
-                };
-                let j = self
-                    .imp
-                    .jabbers
-                    .entry(client.clone())
-                    .or_insert_with(|| Jabber::new(&client));
-                j.install(root.clone());
-                vec![Effect::Observe(Observation::note(
-                    now,
-                    &format!("jabber:{client}"),
-                    Kind::JabberCertificateInstalled,
-                    format!("{} in the trust store", root.subject().to_cucm()),
-                ))]
-            }
         }
+    }
+
+    /// "Enable High Availability" of the Presence Redundancy Group.
+    fn presence_ha(&mut self, enabled: bool, now: Now) -> Vec<Effect> {
+        self.imp.ha = enabled;
+        vec![self.obs(
+            now,
+            Kind::PresenceHa,
+            format!(
+                "Presence Redundancy Group: Enable High Availability {}",
+                if enabled { "checked" } else { "unchecked" }
+            ),
+        )]
     }
 
     fn imp_regenerate(&mut self, t: CertType, host: &str, now: Now) -> Vec<Effect> {
@@ -328,7 +286,7 @@ impl Publisher {
             let imp_pub = &imp_hosts[0];
             let done = self.imp.round.get(&t).is_some_and(|r| r.contains(imp_pub));
             if host != imp_pub && !done {
-                return vec![self.imp_obs(
+                return vec![self.obs(
                     now,
                     Kind::OperatorError,
                     format!(
@@ -348,7 +306,7 @@ impl Publisher {
         let r = match self.pki.regenerate(&forge, host, t, None, *g, now.wall) {
             Ok(r) => r,
             Err(e) => {
-                return vec![self.imp_obs(
+                return vec![self.obs(
                     now,
                     Kind::OperatorError,
                     format!("regenerate {t} on {host}: {e}"),
@@ -366,7 +324,7 @@ impl Publisher {
             .or_default()
             .insert(host.to_string());
         let touched: Vec<&str> = touched.iter().map(|s| s.cucm_name()).collect();
-        let mut out = vec![self.imp_obs(
+        let mut out = vec![self.obs(
             now,
             Kind::CertificateRegenerated,
             format!(
@@ -383,7 +341,7 @@ impl Publisher {
 
     fn imp_restart(&mut self, t: CertType, now: Now) -> Vec<Effect> {
         if self.imp.ha {
-            return vec![self.imp_obs(
+            return vec![self.obs(
                 now,
                 Kind::OperatorError,
                 format!(
@@ -397,7 +355,7 @@ impl Publisher {
         let round = self.imp.round.remove(&t).unwrap_or_default();
         let missing: Vec<&String> = imp_hosts.iter().filter(|h| !round.contains(*h)).collect();
         if t != CertType::Ipsec && !round.is_empty() && !missing.is_empty() {
-            out.push(self.imp_obs(
+            out.push(self.obs(
                 now,
                 Kind::ImpRestartEarly,
                 format!(
@@ -422,7 +380,7 @@ impl Publisher {
                 hosts.clone()
             };
             for h in on {
-                out.push(self.imp_obs(now, Kind::ServiceRestarted, format!("{service} on {h}")));
+                out.push(self.obs(now, Kind::ServiceRestarted, format!("{service} on {h}")));
             }
         }
         for h in &hosts {
@@ -452,13 +410,13 @@ impl Publisher {
                 .and_then(|s| s.get(&StoreName::IpsecTrust))
                 .is_some_and(|s| s.iter().any(|c| c.serial_hex() == serial));
             out.push(if holds {
-                self.imp_obs(
+                self.obs(
                     now,
                     Kind::IpsecTrustOk,
                     format!("{h}: ipsec-trust holds {pub_host}'s ipsec.pem (serial {serial})"),
                 )
             } else {
-                self.imp_obs(
+                self.obs(
                     now,
                     Kind::IpsecTrustMismatch,
                     format!(
@@ -469,310 +427,5 @@ impl Publisher {
             });
         }
         out
-    }
-
-    fn delete_trust(
-        &mut self,
-        node: &str,
-        target: DeleteTarget,
-        cn: Option<String>,
-        now: Now,
-    ) -> Vec<Effect> {
-        let store = match target {
-            DeleteTarget::Identity(t) => {
-                return vec![self.imp_obs(
-                    now,
-                    Kind::OperatorError,
-                    format!(
-                        "{t}.pem on {node} is an identity certificate: it cannot be deleted \
-                         (only -trust certificates can; seed 002)"
-                    ),
-                )]
-            }
-            DeleteTarget::Trust(s) => s,
-        };
-        if self.imp.ha {
-            return vec![self.imp_obs(
-                now,
-                Kind::OperatorError,
-                format!(
-                    "delete from {store} on {node} refused: Enable High Availability is \
-                     checked in the Presence Redundancy Group; uncheck it first (seed 002)"
-                ),
-            )];
-        }
-        let imp_node = self.is_imp(node);
-        let stopped: Vec<&str> = match (store, imp_node) {
-            (StoreName::TomcatTrust, false) => vec![
-                "Cisco Certificate Expiry Monitor",
-                "Cisco Certificate Change Notification",
-            ],
-            _ => vec![
-                "Cisco Certificate Expiry Monitor",
-                "Cisco Intercluster Sync Agent",
-            ],
-        };
-        let mut out: Vec<Effect> = stopped
-            .iter()
-            .map(|s| self.imp_obs(now, Kind::ServiceStopped, format!("{s} on {node}")))
-            .collect();
-        let wall = now.wall;
-        let victims: Vec<_> = self
-            .imp
-            .node_stores
-            .get(node)
-            .and_then(|s| s.get(&store))
-            .map(|s| {
-                s.iter()
-                    .filter(|c| match &cn {
-                        Some(cn) => c.subject().common_name() == cn,
-                        None => c.info().not_after < wall,
-                    })
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        if victims.is_empty() {
-            out.push(self.imp_obs(
-                now,
-                Kind::TrustCertificateNotFound,
-                match &cn {
-                    Some(cn) => format!("no certificate CN={cn} in {store} on {node}"),
-                    None => format!("no expired certificate in {store} on {node}"),
-                },
-            ));
-        }
-        for c in &victims {
-            if let Some(s) = self
-                .imp
-                .node_stores
-                .get_mut(node)
-                .and_then(|s| s.get_mut(&store))
-            {
-                s.remove(c.serial(), &c.issuer().to_cucm());
-            }
-            out.push(self.imp_obs(
-                now,
-                Kind::TrustCertificateDeleted,
-                format!(
-                    "{store} on {node}: {} (serial {}, expires {})",
-                    c.subject().to_cucm(),
-                    c.serial_hex(),
-                    c.info().not_after
-                ),
-            ));
-        }
-        if !victims.is_empty() {
-            let cli = if store == StoreName::TomcatTrust {
-                " (utils service restart Cisco Tomcat)"
-            } else {
-                ""
-            };
-            let publisher = node == self.pki.publisher().spec.names.hostname;
-            for service in services_of(type_of_store(store), self.imp.sip_federation) {
-                if service == "Cisco DRF Master" && !publisher {
-                    continue; // DRF Master runs on the publisher only
-                }
-                out.push(self.imp_obs(
-                    now,
-                    Kind::ServiceRestarted,
-                    format!("{service} on {node}{cli}"),
-                ));
-            }
-        }
-        for s in stopped {
-            out.push(self.imp_obs(now, Kind::ServiceStarted, format!("{s} on {node}")));
-        }
-        out
-    }
-
-    fn jabber_login(&mut self, client: &str, node: &str, now: Now) -> Vec<Effect> {
-        let who = format!("jabber:{client}");
-        let jabber = self
-            .imp
-            .jabbers
-            .entry(client.to_string())
-            .or_insert_with(|| Jabber::new(client))
-            .clone();
-        let mut out = vec![];
-        let mut warned = false;
-        for (service, t) in [
-            ("Cisco XCP Router", CertType::CupXmpp),
-            ("Cisco Tomcat", CertType::Tomcat),
-        ] {
-            let Some(id) = self.imp.served.get(&(node.to_string(), t)) else {
-                out.push(self.imp_obs(
-                    now,
-                    Kind::OperatorError,
-                    format!("{node} has no {t} certificate"),
-                ));
-                return out;
-            };
-            let chain = self.imp.chains.get(&t).cloned().unwrap_or_default();
-            match jabber.connect(node, id, &chain, now.wall) {
-                SessionOutcome::Trusted => {}
-                SessionOutcome::Warning(why) => {
-                    warned = true;
-                    out.push(Effect::Observe(Observation::note(
-                        now,
-                        &who,
-                        Kind::JabberCertificateWarning,
-                        format!(
-                            "{t} certificate of {node} ({service}, serial {}) not trusted: \
-                             security warning pop-up; {why}",
-                            id.cert.serial_hex()
-                        ),
-                    )));
-                }
-            }
-        }
-        out.push(Effect::Observe(Observation::note(
-            now,
-            &who,
-            Kind::JabberSignedIn,
-            format!(
-                "signed in to {node}{}",
-                if warned {
-                    " after the certificate warning"
-                } else {
-                    " without warnings"
-                }
-            ),
-        )));
-        out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::machine::cluster::Enterprise;
-    use crate::pki::cluster::{ClusterSpec, NodeSpec};
-    use crate::pki::identity::NodeNames;
-    use crate::tlv::content::CucmVersion;
-    use crate::wall::WallTime;
-
-    fn publisher() -> Publisher {
-        let node = |h: &str, imp: bool| NodeSpec {
-            names: NodeNames::lab("c", h),
-            ip: None,
-            runs_callmanager: !imp,
-            runs_tftp: !imp,
-            imp,
-        };
-        let pki = ClusterSpec {
-            name: "c".into(),
-            version: CucmVersion::new(14, 0, 0),
-            nodes: vec![
-                node("cucm-pub", false),
-                node("imp-pub", true),
-                node("imp-sub", true),
-            ],
-            profiles: BTreeMap::new(),
-            now: WallTime(1_700_000_000),
-            itl_recovery_years: 20,
-        }
-        .generate(&KeyForge::new(9))
-        .unwrap();
-        let stores = pki.initial_stores(None);
-        Publisher::new(pki, stores, false, Enterprise::default())
-    }
-
-    fn now() -> Now {
-        Now {
-            mono_ms: 0,
-            wall: WallTime(1_700_000_100),
-        }
-    }
-
-    fn whats(out: &[Effect]) -> Vec<String> {
-        out.iter()
-            .filter_map(|e| match e {
-                Effect::Observe(o) => Some(format!("{} {}", o.what(), o.detail())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn subscriber_first_is_refused_and_restart_follows_the_seed_order() {
-        let mut p = publisher();
-        let sub = ImpOp::Regenerate {
-            cert_type: CertType::Cup,
-            node: "imp-sub".into(),
-        };
-        let w = whats(&p.imp_step(sub.clone(), now()));
-        assert!(w[0].starts_with("operator_error") && w[0].contains("imp-pub"));
-        let pubr = ImpOp::Regenerate {
-            cert_type: CertType::Cup,
-            node: "imp-pub".into(),
-        };
-        assert!(whats(&p.imp_step(pubr, now()))[0].starts_with("certificate_regenerated"));
-        assert!(whats(&p.imp_step(sub, now()))[0].starts_with("certificate_regenerated"));
-        p.imp_step(ImpOp::PresenceHa { enabled: true }, now());
-        let restart = ImpOp::RestartServices {
-            cert_type: CertType::Cup,
-        };
-        assert!(whats(&p.imp_step(restart.clone(), now()))[0].contains("High Availability"));
-        p.imp_step(ImpOp::PresenceHa { enabled: false }, now());
-        let w = whats(&p.imp_step(restart, now()));
-        assert_eq!(
-            w,
-            vec![
-                "service_restarted Cisco SIP Proxy on imp-pub",
-                "service_restarted Cisco SIP Proxy on imp-sub",
-                "service_restarted Cisco Presence Engine on imp-pub",
-                "service_restarted Cisco Presence Engine on imp-sub",
-            ]
-        );
-    }
-
-    #[test]
-    fn identity_certificates_cannot_be_deleted_and_ipsec_trust_is_checked() {
-        let mut p = publisher();
-        let del = |target, cn: Option<&str>| ImpOp::DeleteTrust {
-            node: "imp-sub".into(),
-            target,
-            cn: cn.map(str::to_string),
-        };
-        let w = whats(&p.imp_step(del(DeleteTarget::Identity(CertType::CupXmpp), None), now()));
-        assert!(w[0].contains("cannot be deleted"));
-        let w = whats(&p.imp_step(ImpOp::IpsecTrustCheck, now()));
-        assert!(w.iter().all(|l| l.starts_with("ipsec_trust_ok")), "{w:?}");
-        let w = whats(&p.imp_step(
-            del(DeleteTarget::Trust(StoreName::IpsecTrust), Some("cucm-pub")),
-            now(),
-        ));
-        assert!(w.iter().any(|l| l.starts_with("trust_certificate_deleted")));
-        let w = whats(&p.imp_step(ImpOp::IpsecTrustCheck, now()));
-        assert!(w[0].starts_with("ipsec_trust_ok imp-pub"));
-        assert!(w[1].starts_with("ipsec_trust_mismatch imp-sub"));
-        // Six years on, every tomcat certificate has expired: all three go, on imp-pub only.
-        let later = Now {
-            mono_ms: 1,
-            wall: WallTime(1_700_000_000 + 6 * WallTime::YEAR_S),
-        };
-        let expired = ImpOp::DeleteTrust {
-            node: "imp-pub".into(),
-            target: DeleteTarget::Trust(StoreName::TomcatTrust),
-            cn: None,
-        };
-        let w = whats(&p.imp_step(expired, later));
-        let deleted = w
-            .iter()
-            .filter(|l| l.starts_with("trust_certificate_deleted"));
-        assert_eq!(deleted.count(), 3, "{w:?}");
-        assert!(w.contains(
-            &"service_restarted Cisco Tomcat on imp-pub (utils service restart Cisco Tomcat)"
-                .to_string()
-        ));
-        assert_eq!(
-            p.imp.node_stores["imp-pub"][&StoreName::TomcatTrust].len(),
-            0
-        );
-        assert_eq!(
-            p.imp.node_stores["imp-sub"][&StoreName::TomcatTrust].len(),
-            3
-        );
     }
 }
