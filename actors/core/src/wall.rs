@@ -62,3 +62,11 @@ impl fmt::Display for WallTime {
         }
     }
 }
+
+/// The two clocks a machine is handed with each input: monotonic virtual time (drives timers)
+/// and this host's wall clock (drives certificate validity; a scenario may skew it per host).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Now {
+    pub mono_ms: u64,
+    pub wall: WallTime,
+}

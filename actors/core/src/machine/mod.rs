@@ -23,6 +23,7 @@ pub mod ca;
 pub mod callmanager;
 pub mod capf;
 pub mod channel;
+pub mod config;
 pub mod dhcp;
 pub mod interface;
 pub mod jabber;

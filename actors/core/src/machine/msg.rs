@@ -9,13 +9,7 @@ use std::sync::Arc;
 
 pub use super::operator::{CapfUpdate, Operator, ServiceAction};
 
-/// The two clocks: monotonic virtual time (drives timers) and this host's wall clock (drives
-/// certificate validity; a scenario may skew it per host).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Now {
-    pub mono_ms: u64,
-    pub wall: WallTime,
-}
+pub use crate::wall::Now;
 
 /// A destination on the bus. Services are addressed by the node's host name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -223,7 +217,7 @@ pub enum Msg {
     /// CAPF → publisher: a device's record after a CAPF session (status, LSC issued).
     CapfRecord(Box<crate::capf::DeviceRecord>),
     /// Publisher → CAPF: the service's settings (certificate, CAPF-trust, issuer mode, model).
-    CapfConfig(Arc<crate::machine::capf::CapfConfig>),
+    CapfConfig(Arc<crate::machine::config::CapfConfig>),
     /// Publisher → CAPF: device records added or changed (phone page, UDT, BAT).
     CapfDevices(Arc<Vec<crate::capf::DeviceRecord>>),
     /// Publisher → CallManager: certificates a secure registration's LSC may chain to
@@ -438,7 +432,7 @@ pub struct TvsStores {
     pub tvs_cert: crate::pki::Certificate,
     pub tvs_key: Arc<crate::pki::PrivateKey>,
     /// The service model of the TVS process (workers, queue, service times).
-    pub model: crate::machine::tvs::TvsModel,
+    pub model: crate::machine::config::TvsModel,
     /// Restart the TVS process to read these at once (a regeneration of a certificate TVS
     /// serves, or a DRS restore); otherwise they wait for the next restart.
     pub restart: bool,

@@ -13,8 +13,8 @@
 //! `Display` of an event is its `detail` text, byte for byte what the trace has always
 //! carried, so the trace hash's canonical form `t_ms|who|what|detail` is unchanged.
 
-use super::msg::Now;
 use crate::phone::trust::{FileKind, TrustError, TrustPath};
+use crate::wall::Now;
 use crate::wall::WallTime;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::fmt;

@@ -33,33 +33,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-/// The TVS process's capacity in virtual time. Cisco publishes no TVS throughput (reference
-/// §5: UNKNOWN), so every figure here is [I] and a scenario setting (`[cluster.tvs]`). The
-/// defaults keep small scenarios close to an instant TVS: a session costs 2.2 ms of one of
-/// four workers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TvsModel {
-    /// Jobs processed in parallel (at least 1).
-    pub workers: u32,
-    /// Jobs waiting for a worker; a new session arriving while this many wait is refused.
-    pub queue_limit: u32,
-    /// The server's cost of a full TLS handshake, µs (charged in identity mode too, so both
-    /// modes load the TVS alike).
-    pub handshake_us: u64,
-    /// Lookup and answer of one request, µs.
-    pub query_us: u64,
-}
-
-impl Default for TvsModel {
-    fn default() -> Self {
-        TvsModel {
-            workers: 4,
-            queue_limit: 1000,
-            handshake_us: 2_000,
-            query_us: 200,
-        }
-    }
-}
+pub use super::config::TvsModel;
 
 /// An exact FCFS multi-server queue in µs of virtual time. Jobs arrive in time order (the
 /// machine sees its inputs in order), so start times never decrease.
