@@ -668,3 +668,25 @@ fn keepalive_and_tvs_settings_are_checked_with_their_position() {
 fn multisan_callmanager_mixed_mode() {
     run_scenario("scenarios/multisan/callmanager_mixed_mode.toml");
 }
+
+#[test]
+fn check_refuses_an_observation_name_the_simulator_never_emits() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml"),
+    )
+    .unwrap();
+    assert!(text.contains("what = \"tvs_query\""));
+    let bad = text.replacen("what = \"tvs_query\"", "what = \"tvs_querry\"", 1);
+    let line = bad.lines().position(|l| l.contains("tvs_querry")).unwrap() + 1;
+    let (_g, path) = scratch("typo.toml", bad.as_bytes());
+    let (code, _, stderr) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:{line}:8: unknown observation `tvs_querry`",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `tvs_query`?"), "{stderr}");
+}

@@ -23,7 +23,8 @@
 //! ## Layout
 //!
 //! ```text
-//! wall.rs      WallTime: simulated wall-clock seconds, always an argument, never read
+//! wall.rs      WallTime: simulated wall-clock seconds, always an argument, never read; Now
+//!              (virtual ms + the host's wall time), the argument of every machine input
 //! digest.rs    DigestAlg: SHA-1 / SHA-256 / SHA-512 and their wire codes
 //! error.rs     typed errors of certificates and signatures (CertError, SigError)
 //! pki/         keys (seeded), certificates, DNs, node identities, the MIC CA, trust stores,
@@ -39,9 +40,19 @@
 //! capf/        CAPF (port 3804): codes, wire, fields, keys, LSCs, the device record, the
 //!              session on each side, settings, pending CSRs, IPv6 rules, the Online/Offline CAs
 //! machine/     one state machine per participant behind one interface (Input + now → effects):
-//!              messages and addresses, operator steps, the phone, TFTP, TVS, CAPF, the CA,
-//!              the publisher (bulk certificates, lifecycle, IM&P, multi-server SAN),
-//!              the CallManager, DHCP, SFTP, Jabber clients
+//!   interface.rs   the Machine trait and its Input (Start | Msg | Timer)
+//!   msg.rs         Msg (kind() and session() answered by the message), Addr, Effect
+//!   operator.rs    the operator steps a publisher takes
+//!   config.rs      service configurations on the bus (TVS/CAPF models, CAPF issuer)
+//!   trace.rs       the typed trace: Kind (every observation name), Event (typed payloads)
+//!   channel.rs     one secure channel (real TLS or identity check) for every TLS speaker
+//!   phone/         machine + dispatch, status and timers, boot pipeline, register and
+//!                  keepalive, the one TVS query, HTTPS service, TFTP-HTTPS probe, CAPF flow
+//!   publisher/     the cluster's database and operator steps: services, bulk certificates,
+//!                  devices, parameters, lifecycle, IM&P (+ trust deletion, Jabber),
+//!                  multi-server SAN (+ restarts), external CA
+//!   capf/          the CAPF service: admission and sessions, issuers (Online/Offline CA)
+//!   tftp.rs tvs.rs callmanager.rs dhcp.rs sftp.rs ca.rs jabber.rs   one participant each
 //! ```
 
 pub mod capf;
