@@ -25,6 +25,7 @@
 //! ```text
 //! wall.rs      WallTime: simulated wall-clock seconds, always an argument, never read; Now
 //!              (virtual ms + the host's wall time), the argument of every machine input
+//! version.rs   CucmVersion: the release, which decides signers and regeneration rules
 //! digest.rs    DigestAlg: SHA-1 / SHA-256 / SHA-512 and their wire codes
 //! error.rs     typed errors of certificates and signatures (CertError, SigError)
 //! pki/         keys (seeded), certificates, DNs, node identities, the MIC CA, trust stores,
@@ -66,6 +67,7 @@ pub mod sgn;
 pub mod tls;
 pub mod tlv;
 pub mod tvs;
+pub mod version;
 pub mod wall;
 
 pub use digest::DigestAlg;

@@ -103,7 +103,6 @@ kinds! {
     CsrPending = "csr_pending",
     CsrExported = "csr_exported",
     CsrUploaded = "csr_uploaded",
-    Ipv6 = "ipv6",
     // ---- external CAs
     CaEnroll = "ca_enroll",
     CaSigned = "ca_signed",

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  ClusterSpec{version, nodes, key profiles, now} ──generate(forge)──► ClusterPki
-//!      ClusterPki::trust_list_certs() ──► tlv::content::ClusterCerts (ITL / CTL content)
+//!      ClusterPki::trust_list_certs() (in tlv::content) ──► ClusterCerts (ITL / CTL content)
 //!      ClusterPki::initial_stores()   ──► CallManager-trust, tomcat-trust, CAPF-trust, …
 //! ```
 //! Simplifications, each [I]: ITLRecovery and CAPF exist once, on the publisher (true from
@@ -16,7 +16,7 @@ use super::keys::{KeyForge, KeyProfile};
 use super::mic::ManufacturingCa;
 use super::store::{StoreName, TrustStore};
 use crate::error::CertError;
-use crate::tlv::content::{ClusterCerts, CucmVersion, NodeCerts};
+use crate::version::CucmVersion;
 use crate::wall::WallTime;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -125,32 +125,6 @@ impl ClusterPki {
     /// The publisher.
     pub fn publisher(&self) -> &NodePki {
         &self.nodes[0]
-    }
-
-    /// The content the trust-list builders need (CUCM nodes only).
-    pub fn trust_list_certs(&self) -> ClusterCerts {
-        let nodes = self
-            .nodes
-            .iter()
-            .filter(|n| !n.spec.imp)
-            .filter_map(|n| {
-                Some(NodeCerts {
-                    hostname: n.spec.names.hostname.clone(),
-                    ip: n.spec.ip,
-                    callmanager: n.identity(CertType::CallManager)?.clone(),
-                    tvs: n.identity(CertType::Tvs)?.clone(),
-                    runs_callmanager: n.spec.runs_callmanager,
-                    runs_tftp: n.spec.runs_tftp,
-                })
-            })
-            .collect();
-        ClusterCerts {
-            version: self.version,
-            nodes,
-            itl_recovery: Some(self.itl_recovery.clone()),
-            capf: Some(self.capf.clone()),
-            ctl_provider: false,
-        }
     }
 
     /// Every identity of the cluster with its node's hostname, in a stable order.

@@ -21,7 +21,7 @@ use super::keys::{KeyForge, KeyProfile};
 use super::store::{StoreName, TrustStore};
 use super::Certificate;
 use crate::error::CertError;
-use crate::tlv::content::CucmVersion;
+use crate::version::CucmVersion;
 use crate::wall::WallTime;
 use std::collections::BTreeMap;
 
