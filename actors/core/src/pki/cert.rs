@@ -282,6 +282,27 @@ fn key_id(key: &PrivateKey) -> Vec<u8> {
 }
 
 fn to_params(spec: &CertSpec, subject_key: &PrivateKey) -> Result<CertificateParams, CertError> {
+    spec_params(spec, key_id(subject_key), SanOrder::DnsFirst)
+}
+
+/// Which SAN kind a certificate lists first (the order is part of the DER, so each issuer
+/// keeps its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SanOrder {
+    /// Self-signed and cluster certificates.
+    DnsFirst,
+    /// LSCs from a CA (the device name URI first).
+    UriFirst,
+}
+
+/// rcgen parameters for `spec`, with `subject_key_id` as the Subject Key Identifier (RFC 5280
+/// §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits, as OpenSSL and CUCM do). Shared by
+/// every issuer of this crate.
+pub(crate) fn spec_params(
+    spec: &CertSpec,
+    subject_key_id: Vec<u8>,
+    order: SanOrder,
+) -> Result<CertificateParams, CertError> {
     let mut p = CertificateParams::default();
     p.not_before = spec.not_before.to_offset_date_time();
     p.not_after = spec.not_after.to_offset_date_time();
@@ -294,22 +315,18 @@ fn to_params(spec: &CertSpec, subject_key: &PrivateKey) -> Result<CertificatePar
     };
     p.key_usages = spec.key_usage.iter().map(|k| rcgen_ku(*k)).collect();
     p.extended_key_usages = spec.ext_key_usage.iter().map(|k| rcgen_eku(*k)).collect();
-    for name in &spec.san_dns {
-        let ia5 = name
-            .clone()
+    let ia5 = |name: &String| {
+        name.clone()
             .try_into()
-            .map_err(|_| CertError::Malformed(format!("SAN {name:?}")))?;
-        p.subject_alt_names.push(SanType::DnsName(ia5));
-    }
-    for uri in &spec.san_uri {
-        let ia5 = uri
-            .clone()
-            .try_into()
-            .map_err(|_| CertError::Malformed(format!("SAN {uri:?}")))?;
-        p.subject_alt_names.push(SanType::URI(ia5));
-    }
-    // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits, as OpenSSL and CUCM do.
-    p.key_identifier_method = KeyIdMethod::PreSpecified(key_id(subject_key));
+            .map_err(|_| CertError::Malformed(format!("SAN {name:?}")))
+    };
+    let dns = spec.san_dns.iter().map(|n| ia5(n).map(SanType::DnsName));
+    let uri = spec.san_uri.iter().map(|n| ia5(n).map(SanType::URI));
+    p.subject_alt_names = match order {
+        SanOrder::DnsFirst => dns.chain(uri).collect::<Result<_, _>>()?,
+        SanOrder::UriFirst => uri.chain(dns).collect::<Result<_, _>>()?,
+    };
+    p.key_identifier_method = KeyIdMethod::PreSpecified(subject_key_id);
     p.use_authority_key_identifier_extension = true;
     Ok(p)
 }

@@ -13,16 +13,12 @@ use super::{CaError, SERIAL_LEN};
 use crate::capf::lsc::{key_id, rcgen_dn, LscCommonName, SubjectKey, VALIDITY_DAYS};
 use crate::capf::pending::valid_device_name;
 use crate::error::CertError;
-use crate::pki::cert::SignerAdapter;
+use crate::pki::cert::{spec_params, SanOrder, SignerAdapter};
 use crate::pki::{
-    CertSpec, Certificate, DistinguishedName, ExtKeyUsage, Identity, KeyForge, KeyProfile,
-    KeyUsage, PublicKey,
+    CertSpec, Certificate, DistinguishedName, Identity, KeyForge, KeyProfile, KeyUsage, PublicKey,
 };
 use crate::wall::WallTime;
-use rcgen::{
-    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
-    KeyUsagePurpose, SanType, SerialNumber,
-};
+use rcgen::{CertificateParams, Issuer, KeyIdMethod, KeyUsagePurpose};
 
 /// The names of a CA hierarchy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,34 +179,7 @@ fn sign_public(
     public: &PublicKey,
     issuer: &Identity,
 ) -> Result<Certificate, CertError> {
-    let mut p = CertificateParams::default();
-    p.not_before = spec.not_before.to_offset_date_time();
-    p.not_after = spec.not_after.to_offset_date_time();
-    p.serial_number = Some(SerialNumber::from_slice(&spec.serial));
-    p.distinguished_name = rcgen_dn(&spec.subject);
-    p.is_ca = match spec.ca {
-        None => IsCa::ExplicitNoCa,
-        Some(None) => IsCa::Ca(BasicConstraints::Unconstrained),
-        Some(Some(n)) => IsCa::Ca(BasicConstraints::Constrained(n)),
-    };
-    p.key_usages = spec.key_usage.iter().map(|k| rcgen_ku(*k)).collect();
-    p.extended_key_usages = spec.ext_key_usage.iter().map(|k| rcgen_eku(*k)).collect();
-    for uri in &spec.san_uri {
-        let ia5 = uri
-            .clone()
-            .try_into()
-            .map_err(|_| CertError::Malformed(format!("SAN URI {uri:?}")))?;
-        p.subject_alt_names.push(SanType::URI(ia5));
-    }
-    for name in &spec.san_dns {
-        let ia5 = name
-            .clone()
-            .try_into()
-            .map_err(|_| CertError::Malformed(format!("SAN {name:?}")))?;
-        p.subject_alt_names.push(SanType::DnsName(ia5));
-    }
-    p.key_identifier_method = KeyIdMethod::PreSpecified(key_id(public));
-    p.use_authority_key_identifier_extension = true;
+    let p = spec_params(spec, key_id(public), SanOrder::UriFirst)?;
 
     let mut ip = CertificateParams::default();
     ip.distinguished_name = rcgen_dn(issuer.cert.subject());
@@ -221,25 +190,4 @@ fn sign_public(
         .signed_by(&SubjectKey::new(public), &ca)
         .map_err(|e| CertError::Malformed(format!("rcgen: {e}")))?;
     Certificate::from_der(cert.der())
-}
-
-fn rcgen_ku(k: KeyUsage) -> KeyUsagePurpose {
-    match k {
-        KeyUsage::DigitalSignature => KeyUsagePurpose::DigitalSignature,
-        KeyUsage::KeyEncipherment => KeyUsagePurpose::KeyEncipherment,
-        KeyUsage::DataEncipherment => KeyUsagePurpose::DataEncipherment,
-        KeyUsage::KeyAgreement => KeyUsagePurpose::KeyAgreement,
-        KeyUsage::KeyCertSign => KeyUsagePurpose::KeyCertSign,
-        KeyUsage::CrlSign => KeyUsagePurpose::CrlSign,
-    }
-}
-
-fn rcgen_eku(k: ExtKeyUsage) -> ExtendedKeyUsagePurpose {
-    match k {
-        ExtKeyUsage::ServerAuth => ExtendedKeyUsagePurpose::ServerAuth,
-        ExtKeyUsage::ClientAuth => ExtendedKeyUsagePurpose::ClientAuth,
-        ExtKeyUsage::IpsecEndSystem => {
-            ExtendedKeyUsagePurpose::Other(vec![1, 3, 6, 1, 5, 5, 7, 3, 5])
-        }
-    }
 }

@@ -14,7 +14,7 @@ use super::status::{self, State, TvsWait, T_DHCP, T_TVS};
 use super::tvs_query::{Heard, Question, TvsQuery};
 use super::Phone;
 use crate::machine::msg::{Addr, Effect, Msg, Now};
-use crate::machine::trace::{Event, Refusal};
+use crate::machine::trace::{Event, Refusal, Validity};
 use crate::phone::trust::{Decision, FileKind, TrustError, TrustPath};
 use crate::sgn::{parse_signed_config, PhoneConfig};
 use crate::tlv::{parse_shared, TrustList};
@@ -295,7 +295,7 @@ impl Phone {
                 let next = wait.query.tvs_ix + 1;
                 self.ask_signer(wait, next, now, out)
             }
-            Heard::Answer(answer) => self.settle_signer(wait, answer, now, out),
+            Heard::Answer { body, tvs_cert } => self.settle_signer(wait, body, tvs_cert, now, out),
         }
     }
 
@@ -313,6 +313,7 @@ impl Phone {
         &mut self,
         wait: Box<TvsWait>,
         answer: Option<TvsBody>,
+        tvs_cert: Option<Validity>,
         now: Now,
         out: &mut Vec<Effect>,
     ) {
@@ -328,7 +329,7 @@ impl Phone {
         let answered = Event::TvsAnswer {
             file: wait.kind,
             valid,
-            tvs_cert: wait.query.tvs_cert,
+            tvs_cert,
         };
         out.push(self.event(now, answered));
         let decision = self.trust.on_tvs_answer(

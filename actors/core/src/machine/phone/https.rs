@@ -163,7 +163,7 @@ impl Phone {
                 let next = c.query.tvs_ix + 1;
                 self.https_ask(c, next, now, out)
             }
-            Heard::Answer(answer) => self.https_settle(c, answer, now, out),
+            Heard::Answer { body, .. } => self.https_settle(c, body, now, out),
         }
     }
 

@@ -103,9 +103,6 @@ pub struct TvsQuery {
     pub deadline_ms: u64,
     /// Some TVS refused the TLS handshake.
     pub handshake_failed: bool,
-    /// The certificate of the TVS that answered, as accepted (and when, by this phone's
-    /// clock): the evidence of invariant `validity_by_host_clock`.
-    pub tvs_cert: Option<Validity>,
 }
 
 impl TvsQuery {
@@ -120,7 +117,6 @@ impl TvsQuery {
             timer,
             deadline_ms: 0,
             handshake_failed: false,
-            tvs_cert: None,
         }
     }
 }
@@ -132,8 +128,12 @@ pub enum Heard {
     Waiting,
     /// This TVS failed (handshake, abort, certificate not in the ITL): ask the next.
     Failed,
-    /// The TVS answered (`None`: unreadable).
-    Answer(Option<TvsBody>),
+    /// The TVS answered (`body` `None`: unreadable), and the certificate it was accepted by
+    /// as this phone's clock saw it (the evidence of invariant `validity_by_host_clock`).
+    Answer {
+        body: Option<TvsBody>,
+        tvs_cert: Option<Validity>,
+    },
 }
 
 /// The session of a message of a TVS session, if it is one.
@@ -265,8 +265,10 @@ impl Phone {
                     q.handshake_failed = true;
                     return Heard::Failed;
                 };
-                q.tvs_cert = Some(Validity::of(&cert, now.wall));
-                Heard::Answer(TvsMessage::decode(&reply).ok().map(|m| m.body))
+                Heard::Answer {
+                    body: TvsMessage::decode(&reply).ok().map(|m| m.body),
+                    tvs_cert: Some(Validity::of(&cert, now.wall)),
+                }
             }
             Msg::TvsTls { bytes, .. } => self.tvs_tls(q, &bytes, now, out),
             _ => Heard::Waiting,
@@ -300,12 +302,15 @@ impl Phone {
         match TvsMessage::decode(q.channel.received()) {
             Ok(m) => {
                 q.channel.take_received();
-                q.tvs_cert = q
+                let tvs_cert = q
                     .channel
                     .peer_certificate()
                     .and_then(|der| Certificate::from_der(&der).ok())
                     .map(|c| Validity::of(&c, now.wall));
-                Heard::Answer(Some(m.body))
+                Heard::Answer {
+                    body: Some(m.body),
+                    tvs_cert,
+                }
             }
             Err(_) => Heard::Waiting,
         }
