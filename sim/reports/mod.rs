@@ -10,6 +10,7 @@
 //!               summary.md, report.html (plots), *.hgrm
 //! ```
 
+pub mod findings;
 pub mod metrics;
 pub mod output;
 pub mod plots;

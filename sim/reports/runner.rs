@@ -47,6 +47,9 @@ pub struct Report {
     /// CAPF enrollment, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrollment: Option<super::metrics::Enrollment>,
+    /// Conclusions with evidence and fix (filled by preflight; empty for a plain run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<super::findings::Finding>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -186,6 +189,7 @@ pub fn execute_full(
         faults: fault_windows(&c.spec),
         steps: step_marks(&c.spec),
         enrollment: super::metrics::enrollment(&trace),
+        findings: Vec::new(),
     };
     Ok(RunResult {
         report,
