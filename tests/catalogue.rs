@@ -297,3 +297,57 @@ fn utils_ctl_set_cluster_mixed_then_non_secure_keeps_phones_registered() {
 fn f24_cscwf85275_itlrecovery_in_ctl() {
     catalogue("f24_cscwf85275_itlrecovery_in_ctl");
 }
+
+/// F3 with a non-secure destination: the phones hold the source's CTL and the blank rollback
+/// ITL, and the destination serves only an ITL. Rollback blanks the ITL, never the CTL (§2.5),
+/// so the phones verify the destination ITL against their CTL — which does not know its signer
+/// — and cannot ask TVS (the blank ITL has no TVS record): the ITL and the configs are refused
+/// and no phone registers on the destination. (A defect once accepted the ITL "via
+/// RollbackItl" and migrated the phones with no TVS ever vouching; `verified_trust_list` now
+/// flags such an install.)
+#[test]
+fn f03_rollback_itl_does_not_open_a_phone_that_holds_a_ctl() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f03_rollback_on_mixed_mode_source.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (head, _) = text.split_once("[[expect]]").unwrap();
+    let head = head.replacen(
+        "name = \"dst\"\nversion = \"12.5\"\nsecurity_mode = \"mixed\"",
+        "name = \"dst\"\nversion = \"12.5\"\nsecurity_mode = \"non-secure\"",
+        1,
+    );
+    assert!(head.contains("security_mode = \"non-secure\""));
+    let text = head
+        + r#"
+[[expect]]
+kind = "phones"
+by = "12 min"
+state = "Registered"
+cluster = "dst"
+count = 0
+
+[[expect]]
+kind = "observation"
+what = "trust_list_rejected"
+at_least = 20
+
+[[expect]]
+kind = "no_invariant_violation"
+"#;
+    let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let o = cucmsim::lang::compile::Overrides {
+        seed: None,
+        phones: None,
+        tls: None,
+    };
+    let c = cucmsim::lang::compile::compile_with("f03_nonsecure_dst.toml", &text, raw, o)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = cucmsim::reports::runner::execute(&c, None).unwrap();
+    let failed: Vec<_> = r
+        .expectations
+        .details
+        .iter()
+        .filter(|d| !d.passed)
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}

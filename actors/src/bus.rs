@@ -5,6 +5,11 @@
 //! Randomness per message comes from a hash of (seed, sender, receiver, sender's sequence
 //! number), not from a shared generator, so it does not depend on how tasks interleave.
 //!
+//! Between two endpoints, every message but a datagram (TFTP, DHCP) keeps its sending order:
+//! its due time is never before the previous one's on that link (TCP, and the publisher's
+//! database changes, are ordered), so a later trust-store snapshot cannot overtake an earlier
+//! one through jitter.
+//!
 //! Messages in flight and shells' timers wait in one queue ordered by (due time, posting
 //! order), emptied by one postman task: each costs a heap push and pop, not a task and a tokio
 //! timer of its own (a week of keepalives from 10,000 phones is 13 million messages and 6.7
@@ -90,6 +95,31 @@ struct Inner {
     /// Firewall state for idle-timeout rules: (endpoint pair, session) → last message, or
     /// `None` once the firewall forgot the connection.
     flows: Mutex<HashMap<(u64, u64, u64), Option<u64>>>,
+    /// Ordered links: (sender, receiver) → due time of the last ordered message on it.
+    fifo: Mutex<Fifo>,
+}
+
+/// The due time of the last ordered message of each link still in flight.
+#[derive(Default)]
+struct Fifo {
+    last_due: HashMap<(u64, u64), u64>,
+    /// Size after the last pruning: links whose last message has landed are forgotten when
+    /// the map doubles.
+    pruned_len: usize,
+}
+
+impl Fifo {
+    /// The due time of a message sent at `t_ms` that the network would deliver at `due_ms`:
+    /// not before the link's previous ordered message.
+    fn order(&mut self, link: (u64, u64), t_ms: u64, due_ms: u64) -> u64 {
+        if self.last_due.len() > 2 * self.pruned_len.max(1024) {
+            self.last_due.retain(|_, last| *last > t_ms);
+            self.pruned_len = self.last_due.len();
+        }
+        let last = self.last_due.entry(link).or_insert(0);
+        *last = due_ms.max(*last);
+        *last
+    }
 }
 
 /// Time each TVS session spends inside the TVS (virtual time, measured at its network edge like
@@ -265,6 +295,7 @@ impl Bus {
             post,
             tvs_time: Mutex::new(TvsTime::default()),
             flows: Mutex::new(HashMap::new()),
+            fifo: Mutex::new(Fifo::default()),
         }))
     }
 
@@ -435,7 +466,11 @@ impl Bus {
         c.delivered += 1;
         c.duplicated += u64::from(copies == 2);
         drop(c);
-        let due = t + delay;
+        let mut due = t + delay;
+        if !msg.datagram() {
+            let link = (addr_key(from), addr_key(&to));
+            due = self.0.fifo.lock().expect("fifo").order(link, t, due);
+        }
         self.0
             .tvs_time
             .lock()

@@ -5,8 +5,12 @@
 //! - `Tvs { cached: false }` only right after a valid TVS answer to that phone about the
 //!   same file's signer.
 //!
-//! `Ctl`, `Itl` and `RollbackItl` name a list the phone already held; the trace does not carry
-//! the lists' contents, so those paths are checked in the core's unit tests. A cached TVS path
+//! - `RollbackItl` (a trust list or a config accepted because the held ITL is the blank
+//!   rollback ITL) only while the phone holds no CTL: rollback blanks the ITL, never the CTL,
+//!   and a phone with a CTL verifies new files against it (§2.3, §2.5, F3).
+//!
+//! `Ctl` and `Itl` name a list the phone already held; the trace does not carry the lists'
+//! contents, so those paths are checked in the core's unit tests. A cached TVS path
 //! may come from an HTTPS verification, which is not a `tvs_answer`, so it is not checked here.
 
 use super::{Invariant, Violation};
@@ -20,6 +24,7 @@ const ID: &str = "verified_trust_list";
 #[derive(Default)]
 struct PhoneSeen {
     holds_a_list: bool,
+    holds_a_ctl: bool,
     /// The phone's last TVS answer not yet used by an install: file and verdict.
     answer: Option<(FileKind, bool)>,
 }
@@ -39,7 +44,18 @@ impl Invariant for VerifiedTrustList {
                 kind: Kind::TrustListsErased,
                 ..
             } => {
-                self.phones.entry(o.who.clone()).or_default().holds_a_list = false;
+                let seen = self.phones.entry(o.who.clone()).or_default();
+                seen.holds_a_list = false;
+                seen.holds_a_ctl = false;
+            }
+            Event::ConfigAccepted {
+                path: TrustPath::RollbackItl,
+            } if self.phones.get(&o.who).is_some_and(|s| s.holds_a_ctl) => {
+                out.push(Violation::new(
+                    ID,
+                    o,
+                    "config accepted via the rollback ITL while holding a CTL",
+                ))
             }
             Event::TrustListInstalled { file, path } => {
                 let seen = self.phones.entry(o.who.clone()).or_default();
@@ -58,9 +74,15 @@ impl Invariant for VerifiedTrustList {
                             format!("{name} installed via TVS without a valid TVS answer about it (last answer: {other:?})"),
                         )),
                     },
+                    TrustPath::RollbackItl if seen.holds_a_ctl => out.push(Violation::new(
+                        ID,
+                        o,
+                        format!("{name} installed via the rollback ITL while holding a CTL"),
+                    )),
                     _ => {}
                 }
                 seen.holds_a_list = true;
+                seen.holds_a_ctl |= *file == FileKind::Ctl;
             }
             _ => {}
         }
@@ -108,6 +130,46 @@ mod tests {
             at(3, "SEP1", installed(FileKind::Itl, fresh)),
         ];
         assert_eq!(check(&other_phone).len(), 1);
+    }
+
+    #[test]
+    fn the_rollback_itl_opens_nothing_on_a_phone_with_a_ctl() {
+        let rollback = TrustPath::RollbackItl;
+        let ok = [
+            at(1, "SEP1", installed(FileKind::Itl, TrustPath::FirstUse)),
+            at(2, "SEP1", installed(FileKind::Itl, rollback.clone())),
+            at(
+                3,
+                "SEP1",
+                Event::ConfigAccepted {
+                    path: rollback.clone(),
+                },
+            ),
+        ];
+        assert!(check(&ok).is_empty());
+        let with_ctl = [
+            at(1, "SEP1", installed(FileKind::Ctl, TrustPath::FirstUse)),
+            at(2, "SEP1", installed(FileKind::Itl, TrustPath::Ctl)),
+            at(3, "SEP1", installed(FileKind::Itl, rollback.clone())),
+            at(
+                4,
+                "SEP1",
+                Event::ConfigAccepted {
+                    path: rollback.clone(),
+                },
+            ),
+        ];
+        let v = check(&with_ctl);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v.iter().all(|v| v.id == "verified_trust_list"));
+        let erased = Event::note(Kind::TrustListsErased, "CTL and ITL deleted");
+        let after_erase = [
+            at(1, "SEP1", installed(FileKind::Ctl, TrustPath::FirstUse)),
+            at(2, "SEP1", erased),
+            at(3, "SEP1", installed(FileKind::Itl, TrustPath::FirstUse)),
+            at(4, "SEP1", installed(FileKind::Itl, rollback)),
+        ];
+        assert!(check(&after_erase).is_empty());
     }
 
     #[test]

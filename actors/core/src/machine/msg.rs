@@ -342,6 +342,20 @@ impl Msg {
         }
     }
 
+    /// Whether the message is a datagram (TFTP on UDP 69, DHCP): the network may reorder
+    /// datagrams. Everything else between two endpoints arrives in the order it was sent —
+    /// TCP streams, and the publisher's database changes as its services read them (a
+    /// later change never lands before an earlier one).
+    pub fn datagram(&self) -> bool {
+        matches!(
+            self,
+            Msg::DhcpRequest { .. }
+                | Msg::DhcpAck { .. }
+                | Msg::TftpGet { .. }
+                | Msg::TftpReply { .. }
+        )
+    }
+
     /// Whether the message travels on a TCP stream (TVS 2445 over TLS, SIP/SCCP registration,
     /// SFTP): the network may lose or delay it, but TCP never hands a duplicate to the
     /// application. TFTP (UDP 69) and DHCP can see duplicates.

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  new file ─► holds nothing?            ─► accept (trust on first use)     [C S10; I for CTL, configs]
-//!           ├► holds the rollback ITL?    ─► accept any ITL, and unsigned configs    [C S10]
+//!           ├► holds the rollback ITL and no CTL? ─► accept any ITL, and unsigned configs [C S10]
 //!           ├► signer in CTL/ITL with an allowed role? ─► verify signature ─► accept | reject
 //!           ├► signer in the TVS cache (not expired)?  ─► verify with cached cert
 //!           └► otherwise                  ─► ask TVS (QUERY_CERT) ─► answer ─► accept | reject
@@ -158,7 +158,9 @@ impl PhoneTrust {
         if self.ctl.is_none() && self.itl.is_none() {
             return Decision::Accept(TrustPath::FirstUse);
         }
-        if self.holds_rollback_itl() && kind != FileKind::Ctl {
+        // Rollback blanks the ITL, never the CTL (§2.5, F3): a phone that holds a CTL verifies
+        // every new file against it (§2.3 "Has a CTL"), blank ITL or not.
+        if self.holds_rollback_itl() && self.ctl.is_none() && kind != FileKind::Ctl {
             return Decision::Accept(TrustPath::RollbackItl);
         }
         if header.signature.is_none() {

@@ -317,3 +317,46 @@ fn a_secure_registration_authenticates_the_callmanager_by_the_ctl() {
     p.install(FileKind::Ctl, blank.into());
     assert!(p.check_callmanager(cm(&c, "mpub").cert.der()).is_err());
 }
+
+#[test]
+fn a_phone_with_a_ctl_is_not_opened_by_the_rollback_itl() {
+    // F3 / §2.5: rollback blanks the ITL, not the CTL. A mixed-mode phone holding its CTL and
+    // the blank ITL must still verify a foreign ITL against the CTL, and the blank ITL has no
+    // TVS record to ask, so the foreign ITL is not accepted "via RollbackItl".
+    use crate::tlv::content::CtlMode;
+    let (src, dst) = (cluster("src", "12.5"), cluster("dst", "12.5"));
+    let mut p = phone_on(&src);
+    let certs = src.trust_list_certs();
+    let ctl_signer = certs.ctl_signer().unwrap();
+    let mut b = TrustListBuilder::new("CTLFile.tlv", now().0 as u32);
+    b.records = certs.ctl_records(CtlMode::Mixed);
+    let ctl = parse(&b.sign(&ctl_signer.cert, &ctl_signer.key).unwrap()).unwrap();
+    p.install(FileKind::Ctl, ctl.into());
+    let signer = certs.itl_signer(0).unwrap();
+    let mut b = TrustListBuilder::new("ITLFile.tlv", 2);
+    b.records = certs.rollback_itl_records(0);
+    let rollback = parse(&b.sign(&signer.cert, &signer.key).unwrap()).unwrap();
+    assert!(matches!(
+        judge(&p, FileKind::Itl, &rollback, now()),
+        Decision::Accept(TrustPath::Ctl | TrustPath::Itl)
+    ));
+    p.install(FileKind::Itl, rollback.into());
+    assert!(p.holds_rollback_itl());
+    let foreign = itl(&dst, DigestAlg::Sha1);
+    let d = judge(&p, FileKind::Itl, &foreign, now());
+    assert!(
+        !matches!(d, Decision::Accept(_)),
+        "a foreign ITL must not be accepted by a phone holding a CTL: {d:?}"
+    );
+    // The source's own ITL still verifies, through the CTL.
+    assert!(matches!(
+        judge(&p, FileKind::Itl, &itl(&src, DigestAlg::Sha1), now()),
+        Decision::Accept(TrustPath::Ctl | TrustPath::Itl)
+    ));
+    // And without the CTL, the rollback ITL opens the door as Cisco documents.
+    p.ctl = None;
+    assert_eq!(
+        judge(&p, FileKind::Itl, &foreign, now()),
+        Decision::Accept(TrustPath::RollbackItl)
+    );
+}
