@@ -133,6 +133,8 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
             caps: Default::default(),
         }],
         cas: vec![],
+        operator: vec![true; events.len()],
+        operator_wait_ms: WorldSpec::OPERATOR_WAIT_MS,
         events,
         link_rules: vec![],
         phone_key_pool: 64,

@@ -690,3 +690,43 @@ fn check_refuses_an_observation_name_the_simulator_never_emits() {
     );
     assert!(stderr.contains("did you mean `tvs_query`?"), "{stderr}");
 }
+
+/// Operator steps at the same instant happen one after another, each once the previous one's
+/// effects have landed: the whole bulk-certificate exchange and the TVS restart written at
+/// one instant migrate the phones as the spread-out procedure does, and the report says when
+/// each step started and landed.
+#[test]
+fn operator_steps_at_one_instant_keep_their_order() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/migration/itl_bulk.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = ["\"2 min\"", "\"3 min\"", "\"5 min\""]
+        .iter()
+        .fold(text, |t, at| {
+            t.replace(&format!("at = {at}"), "at = \"4 min\"")
+        });
+    let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let o = Overrides {
+        seed: None,
+        phones: Some(40),
+        tls: None,
+    };
+    let c = cucmsim::lang::compile::compile_with("one_instant.toml", &text, raw, o)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = execute(&c, Some(40)).unwrap();
+    assert_all_pass(&r);
+    let steps = &r.operator_steps;
+    assert!(steps.len() >= 8, "{steps:#?}");
+    for pair in steps.windows(2) {
+        let landed = pair[0].landed_ms.expect("every step lands");
+        assert!(landed >= pair[0].started_ms);
+        if pair[1].at_ms == pair[0].at_ms {
+            assert_eq!(pair[1].started_ms, landed, "{pair:#?}");
+        }
+    }
+    let restart = steps.iter().find(|s| s.step.contains("restart")).unwrap();
+    let import = steps
+        .iter()
+        .find(|s| s.step.contains("BulkImport"))
+        .unwrap();
+    assert!(restart.started_ms > import.landed_ms.unwrap(), "{steps:#?}");
+}

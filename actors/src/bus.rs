@@ -16,6 +16,7 @@
 //! million timers).
 
 use crate::cost::CostMeter;
+use crate::steps::{Cause, Mail, StepBook};
 use cucmsim_core::machine::{Addr, Input, Msg, Now, Observation};
 use cucmsim_core::WallTime;
 use ractor::ActorRef;
@@ -84,7 +85,7 @@ struct Inner {
     start: tokio::time::Instant,
     base_latency_ms: u64,
     jitter_ms: u64,
-    routes: RwLock<HashMap<Addr, ActorRef<Input>>>,
+    routes: RwLock<HashMap<Addr, ActorRef<Mail>>>,
     rules: RwLock<Vec<LinkRule>>,
     skews: RwLock<Vec<(Group, i64)>>,
     trace: Mutex<Vec<Observation>>,
@@ -97,6 +98,9 @@ struct Inner {
     flows: Mutex<HashMap<(u64, u64, u64), Option<u64>>>,
     /// Ordered links: (sender, receiver) → due time of the last ordered message on it.
     fifo: Mutex<Fifo>,
+    /// Operator steps' effects in flight, and the director's doorbell when one lands.
+    steps: Mutex<StepBook>,
+    step_landed: tokio::sync::Notify,
 }
 
 /// The due time of the last ordered message of each link still in flight.
@@ -157,8 +161,8 @@ impl TvsTime {
 struct Letter {
     due_ms: u64,
     order: u64,
-    to: ActorRef<Input>,
-    input: Input,
+    to: ActorRef<Mail>,
+    mail: Mail,
 }
 
 impl PartialEq for Letter {
@@ -186,7 +190,7 @@ struct Postbox {
 }
 
 impl Postbox {
-    fn post(&self, due_ms: u64, to: ActorRef<Input>, input: Input) {
+    fn post(&self, due_ms: u64, to: ActorRef<Mail>, mail: Mail) {
         let mut q = self.queue.lock().expect("postbox");
         q.1 += 1;
         let order = q.1;
@@ -195,7 +199,7 @@ impl Postbox {
             due_ms,
             order,
             to,
-            input,
+            mail,
         }));
         drop(q);
         if earliest {
@@ -214,7 +218,7 @@ impl Postbox {
             q.0.peek().map(|l| l.0.due_ms)
         };
         for Reverse(letter) in due {
-            let _ = letter.to.cast(letter.input);
+            let _ = letter.to.cast(letter.mail);
         }
         next
     }
@@ -296,6 +300,8 @@ impl Bus {
             tvs_time: Mutex::new(TvsTime::default()),
             flows: Mutex::new(HashMap::new()),
             fifo: Mutex::new(Fifo::default()),
+            steps: Mutex::new(StepBook::default()),
+            step_landed: tokio::sync::Notify::new(),
         }))
     }
 
@@ -323,12 +329,12 @@ impl Bus {
     }
 
     /// Registers a shell under `addr`.
-    pub fn register(&self, addr: Addr, actor: ActorRef<Input>) {
+    pub fn register(&self, addr: Addr, actor: ActorRef<Mail>) {
         self.0.routes.write().expect("routes").insert(addr, actor);
     }
 
     /// The shell registered under `addr`.
-    pub fn route(&self, addr: &Addr) -> Option<ActorRef<Input>> {
+    pub fn route(&self, addr: &Addr) -> Option<ActorRef<Mail>> {
         self.0.routes.read().expect("routes").get(addr).cloned()
     }
 
@@ -354,18 +360,22 @@ impl Bus {
 
     /// Calls `to` back with `Input::Timer(token)` after `after_ms` of virtual time (through the
     /// postman's queue, like messages: no task per timer).
-    pub fn timer(&self, to: ActorRef<Input>, after_ms: u64, token: u64) {
-        self.0
-            .post
-            .post(self.elapsed_ms() + after_ms, to, Input::Timer(token));
+    pub fn timer(&self, to: ActorRef<Mail>, after_ms: u64, token: u64) {
+        self.0.post.post(
+            self.elapsed_ms() + after_ms,
+            to,
+            Mail::plain(Input::Timer(token)),
+        );
     }
 
     /// Hands `msg` to `to` after `after_ms` of virtual time, outside the link policy (the
     /// harness's own deliveries, e.g. resets spread over a window).
-    pub fn deliver_after(&self, to: ActorRef<Input>, after_ms: u64, msg: Msg) {
-        self.0
-            .post
-            .post(self.elapsed_ms() + after_ms, to, Input::Msg(msg));
+    pub fn deliver_after(&self, to: ActorRef<Mail>, after_ms: u64, msg: Msg) {
+        self.0.post.post(
+            self.elapsed_ms() + after_ms,
+            to,
+            Mail::plain(Input::Msg(msg)),
+        );
     }
 
     /// Records the real CPU time a shell spent handling one input.
@@ -412,6 +422,13 @@ impl Bus {
     /// policy. Messages to unknown addresses are dropped (no such host). Duplication applies
     /// only to datagrams (TFTP, DHCP): TCP never delivers a duplicate to the application.
     pub fn send(&self, from: &Addr, seq: u64, to: Addr, msg: Msg) {
+        self.send_caused(from, seq, to, msg, Cause::NONE)
+    }
+
+    /// [`Bus::send`] for an effect of an input that operator step `cause` caused: the message
+    /// inherits the cause unless it goes to a phone (the operator waits for the servers, not
+    /// for the phones).
+    pub fn send_caused(&self, from: &Addr, seq: u64, to: Addr, msg: Msg, cause: Cause) {
         let t = self.elapsed_ms();
         let mut delay = self.0.base_latency_ms;
         if self.0.jitter_ms > 0 {
@@ -476,11 +493,64 @@ impl Bus {
             .lock()
             .expect("tvs time")
             .on_send(from, &to, &msg, t, due);
+        let cause = if matches!(to, Addr::Phone(_)) {
+            Cause::NONE
+        } else {
+            cause
+        };
+        self.0.steps.lock().expect("steps").add(cause, copies);
         if copies == 2 {
-            self.0
-                .post
-                .post(due + 1, actor.clone(), Input::Msg(msg.clone()));
+            let mail = Mail {
+                input: Input::Msg(msg.clone()),
+                cause,
+            };
+            self.0.post.post(due + 1, actor.clone(), mail);
         }
-        self.0.post.post(due, actor, Input::Msg(msg));
+        let mail = Mail {
+            input: Input::Msg(msg),
+            cause,
+        };
+        self.0.post.post(due, actor, mail);
+    }
+}
+
+/// Operator steps: the director's side of [`crate::steps`].
+impl Bus {
+    /// A new operator step's cause.
+    pub fn open_step(&self) -> Cause {
+        self.0.steps.lock().expect("steps").open()
+    }
+
+    /// Hands `input` to `to` now, outside the link policy, as an effect of `cause` (the
+    /// harness's own deliveries); inputs to phones are never counted.
+    pub fn hand(&self, to: &Addr, input: Input, cause: Cause) {
+        let Some(actor) = self.route(to) else {
+            return;
+        };
+        let cause = if matches!(to, Addr::Phone(_)) {
+            Cause::NONE
+        } else {
+            cause
+        };
+        self.0.steps.lock().expect("steps").add(cause, 1);
+        let _ = actor.cast(Mail { input, cause });
+    }
+
+    /// A shell finished handling an input of `cause` (after sending its effects).
+    pub fn handled(&self, cause: Cause) {
+        if self.0.steps.lock().expect("steps").done(cause) {
+            self.0.step_landed.notify_one();
+        }
+    }
+
+    /// Inputs of step `cause` not yet handled.
+    pub fn in_flight(&self, cause: Cause) -> u64 {
+        self.0.steps.lock().expect("steps").in_flight(cause)
+    }
+
+    /// Resolves when an input of some step was the last of its step (the director then
+    /// checks [`Bus::in_flight`] for the one it waits on).
+    pub async fn a_step_landed(&self) {
+        self.0.step_landed.notified().await
     }
 }

@@ -22,14 +22,17 @@
 //! bus.rs         the in-memory bus: routes by Addr, link policy, host clocks, postman queue, trace
 //! cost.rs        CostMeter: real CPU time per (participant kind, input kind), HdrHistograms
 //! shell.rs       Shell<M>: the one generic ractor actor around any core Machine
+//! steps.rs       Mail{input, cause}: which operator step's effects are still in flight
 //! supervisor.rs  the root supervisor (a failed shell becomes an `actor_failed` observation), spawn_shell
 //! ```
 
 pub mod bus;
 pub mod cost;
 pub mod shell;
+pub mod steps;
 pub mod supervisor;
 
 pub use bus::{Bus, Group, LinkEffect, LinkRule};
 pub use cucmsim_core::machine::{Input, Machine};
 pub use shell::Shell;
+pub use steps::{Cause, Mail};

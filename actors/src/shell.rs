@@ -2,12 +2,14 @@
 //! its [`Input`]). It holds no trust decision; it only moves inputs in and effects out.
 //!
 //! ```text
-//!  mailbox Input ──► Shell<M>::handle ──► M::on_input(input, bus.now(addr)) ──► effects
+//!  mailbox Mail{input, cause} ──► Shell<M>::handle ──► M::on_input(input, bus.now(addr)) ──► effects
+//!                        ├─ sends inherit the input's operator-step cause (crate::steps)
 //!                        └─ CPU time ──► Bus::record_cost(addr.kind(), input.kind())
 //! ```
 
 use crate::bus::Bus;
-use cucmsim_core::machine::{Effect, Input, Machine};
+use crate::steps::Mail;
+use cucmsim_core::machine::{Effect, Machine};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 /// The shell actor; its state is the machine and its send counter.
@@ -32,13 +34,13 @@ pub struct ShellState<M> {
 }
 
 impl<M: Machine> Actor for Shell<M> {
-    type Msg = Input;
+    type Msg = Mail;
     type State = ShellState<M>;
     type Arguments = M;
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Input>,
+        _myself: ActorRef<Mail>,
         machine: M,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(ShellState { machine, seq: 0 })
@@ -46,10 +48,11 @@ impl<M: Machine> Actor for Shell<M> {
 
     async fn handle(
         &self,
-        myself: ActorRef<Input>,
-        input: Input,
+        myself: ActorRef<Mail>,
+        mail: Mail,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        let Mail { input, cause } = mail;
         let addr = state.machine.addr();
         let now = self.bus.now(&addr);
         let input_kind = input.kind();
@@ -61,7 +64,7 @@ impl<M: Machine> Actor for Shell<M> {
             match effect {
                 Effect::Send { to, msg } => {
                     state.seq += 1;
-                    self.bus.send(&addr, state.seq, to, msg);
+                    self.bus.send_caused(&addr, state.seq, to, msg, cause);
                 }
                 Effect::Timer { after_ms, token } => {
                     self.bus.timer(myself.clone(), after_ms, token);
@@ -69,6 +72,7 @@ impl<M: Machine> Actor for Shell<M> {
                 Effect::Observe(obs) => self.bus.observe(obs),
             }
         }
+        self.bus.handled(cause);
         Ok(())
     }
 }

@@ -49,7 +49,7 @@ pub async fn spawn_shell<M: Machine>(
     bus: &Bus,
     supervisor: &ActorRef<()>,
     machine: M,
-) -> Result<ActorRef<crate::Input>, ractor::SpawnErr> {
+) -> Result<ActorRef<crate::Mail>, ractor::SpawnErr> {
     let addr = machine.addr();
     let (actor, _join) = Actor::spawn_linked(
         None,

@@ -8,7 +8,7 @@
 //! ```
 
 use super::spec::{Event, Service, WorldSpec};
-use cucmsim_actors::{Bus, Input};
+use cucmsim_actors::{Bus, Cause, Input};
 use cucmsim_core::machine::{Addr, Kind, Msg, Now, Observation, Operator, ServiceAction};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::identity::CertType;
@@ -27,11 +27,10 @@ pub(super) fn spread(seed: u64, i: u64, window: u64) -> u64 {
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % window
 }
 
-/// The harness talks to shells directly, not through the link policy.
-pub(super) fn deliver(bus: &Bus, to: Addr, msg: Msg) {
-    if let Some(actor) = bus.route(&to) {
-        let _ = actor.cast(Input::Msg(msg));
-    }
+/// The harness talks to shells directly, not through the link policy; `cause` is the
+/// operator step it carries out (`Cause::NONE` for a fault or the set-up).
+pub(super) fn deliver(bus: &Bus, to: Addr, msg: Msg, cause: Cause) {
+    bus.hand(&to, Input::Msg(msg), cause);
 }
 
 pub(super) type CaCerts = BTreeMap<String, (Certificate, Certificate)>;
@@ -42,6 +41,7 @@ pub(super) fn dispatch(
     pkis: &BTreeMap<String, ClusterPki>,
     cas: &CaCerts,
     event: &Event,
+    cause: Cause,
 ) {
     let now = bus.now(&Addr::Dhcp);
     tracing::info!(t_ms = now.mono_ms, ?event, "scenario event");
@@ -56,6 +56,7 @@ pub(super) fn dispatch(
             bus,
             Addr::Publisher(cluster.clone()),
             Msg::Operator(op.clone()),
+            cause,
         ),
         Event::Option150 { first, count, tftp } => deliver(
             bus,
@@ -65,6 +66,7 @@ pub(super) fn dispatch(
                 count: *count,
                 option150: tftp.clone(),
             },
+            cause,
         ),
         Event::ResetPhones {
             first,
@@ -74,7 +76,7 @@ pub(super) fn dispatch(
         Event::ResetCluster { cluster } => {
             if let Some(ix) = spec.clusters.iter().position(|c| &c.name == cluster) {
                 for host in spec.hosts_with(ix, Service::CallManager) {
-                    deliver(bus, Addr::CallManager(host), Msg::ResetRegistered);
+                    deliver(bus, Addr::CallManager(host), Msg::ResetRegistered, cause);
                 }
             }
         }
@@ -82,7 +84,7 @@ pub(super) fn dispatch(
             host,
             service,
             action,
-        } => service_event(spec, bus, host, *service, *action),
+        } => service_event(spec, bus, host, *service, *action, cause),
         Event::Skew { group, secs } => bus.skew(group.clone(), *secs),
         Event::UploadCa {
             cluster,
@@ -96,18 +98,23 @@ pub(super) fn dispatch(
                     store: *store,
                     der: cert.der().into(),
                 };
-                deliver(bus, Addr::Publisher(cluster.clone()), Msg::Operator(op));
+                deliver(
+                    bus,
+                    Addr::Publisher(cluster.clone()),
+                    Msg::Operator(op),
+                    cause,
+                );
             }
         }
         Event::PowerOff { first, count } => {
             for id in *first..first + count {
-                deliver(bus, Addr::Phone(id), Msg::PowerOff);
+                deliver(bus, Addr::Phone(id), Msg::PowerOff, cause);
             }
         }
-        Event::Upload { .. } => upload_event(bus, pkis, now, event),
+        Event::Upload { .. } => upload_event(bus, pkis, now, event, cause),
         Event::EraseTrust { first, count } => {
             for id in *first..first + count {
-                deliver(bus, Addr::Phone(id), Msg::EraseTrustLists);
+                deliver(bus, Addr::Phone(id), Msg::EraseTrustLists, cause);
             }
         }
     }
@@ -117,7 +124,7 @@ pub(super) fn dispatch(
 fn reset_phones(spec: &WorldSpec, bus: &Bus, first: u32, count: u32, over_ms: u64) {
     for id in first..first + count {
         if over_ms == 0 {
-            deliver(bus, Addr::Phone(id), Msg::Reset);
+            deliver(bus, Addr::Phone(id), Msg::Reset, Cause::NONE);
         } else if let Some(actor) = bus.route(&Addr::Phone(id)) {
             let after = spread(spec.seed ^ 0x5e7, u64::from(id), over_ms);
             bus.deliver_after(actor, after, Msg::Reset);
@@ -133,6 +140,7 @@ fn service_event(
     host: &String,
     service: Service,
     action: ServiceAction,
+    cause: Cause,
 ) {
     let to = match service {
         Service::Tftp => Addr::Tftp(host.clone()),
@@ -157,15 +165,22 @@ fn service_event(
                 bus,
                 Addr::Publisher(cluster.name.clone()),
                 Msg::Operator(op),
+                cause,
             );
             return;
         }
     };
-    deliver(bus, to, Msg::Service(action));
+    deliver(bus, to, Msg::Service(action), cause);
 }
 
 /// A node's certificate copied into another cluster's trust store by its owner's publisher.
-fn upload_event(bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, now: Now, event: &Event) {
+fn upload_event(
+    bus: &Bus,
+    pkis: &BTreeMap<String, ClusterPki>,
+    now: Now,
+    event: &Event,
+    cause: Cause,
+) {
     let Event::Upload {
         cluster,
         store,
@@ -189,6 +204,7 @@ fn upload_event(bus: &Bus, pkis: &BTreeMap<String, ClusterPki>, now: Now, event:
                 node: node.clone(),
                 cert_type: *cert_type,
             }),
+            cause,
         ),
         None => bus.observe(Observation::note(
             now,

@@ -11,8 +11,10 @@
 
 mod director;
 pub mod run;
+pub mod schedule;
 pub mod spec;
 pub mod world;
 
 pub use run::{run, run_with, Progress, RunOutput};
+pub use schedule::StepRun;
 pub use spec::{ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};

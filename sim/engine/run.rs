@@ -1,13 +1,14 @@
 //! Running a world on virtual time: a current-thread tokio runtime with a paused clock, so
 //! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
 
-use super::director::{deliver, dispatch, spread, CaCerts};
+use super::director::{deliver, spread, CaCerts};
+use super::schedule::{Stage, StepRun};
 use super::spec::{Service, TlsMode, WorldSpec};
 use super::world;
 use cucmsim_actors::bus::Counters;
 use cucmsim_actors::cost::CostMeter;
 use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
-use cucmsim_actors::{Bus, Input};
+use cucmsim_actors::{Bus, Cause, Input, Mail};
 use cucmsim_core::machine::capf::Capf;
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
@@ -33,6 +34,8 @@ pub struct RunOutput {
     /// Of `wall_s`, the time spent building the world (keys, certificates, MICs, actors)
     /// before virtual time starts.
     pub build_s: f64,
+    /// Operator steps: when each started and when its effects landed.
+    pub steps: Vec<StepRun>,
 }
 
 /// Where a run is, for a progress display.
@@ -64,7 +67,7 @@ pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<
         }
         progress(p)
     };
-    let (trace, counters, costs, tvs_service_ms) = rt.block_on(drive(spec, &mut watch))?;
+    let (trace, counters, costs, tvs_service_ms, steps) = rt.block_on(drive(spec, &mut watch))?;
     Ok(RunOutput {
         trace,
         counters,
@@ -73,29 +76,8 @@ pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<
         virtual_ms: spec.duration_ms,
         wall_s: started.elapsed().as_secs_f64(),
         build_s: built.unwrap_or(0.0),
+        steps,
     })
-}
-
-/// Sleeps (virtual time) until `until`, reporting progress every `tick_ms`.
-async fn sleep_reporting(
-    start: tokio::time::Instant,
-    until_ms: u64,
-    total_ms: u64,
-    progress: &mut dyn FnMut(Progress),
-) {
-    let tick_ms = (total_ms / 500).max(1);
-    loop {
-        let now_ms = start.elapsed().as_millis() as u64;
-        progress(Progress::Running {
-            virtual_ms: now_ms.min(total_ms),
-            total_ms,
-        });
-        if now_ms >= until_ms {
-            return;
-        }
-        let next = (now_ms / tick_ms + 1) * tick_ms;
-        tokio::time::sleep_until(start + Duration::from_millis(next.min(until_ms))).await;
-    }
 }
 
 /// The shells' supervisors, one per participant kind.
@@ -112,10 +94,16 @@ fn spawn_err(e: ractor::SpawnErr) -> String {
     e.to_string()
 }
 
-async fn drive(
-    spec: &WorldSpec,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(Vec<Observation>, Counters, CostMeter, Vec<u64>), String> {
+/// What driving a world leaves: trace, counters, costs, TVS service times, step timings.
+type Driven = (
+    Vec<Observation>,
+    Counters,
+    CostMeter,
+    Vec<u64>,
+    Vec<StepRun>,
+);
+
+async fn drive(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<Driven, String> {
     let forge = KeyForge::new(spec.seed);
     let mfg = ManufacturingCa::new(
         &forge,
@@ -135,20 +123,24 @@ async fn drive(
     let window = spec.phone_boot_ms.max(1);
     for (i, phone) in phones.iter().enumerate() {
         let at = spread(spec.seed, i as u64, window);
-        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || Input::Start);
+        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || {
+            Mail::plain(Input::Start)
+        });
     }
-    let end = spec.duration_ms;
-    for (at_ms, event) in &spec.events {
-        sleep_reporting(start, *at_ms, end, progress).await;
-        dispatch(spec, &bus, &pkis, &cas, event);
-    }
-    sleep_reporting(start, end, end, progress).await;
+    let stage = Stage {
+        spec,
+        bus: &bus,
+        pkis: &pkis,
+        cas: &cas,
+        start,
+    };
+    let steps = stage.play(progress).await;
     let trace = bus.take_trace();
     let counters = bus.counters();
     let costs = bus.take_costs();
     let tvs_times = bus.take_tvs_times();
     root.stop(None);
-    Ok((trace, counters, costs, tvs_times))
+    Ok((trace, counters, costs, tvs_times, steps))
 }
 
 /// One supervisor per participant kind under a root: a failing shell is reported, the rest
@@ -261,7 +253,7 @@ async fn spawn_clusters(
         let actor = spawn_shell(bus, &sups.publisher, publisher)
             .await
             .map_err(spawn_err)?;
-        let _ = actor.cast(Input::Start);
+        let _ = actor.cast(Mail::plain(Input::Start));
     }
     Ok(pkis)
 }
@@ -274,7 +266,7 @@ async fn spawn_phones(
     forge: &KeyForge,
     mfg: &ManufacturingCa,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<ActorRef<Input>>, String> {
+) -> Result<Vec<ActorRef<Mail>>, String> {
     let total = u64::from(spec.phone_count());
     let mut phones = Vec::with_capacity(total as usize);
     for fleet in &spec.fleets {
@@ -287,6 +279,7 @@ async fn spawn_phones(
                 count: fleet.count,
                 option150: tftp,
             },
+            Cause::NONE,
         );
         let capf = world::phone_capf(spec, fleet, forge);
         for id in fleet.first..fleet.first + fleet.count {

@@ -254,6 +254,12 @@ pub struct WorldSpec {
     pub cas: Vec<CaDef>,
     /// Events, sorted by time.
     pub events: Vec<(u64, Event)>,
+    /// `operator[i]`: event `i` is an operator step (from a `[[step]]`), carried out one after
+    /// another once the previous step's effects have landed; the others (faults) happen at
+    /// their instant. Missing entries are faults.
+    pub operator: Vec<bool>,
+    /// How long the operator waits for a step's effects to land before going on [I].
+    pub operator_wait_ms: u64,
     pub link_rules: Vec<LinkRule>,
     /// Phones' generated CAPF keys come from a pool of this many per key type (0: each
     /// phone its own) [I].
@@ -263,6 +269,15 @@ pub struct WorldSpec {
 }
 
 impl WorldSpec {
+    /// How long the operator waits for a step's effects by default: 5 min [I] (the reference
+    /// is silent; a page that has not come back after five minutes is given up on).
+    pub const OPERATOR_WAIT_MS: u64 = 300_000;
+
+    /// Whether event `i` is an operator step.
+    pub fn is_operator_step(&self, i: usize) -> bool {
+        self.operator.get(i).copied().unwrap_or(false)
+    }
+
     /// Total phones.
     pub fn phone_count(&self) -> u32 {
         self.fleets.iter().map(|f| f.count).sum()

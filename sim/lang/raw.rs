@@ -44,6 +44,8 @@ pub struct Meta {
     pub tls: Option<S<String>>,
     pub phone_boot: Option<S<Dur>>,
     pub phone_key_pool: Option<S<i64>>,
+    /// How long the operator waits for a step's effects to land before the next step.
+    pub operator_wait: Option<S<Dur>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use super::report::{by_state, canonical, failures, trace_hash};
 use crate::checks::expect::{evaluate, Outcome};
 use crate::checks::phones::phones_at;
 use crate::engine::spec::{Event, WorldSpec};
-use crate::engine::{run_with, Progress};
+use crate::engine::{run_with, Progress, StepRun};
 use crate::lang::{fmt_ms, Compiled};
 use cucmsim_core::machine::{Observation, ServiceAction};
 use hdrhistogram::Histogram;
@@ -44,12 +44,25 @@ pub struct Report {
     pub faults: Vec<Window>,
     /// Operator steps (instants: `from_ms == until_ms`).
     pub steps: Vec<Window>,
+    /// Each operator step: when it was due, when the operator started it (after the previous
+    /// step's effects had landed) and when its own effects had landed on the servers.
+    pub operator_steps: Vec<StepTiming>,
     /// CAPF enrollment, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrollment: Option<super::metrics::Enrollment>,
     /// Conclusions with evidence and fix (filled by preflight; empty for a plain run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<super::findings::Finding>,
+}
+
+/// One operator step's timing (virtual ms).
+#[derive(Clone, Debug, Serialize)]
+pub struct StepTiming {
+    pub step: String,
+    pub at_ms: u64,
+    pub started_ms: u64,
+    /// `None`: its effects had not landed when the operator gave up waiting.
+    pub landed_ms: Option<u64>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -188,6 +201,7 @@ pub fn execute_full(
         cpu_cost: cpu.iter().map(|(k, h)| (k.clone(), cpu_cost(h))).collect(),
         faults: fault_windows(&c.spec),
         steps: step_marks(&c.spec),
+        operator_steps: step_timings(&c.spec, &out.steps),
         enrollment: super::metrics::enrollment(&trace),
         findings: Vec::new(),
     };
@@ -211,29 +225,36 @@ fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
     }
 }
 
+/// An operator step's label in the reports, `None` for an event that is not one.
+pub fn step_label(ev: &Event) -> Option<String> {
+    Some(match ev {
+        Event::Operator { cluster, op } => {
+            let name = format!("{op:?}");
+            let name = name.split([' ', '{', '(']).next().unwrap_or("step");
+            format!("{name} ({cluster})")
+        }
+        Event::Option150 { .. } => "option 150".into(),
+        Event::ResetPhones { .. } => "reset phones".into(),
+        Event::ResetCluster { cluster } => format!("reset ({cluster})"),
+        Event::Service {
+            host,
+            service,
+            action: ServiceAction::Restart,
+        } => format!("restart {service:?} on {host}").to_lowercase(),
+        Event::Upload { store, .. } => format!("upload to {store}"),
+        Event::PowerOff { .. } => "power failure".into(),
+        Event::UploadCa { store, .. } => format!("upload CA to {store}"),
+        Event::Service { .. } | Event::Skew { .. } => return None,
+        Event::EraseTrust { .. } => "delete ITL".into(),
+    })
+}
+
 /// The scenario's operator steps as instants, one label per instant.
 pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
     let mut out: Vec<Window> = vec![];
     for (at, ev) in &spec.events {
-        let label = match ev {
-            Event::Operator { cluster, op } => {
-                let name = format!("{op:?}");
-                let name = name.split([' ', '{', '(']).next().unwrap_or("step");
-                format!("{name} ({cluster})")
-            }
-            Event::Option150 { .. } => "option 150".into(),
-            Event::ResetPhones { .. } => "reset phones".into(),
-            Event::ResetCluster { cluster } => format!("reset ({cluster})"),
-            Event::Service {
-                host,
-                service,
-                action: ServiceAction::Restart,
-            } => format!("restart {service:?} on {host}").to_lowercase(),
-            Event::Upload { store, .. } => format!("upload to {store}"),
-            Event::PowerOff { .. } => "power failure".into(),
-            Event::UploadCa { store, .. } => format!("upload CA to {store}"),
-            Event::Service { .. } | Event::Skew { .. } => continue,
-            Event::EraseTrust { .. } => "delete ITL".into(),
+        let Some(label) = step_label(ev) else {
+            continue;
         };
         match out.last_mut() {
             Some(w) if w.from_ms == *at => {
@@ -249,6 +270,22 @@ pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
         }
     }
     out
+}
+
+/// When each operator step was due, started and landed.
+pub fn step_timings(spec: &WorldSpec, runs: &[StepRun]) -> Vec<StepTiming> {
+    runs.iter()
+        .map(|r| StepTiming {
+            step: spec
+                .events
+                .get(r.event)
+                .and_then(|(_, ev)| step_label(ev))
+                .unwrap_or_else(|| "step".into()),
+            at_ms: r.at_ms,
+            started_ms: r.started_ms,
+            landed_ms: r.landed_ms,
+        })
+        .collect()
 }
 
 /// The scenario's faults as windows: link rules, and service stops paired with their starts.

@@ -23,7 +23,7 @@ mod topology;
 pub(in crate::lang) mod values;
 
 use crate::engine::spec::TlsMode;
-use crate::engine::WorldSpec;
+use crate::engine::{Event, WorldSpec};
 use crate::lang::compiled::{Compiled, Expectation};
 use crate::lang::raw::{self, Meta, S};
 use context::{Ctx, R};
@@ -85,9 +85,15 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         events: vec![],
         rules: vec![],
     };
-    let expectations = timed(&mut t, &raw, &scale_count)?;
-    let mut events = std::mem::take(&mut t.events);
-    events.sort_by_key(|(t, _)| *t);
+    let (expectations, steps) = timed(&mut t, &raw, &scale_count)?;
+    // Sorted by time; at one instant steps before faults, each in file order.
+    let mut events: Vec<(bool, (u64, Event))> = std::mem::take(&mut t.events)
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| (i < steps, e))
+        .collect();
+    events.sort_by_key(|(_, (t, _))| *t);
+    let (operator, events): (Vec<bool>, Vec<(u64, Event)>) = events.into_iter().unzip();
     let link_rules = std::mem::take(&mut t.rules);
     let tls = tls(&cx, meta)?;
     let name = meta.name.get_ref().clone();
@@ -110,6 +116,13 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         fleets,
         cas,
         events,
+        operator,
+        operator_wait_ms: meta
+            .operator_wait
+            .as_ref()
+            .map(|d| cx.ms(d))
+            .transpose()?
+            .unwrap_or(WorldSpec::OPERATOR_WAIT_MS),
         link_rules,
         phone_key_pool: phone_key_pool(&cx, meta)?,
         latency_ms: (1, 2),
@@ -121,18 +134,26 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
     })
 }
 
-/// Steps and faults into `t`, then the expectations (counts scaled by `scale`).
-fn timed(t: &mut Timeline, raw: &raw::File, scale: &dyn Fn(i64) -> u64) -> R<Vec<Expectation>> {
+/// Steps and faults into `t`, then the expectations (counts scaled by `scale`); also how
+/// many of `t`'s events came from steps (they come first).
+fn timed(
+    t: &mut Timeline,
+    raw: &raw::File,
+    scale: &dyn Fn(i64) -> u64,
+) -> R<(Vec<Expectation>, usize)> {
     for s in &raw.step {
         steps::step(t, s.get_ref())?;
     }
+    let steps = t.events.len();
     for f in &raw.fault {
         faults::fault(t, f.get_ref())?;
     }
-    raw.expect
+    let expectations = raw
+        .expect
         .iter()
         .map(|e| expectations::expect(t, e.get_ref(), scale))
-        .collect()
+        .collect::<R<Vec<_>>>()?;
+    Ok((expectations, steps))
 }
 
 /// `epoch`: the wall clock at t = 0 (default 2025-06-01).

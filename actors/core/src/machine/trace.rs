@@ -153,6 +153,8 @@ kinds! {
     // ---- the harness
     /// A scenario event the harness delivered.
     Event = "event",
+    /// An operator step's effects landed on the servers (or the wait for them gave up).
+    StepDone = "step_done",
     /// A supervised shell stopped with an error.
     ActorFailed = "actor_failed",
 }
