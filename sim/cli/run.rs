@@ -3,7 +3,8 @@
 //!
 //! ```text
 //!  RunArgs ──lang::load_with(overrides)──► Compiled ──runner::execute_full──► RunResult
-//!          ──output::write_all──► results/<scenario>/<seed>/ ; summary (or --json) on stdout
+//!          ──outdir::prepare (before the run: never over an earlier run's reports)──► dir
+//!          ──output::write_all──► dir ; summary (or --json) on stdout
 //!  exit 0: every expectation holds, 1: one failed, 2: bad scenario or unwritable output
 //! ```
 
@@ -11,6 +12,7 @@ use crate::engine::spec::TlsMode;
 use crate::engine::Progress;
 use crate::lang::compile::Overrides;
 use crate::lang::{fmt_ms, load_with};
+use crate::reports::outdir::prepare;
 use crate::reports::output::write_all;
 use crate::reports::runner::{execute_full, summary, write_trace};
 use clap::{Args, ValueEnum};
@@ -29,10 +31,14 @@ pub struct RunArgs {
     /// Total phones: the scenario's fleets (and its expectation counts) scale to this.
     #[arg(long)]
     pub phones: Option<u32>,
-    /// Where the reports go (default results/<scenario>/<seed>/): report.json, summary.md,
-    /// report.html with SVG plots, latency/*.hgrm and cpu/*.hgrm.
+    /// Where the reports go (default results/<scenario>/<seed>/, or <seed>-2, -3, … when an
+    /// earlier run is there): report.json, summary.md, report.html with SVG plots,
+    /// latency/*.hgrm and cpu/*.hgrm. A directory that holds reports is refused without --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the reports already in --out (only the files a run writes are removed).
+    #[arg(long)]
+    pub force: bool,
     /// No progress bar (it is also off when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
@@ -75,6 +81,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
+    let seed = compiled.spec.seed;
+    let dir = match prepare(args.out.as_deref(), &compiled.spec.name, seed, args.force) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("cucmsim run: {e}");
+            return 2;
+        }
+    };
     let bar = progress_bar(args.quiet || args.json);
     let result = execute_full(&compiled, args.phones, &mut |p| show(&bar, p));
     bar.finish_and_clear();
@@ -93,11 +107,6 @@ pub fn run(args: &RunArgs) -> u8 {
         events = report.events,
         "run finished"
     );
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results")
-            .join(&report.scenario)
-            .join(report.seed.to_string())
-    });
     if let Err(e) = write_all(&dir, &result) {
         eprintln!("cucmsim run: {e}");
         return 2;

@@ -12,6 +12,7 @@
 
 pub mod findings;
 pub mod metrics;
+pub mod outdir;
 pub mod output;
 pub mod plots;
 pub mod report;

@@ -21,6 +21,11 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub scenario: String,
+    /// The scenario file this run came from, as given.
+    pub scenario_file: String,
+    /// `--phones`, when the run scaled the scenario's fleets to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phones_override: Option<u32>,
     pub seed: u64,
     pub trace_hash: String,
     pub phones: Phones,
@@ -169,6 +174,8 @@ pub fn execute_full(
     }
     let report = Report {
         scenario: c.spec.name.clone(),
+        scenario_file: c.source.display().to_string(),
+        phones_override,
         seed: c.spec.seed,
         trace_hash: trace_hash(&trace),
         phones: Phones {
