@@ -9,4 +9,5 @@ mod enrollment;
 mod imp;
 mod references;
 mod scenarios;
+mod seeds;
 mod support;
