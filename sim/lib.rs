@@ -38,4 +38,5 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod lang;
+pub mod preflight;
 pub mod reports;
