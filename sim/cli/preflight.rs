@@ -43,9 +43,10 @@ pub struct PreflightArgs {
     /// Write the equivalent scenario (to tweak and `cucmsim run`) to this file.
     #[arg(long)]
     pub write_scenario: Option<PathBuf>,
-    /// Password of the PKCS#12 bundles, unless a cluster.toml gives `bundle_password`.
-    #[arg(long, default_value = "cucmsim")]
-    pub password: String,
+    /// Password of the PKCS#12 bundles (default: each cluster.toml's `bundle_password`, else
+    /// "cucmsim").
+    #[arg(long)]
+    pub password: Option<String>,
     /// Migration date (YYYY-MM-DD) at which certificate validity is judged; default today.
     #[arg(long)]
     pub date: Option<String>,

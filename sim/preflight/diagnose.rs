@@ -242,6 +242,9 @@ pub fn findings(
             "see each phone's timeline in preflight.json".into(),
         ));
     }
+    if failed.is_empty() && !runs.is_empty() {
+        out.push(paths_finding(runs));
+    }
     for w in src.warnings.iter().chain(&dst.warnings) {
         out.push(finding(
             "preflight/validity",
@@ -252,4 +255,35 @@ pub fn findings(
         ));
     }
     out
+}
+
+/// How the phones came to trust the destination's lists (for a passing preflight): each
+/// trust-list installation path with its count, from the phones' own observations.
+fn paths_finding(runs: &[PhoneRun]) -> Finding {
+    let mut paths: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in runs {
+        for l in r
+            .timeline
+            .iter()
+            .filter(|l| l.contains("trust_list_installed"))
+        {
+            let what = l
+                .split_once("trust_list_installed ")
+                .map_or(l.as_str(), |(_, w)| w);
+            *paths.entry(what.to_string()).or_insert(0) += 1;
+        }
+    }
+    finding(
+        "preflight/paths",
+        "info",
+        format!(
+            "all {} phones installed the destination's trust lists",
+            runs.len()
+        ),
+        paths
+            .iter()
+            .map(|(p, n)| format!("{n} phones: {p}"))
+            .collect(),
+        "keep the source cluster and its TVS reachable until every phone has moved (F2)".into(),
+    )
 }

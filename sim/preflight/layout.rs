@@ -220,7 +220,7 @@ fn load_bundles(dir: &Path, password: &str) -> Result<Vec<BundleFile>, String> {
             })?;
         let bundle = read_bundle(&read(&path)?, password).map_err(|e| {
             format!(
-                "{}: {e} (password tried: the cluster.toml's bundle_password, else --password)",
+                "{}: {e} (the password is --password, else cluster.toml's bundle_password, else cucmsim)",
                 path.display()
             )
         })?;
@@ -235,9 +235,9 @@ fn load_bundles(dir: &Path, password: &str) -> Result<Vec<BundleFile>, String> {
 }
 
 impl ClusterFiles {
-    /// Reads cluster directory `dir`; `password` opens the PKCS#12 bundles unless
-    /// `cluster.toml` gives `bundle_password`.
-    pub fn load(dir: &Path, password: &str) -> Result<ClusterFiles, String> {
+    /// Reads cluster directory `dir`; `password` (else `cluster.toml`'s `bundle_password`,
+    /// else `cucmsim`) opens the PKCS#12 bundles.
+    pub fn load(dir: &Path, password: Option<&str>) -> Result<ClusterFiles, String> {
         if !dir.is_dir() {
             return Err(format!("{}: no such cluster directory", dir.display()));
         }
@@ -280,10 +280,14 @@ impl ClusterFiles {
                 dir.display()
             ));
         }
-        let password = manifest
-            .as_ref()
-            .and_then(|m| m.value.bundle_password.clone())
-            .unwrap_or_else(|| password.to_string());
+        let password = password
+            .map(str::to_string)
+            .or_else(|| {
+                manifest
+                    .as_ref()
+                    .and_then(|m| m.value.bundle_password.clone())
+            })
+            .unwrap_or_else(|| cucmsim_core::machine::publisher::BUNDLE_PASSWORD.to_string());
         Ok(ClusterFiles {
             dir: dir.to_path_buf(),
             stores: load_stores(&dir.join("trust"))?,

@@ -42,8 +42,9 @@ pub struct Options {
     pub destination: PathBuf,
     pub phones: u32,
     pub with_bulk_import: bool,
-    /// Opens the PKCS#12 bundles (unless a cluster.toml gives `bundle_password`).
-    pub password: String,
+    /// Opens the PKCS#12 bundles; `None`: each cluster.toml's `bundle_password`, else
+    /// `cucmsim` (the password `pki demo` and the simulated publishers use).
+    pub password: Option<String>,
     /// The migration date: certificate validity is judged at this wall time.
     pub at: WallTime,
     /// Seeds what is not in the files: the phones' MICs and MACs.
@@ -150,8 +151,8 @@ fn exchanged(src: &Cluster, dst: &Cluster) -> bool {
 
 /// Loads both clusters (exit-2 errors name the file), and infers what is missing.
 pub fn load(opts: &Options) -> Result<(Cluster, Cluster), String> {
-    let src = layout::ClusterFiles::load(&opts.source, &opts.password)?;
-    let dst = layout::ClusterFiles::load(&opts.destination, &opts.password)?;
+    let src = layout::ClusterFiles::load(&opts.source, opts.password.as_deref())?;
+    let dst = layout::ClusterFiles::load(&opts.destination, opts.password.as_deref())?;
     let (src, dst) = (infer::infer(src, opts.at)?, infer::infer(dst, opts.at)?);
     if src.dir.canonicalize().ok() == dst.dir.canonicalize().ok() {
         return Err(format!(
