@@ -174,6 +174,64 @@ fn source_config(src: &Cluster, device: &str) -> PhoneConfig {
     config
 }
 
+/// A phone holding source node `s`'s lists and config, and its run record.
+fn source_phone(
+    src: &Cluster,
+    s: &Node,
+    id: u32,
+    forge: &KeyForge,
+    mfg: &ManufacturingCa,
+    at: WallTime,
+) -> Result<Phone, String> {
+    let mac = format!("0050568{id:05X}");
+    let installed = at.plus_s(-WallTime::YEAR_S);
+    let mic = mfg
+        .issue_mic(forge, "8861", &mac, KeyProfile::EcP256, installed)
+        .map_err(|e| e.to_string())?;
+    let chain = vec![mfg.issuing.cert.clone()];
+    let mut phone = Phone::new(id, &mac, "8861", mic.cert, mic.key, chain);
+    phone.tls = false;
+    phone.trust.ctl = s.files.ctl.as_ref().map(|l| l.value.clone());
+    phone.trust.itl = s.files.itl.as_ref().map(|l| l.value.clone());
+    phone.config = Some(source_config(src, &phone.device));
+    Ok(phone)
+}
+
+/// The destination TFTP nodes' files, as read from disk.
+fn served(dst_tftp: &[&Node]) -> BTreeMap<String, Served> {
+    let bytes = |l: &Option<super::layout::Loaded<Arc<cucmsim_core::tlv::TrustList>>>| {
+        l.as_ref()
+            .map(|l| Arc::<[u8]>::from(l.value.raw.as_slice()))
+    };
+    dst_tftp
+        .iter()
+        .map(|n| (n.name.clone(), (bytes(&n.files.itl), bytes(&n.files.ctl))))
+        .collect()
+}
+
+/// The outcome of a phone from its observations and whether it reached the config file.
+fn settle(run: &mut PhoneRun, phone: &Phone, done: bool) {
+    let rejected = run
+        .timeline
+        .iter()
+        .find(|l| l.contains("trust_list_rejected"))
+        .map(|l| {
+            l.split_once("trust_list_rejected ")
+                .map_or(l.clone(), |(_, r)| r.to_string())
+        });
+    (run.outcome, run.reason) = match (done, rejected) {
+        (true, None) => (INSTALLED.to_string(), None),
+        (_, Some(why)) => (
+            cucmsim_core::machine::phone::status::TRUST_LIST_UPDATE_FAILED.to_string(),
+            Some(why),
+        ),
+        (false, None) => (
+            phone.status().to_string(),
+            Some("did not reach the config file".into()),
+        ),
+    };
+}
+
 /// Migrates `phones` phones from `src` to `dst` on virtual time from wall time `at`; returns
 /// each phone's run and the observation trace (phones and TVS), in time order.
 pub fn migrate(
@@ -197,17 +255,7 @@ pub fn migrate(
     let mut w = World {
         phones: vec![],
         tvs: source_tvs(src, &forge),
-        served: dst_tftp
-            .iter()
-            .map(|n| {
-                let bytes =
-                    |l: &Option<super::layout::Loaded<Arc<cucmsim_core::tlv::TrustList>>>| {
-                        l.as_ref()
-                            .map(|l| Arc::<[u8]>::from(l.value.raw.as_slice()))
-                    };
-                (n.name.clone(), (bytes(&n.files.itl), bytes(&n.files.ctl)))
-            })
-            .collect(),
+        served: served(&dst_tftp),
         option150: vec![],
         done: vec![None; phones as usize],
         queue: BTreeMap::new(),
@@ -219,32 +267,9 @@ pub fn migrate(
     };
     let mut runs = vec![];
     for id in 0..phones {
-        let (s, d) = (
-            src_tftp[id as usize % src_tftp.len()],
-            dst_tftp[id as usize % dst_tftp.len()],
-        );
-        let mac = format!("0050568{:05X}", id);
-        let mic = mfg
-            .issue_mic(
-                &forge,
-                "8861",
-                &mac,
-                KeyProfile::EcP256,
-                at.plus_s(-WallTime::YEAR_S),
-            )
-            .map_err(|e| e.to_string())?;
-        let mut phone = Phone::new(
-            id,
-            &mac,
-            "8861",
-            mic.cert,
-            mic.key,
-            vec![mfg.issuing.cert.clone()],
-        );
-        phone.tls = false;
-        phone.trust.ctl = s.files.ctl.as_ref().map(|l| l.value.clone());
-        phone.trust.itl = s.files.itl.as_ref().map(|l| l.value.clone());
-        phone.config = Some(source_config(src, &phone.device));
+        let s = src_tftp[id as usize % src_tftp.len()];
+        let d = dst_tftp[id as usize % dst_tftp.len()];
+        let phone = source_phone(src, s, id, &forge, &mfg, at)?;
         runs.push(PhoneRun {
             device: phone.device.clone(),
             source_tftp: s.name.clone(),
@@ -262,26 +287,7 @@ pub fn migrate(
     w.run();
     for (id, run) in runs.iter_mut().enumerate() {
         run.timeline = std::mem::take(&mut w.timelines[id]);
-        let phone = &w.phones[id];
-        let rejected = run
-            .timeline
-            .iter()
-            .find(|l| l.contains("trust_list_rejected"))
-            .map(|l| {
-                l.split_once("trust_list_rejected ")
-                    .map_or(l.clone(), |(_, r)| r.to_string())
-            });
-        (run.outcome, run.reason) = match (&w.done[id], rejected) {
-            (Some(_), None) => (INSTALLED.to_string(), None),
-            (_, Some(why)) => (
-                cucmsim_core::machine::phone::status::TRUST_LIST_UPDATE_FAILED.to_string(),
-                Some(why),
-            ),
-            (None, None) => (
-                phone.status().to_string(),
-                Some("did not reach the config file".into()),
-            ),
-        };
+        settle(run, &w.phones[id], w.done[id].is_some());
     }
     Ok((runs, w.trace))
 }

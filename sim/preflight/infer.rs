@@ -275,6 +275,87 @@ fn node(files: &ClusterFiles, n: &NodeFiles) -> Node {
     }
 }
 
+fn infer_mixed(files: &ClusterFiles, notes: &mut Vec<String>) -> bool {
+    let given = files
+        .manifest
+        .as_ref()
+        .and_then(|m| m.value.security_mode.clone());
+    if let Some(mode) = given {
+        return mode == "mixed";
+    }
+    let mixed = files.nodes.iter().any(|n| n.ctl.is_some());
+    notes.push(format!(
+        "security mode: not given; {} (a CTLFile.tlv {})",
+        if mixed { "mixed" } else { "non-secure" },
+        if mixed { "is present" } else { "is absent" }
+    ));
+    mixed
+}
+
+/// The nodes, publisher first, with what was inferred about them noted.
+fn infer_nodes(files: &ClusterFiles, notes: &mut Vec<String>) -> Vec<Node> {
+    let mut nodes: Vec<Node> = files.nodes.iter().map(|n| node(files, n)).collect();
+    let publisher = nodes.remove(publisher_ix(files));
+    nodes.insert(0, publisher);
+    let given = files
+        .manifest
+        .as_ref()
+        .is_some_and(|m| !m.value.nodes.is_empty());
+    if !given {
+        let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+        notes.push(format!(
+            "nodes: not given; {} from tftp/ and certs/, publisher {}",
+            names.join(", "),
+            nodes[0].name
+        ));
+    }
+    for n in nodes.iter().filter(|n| n.tvs) {
+        match &n.tvs_cert {
+            Some((_, from)) if !from.starts_with("certs/") => {
+                notes.push(format!("TVS certificate of {}: from {from}", n.name))
+            }
+            None => notes.push(format!(
+                "TVS of {}: no certs/{}/TVS.pem and no ITL record for it; phones cannot use it",
+                n.name, n.name
+            )),
+            _ => {}
+        }
+    }
+    nodes
+}
+
+/// The trust stores as downloaded; certificates outside their validity at `at` are kept
+/// (CUCM keeps them too) and warned about.
+type Stores = (
+    BTreeMap<StoreName, TrustStore>,
+    BTreeMap<String, PathBuf>,
+    Vec<String>,
+);
+
+fn infer_stores(files: &ClusterFiles, at: WallTime) -> Stores {
+    let mut stores = BTreeMap::new();
+    let mut store_files = BTreeMap::new();
+    let mut warnings = vec![];
+    for (name, list) in &files.stores {
+        let store = stores
+            .entry(*name)
+            .or_insert_with(|| TrustStore::new(*name));
+        for l in list {
+            if l.value.check_validity(at).is_err() {
+                warnings.push(format!(
+                    "{}: {} is outside its validity on {at} (not after {})",
+                    rel(files, &l.path),
+                    l.value.subject().to_cucm(),
+                    l.value.not_after()
+                ));
+            }
+            store.add(l.value.clone());
+            store_files.insert(l.value.sha1_hex(), l.path.clone());
+        }
+    }
+    (stores, store_files, warnings)
+}
+
 /// The cluster of `files` at migration date `at`.
 pub fn infer(files: ClusterFiles, at: WallTime) -> Result<Cluster, String> {
     let mut notes = vec![];
@@ -297,73 +378,10 @@ pub fn infer(files: ClusterFiles, at: WallTime) -> Result<Cluster, String> {
     }
     check_belongs(&files)?;
     let version = infer_version(&files, &mut notes)?;
-    let mixed = match files
-        .manifest
-        .as_ref()
-        .and_then(|m| m.value.security_mode.clone())
-    {
-        Some(mode) => mode == "mixed",
-        None => {
-            let mixed = files.nodes.iter().any(|n| n.ctl.is_some());
-            notes.push(format!(
-                "security mode: not given; {} (a CTLFile.tlv {})",
-                if mixed { "mixed" } else { "non-secure" },
-                if mixed { "is present" } else { "is absent" }
-            ));
-            mixed
-        }
-    };
-    let mut nodes: Vec<Node> = files.nodes.iter().map(|n| node(&files, n)).collect();
-    let publisher = nodes.remove(publisher_ix(&files));
-    nodes.insert(0, publisher);
-    if files
-        .manifest
-        .as_ref()
-        .is_none_or(|m| m.value.nodes.is_empty())
-    {
-        notes.push(format!(
-            "nodes: not given; {} from tftp/ and certs/, publisher {}",
-            nodes
-                .iter()
-                .map(|n| n.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            nodes[0].name
-        ));
-    }
-    for n in nodes.iter().filter(|n| n.tvs) {
-        match &n.tvs_cert {
-            Some((_, from)) if !from.starts_with("certs/") => {
-                notes.push(format!("TVS certificate of {}: from {from}", n.name))
-            }
-            None => notes.push(format!(
-                "TVS of {}: no certs/{}/TVS.pem and no ITL record for it; phones cannot use it",
-                n.name, n.name
-            )),
-            _ => {}
-        }
-    }
+    let mixed = infer_mixed(&files, &mut notes);
+    let nodes = infer_nodes(&files, &mut notes);
     let (tvs_list, tvs_list_from) = tvs_list(&files, &nodes);
-    let mut stores = BTreeMap::new();
-    let mut store_files = BTreeMap::new();
-    let mut warnings = vec![];
-    for (name, list) in &files.stores {
-        let store = stores
-            .entry(*name)
-            .or_insert_with(|| TrustStore::new(*name));
-        for l in list {
-            if l.value.check_validity(at).is_err() {
-                warnings.push(format!(
-                    "{}: {} is outside its validity on {at} (not after {})",
-                    rel(&files, &l.path),
-                    l.value.subject().to_cucm(),
-                    l.value.not_after()
-                ));
-            }
-            store.add(l.value.clone());
-            store_files.insert(l.value.sha1_hex(), l.path.clone());
-        }
-    }
+    let (stores, store_files, warnings) = infer_stores(&files, at);
     let find = |t: CertType| {
         files
             .nodes

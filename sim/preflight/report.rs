@@ -15,6 +15,30 @@ use std::path::{Path, PathBuf};
 /// Example phones shown per outcome.
 const EXAMPLES: usize = 2;
 
+fn cluster_text(c: &super::ClusterSummary, t: &mut String) {
+    let _ = writeln!(
+        t,
+        "  {}: nodes {}; TFTP {}; TVS list {}",
+        c.name,
+        c.nodes.join(", "),
+        c.tftp_nodes.join(", "),
+        c.tvs_list.join(", ")
+    );
+    for s in &c.signers {
+        let _ = writeln!(t, "    {s}");
+    }
+    for n in &c.inferred {
+        let _ = writeln!(t, "    inferred: {n}");
+    }
+    if !c.imported.is_empty() {
+        let _ = writeln!(
+            t,
+            "    bulk import added {} store entries",
+            c.imported.len()
+        );
+    }
+}
+
 /// The text form.
 pub fn text(o: &Outcome, written: &[PathBuf]) -> String {
     let mut t = format!(
@@ -35,27 +59,7 @@ pub fn text(o: &Outcome, written: &[PathBuf]) -> String {
         o.verdict.to_ascii_uppercase()
     );
     for c in [&o.source, &o.destination] {
-        let _ = writeln!(
-            t,
-            "  {}: nodes {}; TFTP {}; TVS list {}",
-            c.name,
-            c.nodes.join(", "),
-            c.tftp_nodes.join(", "),
-            c.tvs_list.join(", ")
-        );
-        for s in &c.signers {
-            let _ = writeln!(t, "    {s}");
-        }
-        for n in &c.inferred {
-            let _ = writeln!(t, "    inferred: {n}");
-        }
-        if !c.imported.is_empty() {
-            let _ = writeln!(
-                t,
-                "    bulk import added {} store entries",
-                c.imported.len()
-            );
-        }
+        cluster_text(c, &mut t);
     }
     let _ = writeln!(
         t,

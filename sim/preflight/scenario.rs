@@ -38,8 +38,7 @@ fn cluster_toml(c: &Cluster, out: &mut String) {
     out.push('\n');
 }
 
-/// The scenario text.
-pub fn scenario(
+fn header(
     src: &Cluster,
     dst: &Cluster,
     phones: u32,
@@ -47,7 +46,7 @@ pub fn scenario(
     seed: u64,
     command: &str,
 ) -> String {
-    let mut out = format!(
+    format!(
         "# Written by `{command}`.\n\
          # The migration preflight checked with the real files of {} (CUCM {}) and {} (CUCM {}):\n\
          # {phones} phones on the source{}, option 150 to the destination's TFTP nodes, reset.\n\
@@ -57,10 +56,26 @@ pub fn scenario(
         src.version,
         dst.name,
         dst.version,
-        if bulk { ", Bulk Certificate Management on both clusters" } else { " with no trust exchange" },
+        if bulk {
+            ", Bulk Certificate Management on both clusters"
+        } else {
+            " with no trust exchange"
+        },
         src.name.to_ascii_lowercase(),
         dst.name.to_ascii_lowercase(),
-    );
+    )
+}
+
+/// The scenario text.
+pub fn scenario(
+    src: &Cluster,
+    dst: &Cluster,
+    phones: u32,
+    bulk: bool,
+    seed: u64,
+    command: &str,
+) -> String {
+    let mut out = header(src, dst, phones, bulk, seed, command);
     cluster_toml(src, &mut out);
     cluster_toml(dst, &mut out);
     let _ = writeln!(
