@@ -93,7 +93,12 @@ fn demo_clusters_fail_as_is_naming_the_itl_signer_and_pass_with_bulk_import() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["title"].as_str().unwrap().contains("destination's ITL"))
+        .find(|f| {
+            f["title"]
+                .as_str()
+                .unwrap()
+                .contains("CTL and ITL are signed")
+        })
         .unwrap_or_else(|| panic!("no ITL finding: {v}"));
     let title = itl["title"].as_str().unwrap();
     assert!(
@@ -253,4 +258,28 @@ fn pki_demo_writes_the_layout_and_never_overwrites() {
         "/nonexistent",
     ]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn a_partial_import_is_f4_naming_the_missing_itl_recovery() {
+    // The destination's CallManager certificates imported by hand into Phone-SAST-trust, its
+    // ITLRecovery forgotten (reference §4.2, F4).
+    let tmp = tempfile::tempdir().unwrap();
+    let src = copy_src(&tmp);
+    let dst = clusters().join("dst");
+    let store = src.join("trust/Phone-SAST-trust");
+    std::fs::create_dir_all(&store).unwrap();
+    for host in ["DSTPUB", "DSTSUB"] {
+        let cm = dst.join("certs").join(host).join("CallManager.pem");
+        std::fs::copy(cm, store.join(format!("{host}.pem"))).unwrap();
+    }
+    let (code, v) = json(&src, &dst, &[]);
+    assert_eq!(code, 1, "{v}");
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "F4", "{v}");
+    assert!(
+        f["title"].as_str().unwrap().contains("ITLRECOVERY_DSTPUB"),
+        "{f}"
+    );
+    assert!(f["fix"].as_str().unwrap().contains("ITLRecovery"), "{f}");
 }

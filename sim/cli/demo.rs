@@ -1,5 +1,5 @@
 //! `cucmsim pki demo`: a small two-node cluster's real artefacts on disk, in the cluster
-//! directory layout `cucmsim preflight` reads (docs/preflight.md) — what an engineer collects
+//! directory layout `cucmsim preflight` reads (README.md, "Preflight") — what an engineer collects
 //! from a real cluster — so anyone can look at CUCM-format files within a minute, and two demo
 //! clusters (`--cluster SRC`, `--cluster DST`) can be preflighted against each other.
 //!
@@ -302,7 +302,7 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
     Ok(summary)
 }
 
-/// cluster.toml: what the files cannot say (docs/preflight.md).
+/// cluster.toml: what the files cannot say (README.md, "Preflight").
 fn manifest(cluster: &ClusterPki, args: &DemoArgs) -> Manifest {
     let nodes = cluster
         .nodes

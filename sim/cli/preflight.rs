@@ -1,5 +1,5 @@
 //! `cucmsim preflight`: will this migration work, from the two clusters' own files
-//! (docs/preflight.md has the directory layout; [`crate::preflight`] does the work).
+//! (the README's "Preflight" section has the directory layout; [`crate::preflight`] does the work).
 //!
 //! ```text
 //!  args ──► preflight::preflight ──► text (or --json) on stdout, report files under --out,

@@ -19,7 +19,6 @@ use crate::reports::findings::Finding;
 use cucmsim_core::pki::{Certificate, StoreName};
 use cucmsim_core::tlv::{Role, TrustList};
 use cucmsim_core::tvs::{RoleMap, TvsDirectory};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 fn rel(c: &Cluster, p: &Path) -> String {
@@ -89,6 +88,104 @@ fn import_fix(signer: &str, dst: &Cluster) -> String {
     )
 }
 
+/// A destination signer the phones cannot verify from their own lists: the files it signs.
+struct Unknown<'a> {
+    subject: String,
+    issuer: String,
+    serial: Vec<u8>,
+    files: Vec<&'a super::layout::Loaded<std::sync::Arc<TrustList>>>,
+}
+
+/// The destination's CTL/ITL signers the phones' held lists do not know, grouped by signer.
+fn unknown_signers<'a>(src: &Cluster, dst: &'a Cluster) -> Vec<Unknown<'a>> {
+    let mut out: Vec<Unknown<'a>> = vec![];
+    for node in dst.tftp_nodes() {
+        for l in [&node.files.ctl, &node.files.itl].into_iter().flatten() {
+            let h = &l.value.header;
+            let serial = h.signer_serial.clone().unwrap_or_default();
+            if held_knows(src, &l.value) {
+                continue;
+            }
+            match out.iter_mut().find(|u| u.serial == serial) {
+                Some(u) => u.files.push(l),
+                None => out.push(Unknown {
+                    subject: h.signer_name.clone().unwrap_or_default(),
+                    issuer: h.signer_issuer.clone().unwrap_or_default(),
+                    serial,
+                    files: vec![l],
+                }),
+            }
+        }
+    }
+    out
+}
+
+fn kinds(u: &Unknown) -> String {
+    let mut k: Vec<&str> = u
+        .files
+        .iter()
+        .map(|l| {
+            if l.value.kind() == "ctl" {
+                "CTL"
+            } else {
+                "ITL"
+            }
+        })
+        .collect();
+    k.sort();
+    k.dedup();
+    match k.as_slice() {
+        [one] => format!("{one} is"),
+        _ => format!("{} are", k.join(" and ")),
+    }
+}
+
+fn not_vouched(src: &Cluster, dst: &Cluster, u: &Unknown, imported_any: bool) -> Finding {
+    let serial = hex::encode(&u.serial);
+    let mut evidence: Vec<String> = u
+        .files
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: signed by {}, serial {serial}, issuer {}",
+                rel(dst, &l.path),
+                u.subject,
+                u.issuer
+            )
+        })
+        .collect();
+    let sast = src
+        .stores
+        .get(&StoreName::PhoneSastTrust)
+        .map_or(0, |s| s.len());
+    evidence.push(format!(
+        "{}: {sast} certificates in Phone-SAST-trust, none with that serial and issuer",
+        rel(src, &src.dir.join("trust"))
+    ));
+    evidence.push(if src.tvs_list.is_empty() {
+        "the phones hold the source's lists, which do not contain it, and have no TVS to ask".into()
+    } else {
+        format!(
+            "the phones hold the source's lists, which do not contain it; they ask TVS {}",
+            src.tvs_list.join(", ")
+        )
+    });
+    if let Some(c) = u.files.first().and_then(|l| signer_cert(&l.value)) {
+        evidence.push(format!("signer certificate SHA-1 {}", c.sha1_hex()));
+    }
+    finding(
+        if imported_any { "F4" } else { "F1" },
+        "fail",
+        format!(
+            "the destination's {} signed by {} serial {serial}, which the source TVS cannot vouch for: it is not in the source's Phone-SAST-trust",
+            kinds(u),
+            short(&u.subject),
+        ),
+        evidence,
+        import_fix(&u.subject, dst),
+    )
+}
+
 fn signer_findings(src: &Cluster, dst: &Cluster, imported_any: bool, out: &mut Vec<Finding>) {
     let dirs: Vec<(String, TvsDirectory)> = src
         .tvs_list
@@ -99,65 +196,21 @@ fn signer_findings(src: &Cluster, dst: &Cluster, imported_any: bool, out: &mut V
                 .map(|d| (a.clone(), d))
         })
         .collect();
-    let mut seen = BTreeSet::new();
-    for node in dst.tftp_nodes() {
-        let mut lists = vec![];
-        if let Some(c) = &node.files.ctl {
-            lists.push(c)
-        }
-        if let Some(i) = &node.files.itl {
-            lists.push(i)
-        }
-        for l in lists {
-            let h = &l.value.header;
-            let (subject, issuer) = (
-                h.signer_name.clone().unwrap_or_default(),
-                h.signer_issuer.clone().unwrap_or_default(),
-            );
-            let serial = h.signer_serial.clone().unwrap_or_default();
-            if !seen.insert((serial.clone(), l.value.kind())) || held_knows(src, &l.value) {
-                continue;
-            }
-            let vouched = dirs.iter().find_map(|(a, d)| {
-                d.query(&subject, &issuer, &serial)
-                    .map(|(_, r)| (a.clone(), r))
-            });
-            let kind = l.value.kind().to_ascii_uppercase();
-            match vouched {
-                Some((_, roles)) if roles.contains(&Role::Sast) => {}
-                Some((tvs, roles)) => out.push(finding(
-                    "preflight/tvs-role",
-                    "fail",
-                    format!("the destination's {kind} signer {subject} is known to tvs@{tvs} only with roles {roles:?}, not SAST"),
-                    vec![format!("{}: signer {subject}, serial {}", rel(dst, &l.path), hex::encode(&serial))],
-                    format!("import it into the source's Phone-SAST-trust, not only CallManager-trust (F4); {}", import_fix(&subject, dst)),
-                )),
-                None => {
-                    let sast = src.stores.get(&StoreName::PhoneSastTrust).map_or(0, |s| s.len());
-                    let mut evidence = vec![
-                        format!("{}: signed by {subject}, serial {}, issuer {issuer}", rel(dst, &l.path), hex::encode(&serial)),
-                        format!(
-                            "{}: {sast} certificates in Phone-SAST-trust, none with that serial and issuer",
-                            rel(src, &src.dir.join("trust"))
-                        ),
-                        format!("the phones hold the source's ITL, which does not contain it; they ask TVS {}", src.tvs_list.join(", ")),
-                    ];
-                    if let Some(c) = signer_cert(&l.value) {
-                        evidence.push(format!("signer certificate SHA-1 {}", c.sha1_hex()));
-                    }
-                    out.push(finding(
-                        if imported_any { "F4" } else { "F1" },
-                        "fail",
-                        format!(
-                            "the destination's {kind} is signed by {} serial {}, which the source TVS cannot vouch for: it is not in the source's Phone-SAST-trust",
-                            short(&subject),
-                            hex::encode(&serial)
-                        ),
-                        evidence,
-                        import_fix(&subject, dst),
-                    ));
-                }
-            }
+    for u in unknown_signers(src, dst) {
+        let vouched = dirs.iter().find_map(|(a, d)| {
+            d.query(&u.subject, &u.issuer, &u.serial)
+                .map(|(_, r)| (a.clone(), r))
+        });
+        match vouched {
+            Some((_, roles)) if roles.contains(&Role::Sast) => {}
+            Some((tvs, roles)) => out.push(finding(
+                "preflight/tvs-role",
+                "fail",
+                format!("the destination's signer {} is known to tvs@{tvs} only with roles {roles:?}, not SAST", u.subject),
+                u.files.iter().map(|l| format!("{}: signer {}, serial {}", rel(dst, &l.path), u.subject, hex::encode(&u.serial))).collect(),
+                format!("it must be in the source's Phone-SAST-trust, not only CallManager-trust: {}", import_fix(&u.subject, dst)),
+            )),
+            None => out.push(not_vouched(src, dst, &u, imported_any)),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Reading one cluster directory in the documented layout (docs/preflight.md) — the files an
+//! Reading one cluster directory in the documented layout (README.md, "Preflight") — the files an
 //! engineer can pull from a real cluster. Every file is untrusted input: anything unreadable,
 //! unparsable or unverifiable stops the load with one message that names the file.
 //!
@@ -276,7 +276,7 @@ impl ClusterFiles {
         if nodes.is_empty() {
             return Err(format!(
                 "{}: no node found: expected tftp/<node>/ITLFile.tlv or certs/<node>/*.pem \
-                 (see docs/preflight.md)",
+                 (see the README's \"Preflight\" section)",
                 dir.display()
             ));
         }

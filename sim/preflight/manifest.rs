@@ -86,7 +86,7 @@ impl Manifest {
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).unwrap_or_default();
         format!(
-            "# What this cluster's files cannot say, for `cucmsim preflight` (docs/preflight.md).\n\
+            "# What this cluster's files cannot say, for `cucmsim preflight` (README.md, section Preflight).\n\
              # Every key is optional: preflight infers what is missing from the files.\n{body}"
         )
     }

@@ -1,5 +1,5 @@
 //! `cucmsim preflight`: will *this* migration work? Answered from the files an engineer can
-//! pull from the two real clusters (docs/preflight.md has the layout), not from a scenario.
+//! pull from the two real clusters (the README's "Preflight" section has the layout), not from a scenario.
 //!
 //! ```text
 //!  --source DIR, --destination DIR
@@ -27,7 +27,6 @@ pub mod scenario;
 
 use crate::reports::findings::Finding;
 use cucmsim_core::machine::Observation;
-use cucmsim_core::pki::Certificate;
 use cucmsim_core::WallTime;
 use drive::{PhoneRun, INSTALLED};
 use infer::Cluster;
@@ -117,14 +116,15 @@ fn summary(c: &Cluster, imported: Vec<String>) -> ClusterSummary {
     }
 }
 
-/// Whether the source's stores hold any certificate of the destination's (a trust exchange
-/// happened, if incompletely: F4 rather than F1).
+/// Whether the source's stores hold any of the destination's own certificates (its nodes'
+/// identity certificates, or those its ITL/CTL records carry): a trust exchange happened, if
+/// incompletely (F4 rather than F1). Certificates both clusters trust anyway (Cisco's
+/// manufacturing CAs, a shared enterprise CA) are not the destination's own and do not count.
 fn exchanged(src: &Cluster, dst: &Cluster) -> bool {
     let mut ders: Vec<&[u8]> = dst
-        .files
-        .all_certs()
-        .into_iter()
-        .map(|(_, c)| c.der())
+        .nodes
+        .iter()
+        .flat_map(|n| n.files.certs.values().map(|c| c.value.der()))
         .collect();
     for n in dst.tftp_nodes() {
         for l in [&n.files.itl, &n.files.ctl].into_iter().flatten() {
@@ -136,17 +136,10 @@ fn exchanged(src: &Cluster, dst: &Cluster) -> bool {
             );
         }
     }
-    let own: Vec<&Certificate> = src
-        .files
-        .all_certs()
-        .into_iter()
-        .filter(|(p, _)| p.starts_with(src.dir.join("certs")))
-        .map(|(_, c)| c)
-        .collect();
     src.stores
         .values()
         .flat_map(|s| s.iter())
-        .any(|c| ders.contains(&c.der()) && !own.iter().any(|o| o.der() == c.der()))
+        .any(|c| ders.contains(&c.der()))
 }
 
 /// Loads both clusters (exit-2 errors name the file), and infers what is missing.
