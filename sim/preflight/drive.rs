@@ -233,14 +233,15 @@ fn settle(run: &mut PhoneRun, phone: &Phone, done: bool) {
 }
 
 /// Migrates `phones` phones from `src` to `dst` on virtual time from wall time `at`; returns
-/// each phone's run and the observation trace (phones and TVS), in time order.
+/// each phone's run, the observation trace (phones and TVS) in time order, and how many
+/// inputs (messages and timers) were delivered.
 pub fn migrate(
     src: &Cluster,
     dst: &Cluster,
     phones: u32,
     at: WallTime,
     seed: u64,
-) -> Result<(Vec<PhoneRun>, Vec<Observation>), String> {
+) -> Result<(Vec<PhoneRun>, Vec<Observation>, u64), String> {
     let forge = KeyForge::new(seed);
     let mfg =
         ManufacturingCa::new(&forge, at.plus_s(-WallTime::YEAR_S)).map_err(|e| e.to_string())?;
@@ -289,7 +290,7 @@ pub fn migrate(
         run.timeline = std::mem::take(&mut w.timelines[id]);
         settle(run, &w.phones[id], w.done[id].is_some());
     }
-    Ok((runs, w.trace))
+    Ok((runs, w.trace, w.seq))
 }
 
 impl World {

@@ -83,6 +83,12 @@ pub struct Outcome {
     pub phones: BTreeMap<String, u64>,
     /// Every phone's run (its timeline included).
     pub runs: Vec<PhoneRun>,
+    /// The seed of the phones' MACs and MICs.
+    pub seed: u64,
+    /// Inputs delivered (messages between the phones, TFTP, DHCP and TVS, and timers).
+    pub messages: u64,
+    /// Real time the preflight took on this machine (host clock; not part of the verdict).
+    pub wall_time_s: f64,
     #[serde(skip)]
     pub trace: Vec<Observation>,
 }
@@ -164,7 +170,8 @@ pub fn preflight(opts: &Options) -> Result<(Outcome, Cluster, Cluster), String> 
     } else {
         (vec![], vec![])
     };
-    let (runs, trace) = drive::migrate(&src, &dst, opts.phones, opts.at, opts.seed)?;
+    let started = std::time::Instant::now();
+    let (runs, trace, messages) = drive::migrate(&src, &dst, opts.phones, opts.at, opts.seed)?;
     let findings = diagnose::findings(&src, &dst, &runs, exchanged(&src, &dst));
     let mut phones = BTreeMap::new();
     for r in &runs {
@@ -181,6 +188,9 @@ pub fn preflight(opts: &Options) -> Result<(Outcome, Cluster, Cluster), String> 
         findings,
         phones,
         runs,
+        seed: opts.seed,
+        messages,
+        wall_time_s: started.elapsed().as_secs_f64(),
         trace,
     };
     Ok((outcome, src, dst))

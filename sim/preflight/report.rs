@@ -5,6 +5,7 @@
 
 use super::drive::INSTALLED;
 use super::Outcome;
+use crate::checks::expect::Outcome as Outcome_;
 use crate::reports::metrics::{latencies, summarize, timeline};
 use crate::reports::report::{canonical, trace_hash};
 use crate::reports::runner::{Expectations, Messages, Phones, Report, RunResult};
@@ -106,6 +107,34 @@ pub fn text(o: &Outcome, written: &[PathBuf]) -> String {
     t
 }
 
+/// The preflight's two checks as the report's expectations: every phone installs the
+/// destination's trust lists, and no finding is a failure.
+fn expectations(o: &Outcome) -> Expectations {
+    let installed = o.phones.get(INSTALLED).copied().unwrap_or(0);
+    let fails = o.findings.iter().filter(|f| f.severity == "fail").count();
+    let details = vec![
+        Outcome_ {
+            expectation: format!(
+                "all {} phones install the destination's trust lists",
+                o.runs.len()
+            ),
+            passed: installed == o.runs.len() as u64,
+            actual: format!("{installed} installed"),
+        },
+        Outcome_ {
+            expectation: "no finding of severity fail".into(),
+            passed: fails == 0,
+            actual: format!("{fails} failing findings"),
+        },
+    ];
+    let passed = details.iter().filter(|d| d.passed).count() as u64;
+    Expectations {
+        passed,
+        failed: details.len() as u64 - passed,
+        details,
+    }
+}
+
 /// The run report built from the preflight's trace, with its findings and phones by outcome.
 fn run_result(o: &Outcome, command: &str) -> RunResult {
     let trace = canonical(o.trace.clone());
@@ -119,7 +148,7 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
     }
     let report = Report {
         scenario: format!("preflight {} → {}", o.source.name, o.destination.name),
-        seed: 0,
+        seed: o.seed,
         trace_hash: trace_hash(&trace),
         phones: Phones {
             total: o.runs.len() as u64,
@@ -127,13 +156,9 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
             by_cluster: BTreeMap::new(),
         },
         failures,
-        expectations: Expectations {
-            passed: u64::from(o.verdict == "pass"),
-            failed: u64::from(o.verdict != "pass"),
-            details: vec![],
-        },
+        expectations: expectations(o),
         virtual_time_s: end_ms as f64 / 1000.0,
-        wall_time_s: 0.0,
+        wall_time_s: o.wall_time_s,
         build_time_s: 0.0,
         events: trace.len() as u64,
         messages: Messages {
