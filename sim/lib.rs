@@ -9,12 +9,12 @@
 //!                            ──engine──► trace (observations)
 //!                                          ──checks──► expectation outcomes, invariant violations
 //!                                          ──reports─► report.json, summary.md, report.html, *.hgrm
-//!  argv ──cli──► inspect | run | check | bench (scale, tvs, capf) | pki demo
+//!  argv ──cli──► inspect | run | check | preflight | bench (scale, tvs, capf) | pki demo
 //! ```
 //!
 //! ## Layout
 //!
-//! Dependencies point one way: `cli → bench → reports → checks → lang → engine`.
+//! Dependencies point one way: `cli → bench, preflight → reports → checks → lang → engine`.
 //!
 //! ```text
 //! main.rs        the binary: parse the command line, dispatch, exit with the command's code
@@ -29,6 +29,8 @@
 //! checks/        over the trace: phones (state as of t), expect (expectations), invariants
 //! reports/       runner (run + evaluate + measure), report (states, failures, trace hash),
 //!                metrics, plots, output (the report files)
+//! preflight/     a migration checked from the two clusters' own files: load, infer, bulk
+//!                import, phones and TVS machines on the real bytes, findings, reports
 //! bench/         TVS and CAPF capacity: calibrated costs, a queue model, live workers
 //! benches/       criterion benchmarks of the crypto
 //! ```
@@ -38,4 +40,5 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod lang;
+pub mod preflight;
 pub mod reports;

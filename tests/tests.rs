@@ -7,6 +7,7 @@ mod cli;
 mod engine;
 mod enrollment;
 mod imp;
+mod preflight;
 mod references;
 mod scenarios;
 mod seeds;

@@ -34,6 +34,12 @@ pub enum Command {
     /// Check a scenario file without running it: exit 0 when it is valid, 2 with
     /// `file:line:col: what is wrong` when it is not.
     Check(super::check::CheckArgs),
+    /// Will this migration work? Preflight from the two clusters' own files (ITL/CTL, trust
+    /// stores, certificates, Bulk Certificate Management bundles; layout in the README's "Preflight" section):
+    /// phones holding the source's real trust lists move to the destination's, asking the
+    /// source TVS. Exit 0 pass, 1 fail (with findings: catalogue entry, evidence, fix), 2 bad
+    /// input (naming the file).
+    Preflight(super::preflight::PreflightArgs),
     /// Benchmarks of the simulator and of the simulated services.
     Bench {
         #[command(subcommand)]
@@ -62,7 +68,9 @@ pub enum BenchCommand {
 
 #[derive(Subcommand)]
 pub enum PkiCommand {
-    /// Write a two-node cluster's certificates, ITL, CTL, a signed config file and PKCS#12
-    /// bundles to a directory, so you can look at real files.
+    /// Write a two-node cluster's certificates, ITL, CTL, a signed config file, PKCS#12
+    /// bundles, trust stores and cluster.toml to a directory, in the layout `preflight` reads
+    /// (--cluster NAME names the cluster and its nodes NAMEPUB, NAMESUB). Never overwrites a
+    /// file (exit 2) unless --force.
     Demo(super::demo::DemoArgs),
 }

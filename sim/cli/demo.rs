@@ -1,17 +1,23 @@
-//! `cucmsim pki demo`: a small two-node cluster's real artefacts on disk, so anyone can look
-//! at CUCM-format files within a minute.
+//! `cucmsim pki demo`: a small two-node cluster's real artefacts on disk, in the cluster
+//! directory layout `cucmsim preflight` reads (README.md, "Preflight") — what an engineer collects
+//! from a real cluster — so anyone can look at CUCM-format files within a minute, and two demo
+//! clusters (`--cluster SRC`, `--cluster DST`) can be preflighted against each other.
 //!
 //! ```text
+//!  DIR/cluster.toml                   name, version, security mode, nodes, bundle password
 //!  DIR/certs/<HOST>/<type>.pem        identity certificates (CallManager, TVS, tomcat, …)
-//!  DIR/certs/mfg/*.pem                Cisco Root CA 2048, Cisco Manufacturing CA, a phone MIC
 //!  DIR/tftp/<HOST>/ITLFile.tlv        the ITL each TFTP node serves (also as ITLSEP<MAC>.tlv)
-//!  DIR/tftp/<HOST>/CTLFile.tlv        the mixed-mode CTL
+//!  DIR/tftp/<HOST>/CTLFile.tlv        the mixed-mode CTL (not with --non-secure)
 //!  DIR/tftp/<HOST>/SEP<MAC>.cnf.xml.sgn  a signed phone configuration file
-//!  DIR/rollback/ITLFile.tlv           the "Prepare Cluster for Rollback" ITL
 //!  DIR/sftp/<HOST>_<type>.pkcs12      Bulk Certificate Management export
-//!  DIR/stores/<store>.txt             the trust stores a fresh cluster starts with
+//!  DIR/trust/<store>/<CN>.pem         the trust stores a fresh cluster starts with
+//!  DIR/rollback/ITLFile.tlv           the "Prepare Cluster for Rollback" ITL
+//!  DIR/mfg/*.pem                      Cisco Root CA 2048, Cisco Manufacturing CA, a phone MIC
 //! ```
+//! Nothing is overwritten: when a file to write exists, the demo writes nothing and exits 2
+//! (unless `--force`).
 
+use crate::preflight::manifest::{Manifest, ManifestNode};
 use clap::Args;
 use cucmsim_core::digest::DigestAlg;
 use cucmsim_core::pkcs12::{bundle_file_name, write_bundle};
@@ -28,7 +34,7 @@ use cucmsim_core::WallTime;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `cucmsim pki demo`.
 #[derive(Args, Debug)]
@@ -40,8 +46,18 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// CUCM version of the cluster (ITL signed by ITLRecovery from 12.0, by CallManager before).
-    #[arg(long, default_value = "12.5")]
+    #[arg(long, alias = "version", default_value = "12.5")]
     pub cucm_version: String,
+    /// Cluster name; the nodes are <NAME>PUB and <NAME>SUB (default: cluster "demo" with
+    /// nodes CUCMPUB and CUCMSUB).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// A non-secure cluster: no CTLFile.tlv.
+    #[arg(long)]
+    pub non_secure: bool,
+    /// Overwrite files that exist (otherwise the demo refuses, exit 2, and writes nothing).
+    #[arg(long)]
+    pub force: bool,
     /// Digest of the ITL/CTL and config signatures ("TFTP File Signature Algorithm").
     #[arg(long, default_value = "sha1", value_parser = ["sha1", "sha256", "sha512"])]
     pub digest: String,
@@ -85,7 +101,8 @@ fn failed(e: impl std::fmt::Display) -> DemoError {
     DemoError::Failed(e.to_string())
 }
 
-fn parse_date(text: &str) -> Option<WallTime> {
+/// `YYYY-MM-DD` as a wall time (midnight UTC).
+pub fn parse_date(text: &str) -> Option<WallTime> {
     let mut it = text.split('-');
     let (y, m, d) = (
         it.next()?.parse().ok()?,
@@ -98,15 +115,37 @@ fn parse_date(text: &str) -> Option<WallTime> {
     WallTime::from_ymd(y, m, d)
 }
 
+/// The cluster's name, its two hosts and the second octet of its network.
+fn names(args: &DemoArgs) -> Result<(String, [String; 2], u8), DemoError> {
+    let Some(name) = &args.cluster else {
+        return Ok(("demo".into(), ["CUCMPUB".into(), "CUCMSUB".into()], 10));
+    };
+    let ok = !name.is_empty()
+        && name.len() <= 20
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        return Err(DemoError::Input(format!(
+            "bad --cluster {name:?}: 1-20 letters, digits or '-' (it names the hosts)"
+        )));
+    }
+    let up = name.to_ascii_uppercase();
+    let net = 20
+        + name
+            .bytes()
+            .fold(0u32, |a, b| (a * 31 + u32::from(b)) % 200) as u8;
+    Ok((name.clone(), [format!("{up}PUB"), format!("{up}SUB")], net))
+}
+
 fn spec(args: &DemoArgs) -> Result<ClusterSpec, DemoError> {
     let version: CucmVersion = args.cucm_version.parse().map_err(DemoError::Input)?;
     let key: KeyProfile = args.key.parse().map_err(DemoError::Input)?;
     let now = parse_date(&args.date).ok_or_else(|| {
         DemoError::Input(format!("bad --date {:?}: expected YYYY-MM-DD", args.date))
     })?;
+    let (cluster, hosts, net) = names(args)?;
     let node = |host: &str, last: u8| NodeSpec {
-        names: NodeNames::lab("demo", host),
-        ip: Some(Ipv4Addr::new(10, 10, 10, last)),
+        names: NodeNames::lab(&cluster, host),
+        ip: Some(Ipv4Addr::new(10, net, 10, last)),
         runs_callmanager: true,
         runs_tftp: true,
         imp: false,
@@ -122,9 +161,9 @@ fn spec(args: &DemoArgs) -> Result<ClusterSpec, DemoError> {
     .map(|t| (t, key))
     .collect();
     Ok(ClusterSpec {
-        name: "demo".into(),
+        name: cluster.clone(),
         version,
-        nodes: vec![node("CUCMPUB", 1), node("CUCMSUB", 2)],
+        nodes: vec![node(&hosts[0], 1), node(&hosts[1], 2)],
         profiles,
         now,
         itl_recovery_years: if version >= "12.5".parse().map_err(DemoError::Input)? {
@@ -135,12 +174,37 @@ fn spec(args: &DemoArgs) -> Result<ClusterSpec, DemoError> {
     })
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+/// The files to write, gathered first so that an existing file stops the demo before any
+/// is written.
+struct Plan {
+    out: PathBuf,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Plan {
+    fn add(&mut self, path: PathBuf, bytes: &[u8]) -> Result<(), DemoError> {
+        self.files.push((path, bytes.to_vec()));
+        Ok(())
     }
-    std::fs::write(path, bytes).map_err(|e| failed(format!("cannot write {}: {e}", path.display())))
+
+    /// Writes every file; refuses (exit 2) when one exists, unless `force`.
+    fn write(self, force: bool) -> Result<usize, DemoError> {
+        if let (false, Some((p, _))) = (force, self.files.iter().find(|(p, _)| p.exists())) {
+            return Err(DemoError::Input(format!(
+                "{} already exists: nothing written (--force overwrites, or choose another --out)",
+                p.display()
+            )));
+        }
+        for (path, bytes) in &self.files {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            std::fs::write(path, bytes)
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+        }
+        Ok(self.files.len())
+    }
 }
 
 fn sign_list(
@@ -164,19 +228,33 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
     let forge = KeyForge::new(args.seed);
     let cluster = spec.generate(&forge).map_err(failed)?;
     let mfg = ManufacturingCa::new(&forge, spec.now).map_err(failed)?;
-    let out = &args.out;
+    let plan = &mut Plan {
+        out: args.out.clone(),
+        files: vec![],
+    };
     let mut summary = format!(
-        "cucmsim pki demo: CUCM {} cluster \"demo\", seed {}, into {}\n",
+        "cucmsim pki demo: CUCM {} cluster {:?} ({}), seed {}, into {}\n",
         spec.version,
+        spec.name,
+        if args.non_secure {
+            "non-secure"
+        } else {
+            "mixed mode"
+        },
         args.seed,
-        out.display()
+        args.out.display()
     );
     let mac = "B000B4BA0AEE";
-    write_certs(&cluster, &mfg, &forge, mac, spec.now, out)?;
+    write_certs(&cluster, &mfg, &forge, mac, spec.now, plan)?;
     let pub_host = cluster.publisher().spec.names.hostname.clone();
     let config = phone_config(&cluster, mac);
+    let files = TftpFiles {
+        digest,
+        now: spec.now,
+        ctl: !args.non_secure,
+    };
     for ix in 0..cluster.nodes.len() {
-        write_tftp(&cluster, ix, &config, digest, spec.now, out, &mut summary)?;
+        write_tftp(&cluster, ix, &config, files, plan, &mut summary)?;
     }
     let certs = cluster.trust_list_certs();
     let rollback_signer = certs.itl_signer(0).ok_or_else(|| failed("no ITL signer"))?;
@@ -187,28 +265,73 @@ pub fn write_demo(args: &DemoArgs) -> Result<String, DemoError> {
         digest,
         spec.now,
     )?;
-    write(&out.join("rollback/ITLFile.tlv"), &rollback)?;
-
-    let bundles = write_bundles(&cluster, out, &args.password)?;
+    plan.add(plan.out.join("rollback/ITLFile.tlv"), &rollback)?;
+    let bundles = write_bundles(&cluster, plan, &args.password)?;
     let _ = writeln!(
         summary,
         "  sftp/: {bundles} PKCS#12 bundles (password {:?})",
         args.password
     );
-    let stores = write_stores(&cluster, &mfg, out)?;
+    let stores = write_stores(&cluster, &mfg, plan)?;
+    plan.add(
+        plan.out.join("cluster.toml"),
+        manifest(&cluster, args).to_toml().as_bytes(),
+    )?;
     let _ = writeln!(
         summary,
-        "  certs/, rollback/ITLFile.tlv, stores/ ({stores} non-empty trust stores)"
+        "  certs/, trust/ ({stores} non-empty trust stores), cluster.toml, rollback/ITLFile.tlv, mfg/"
     );
     let _ = writeln!(
         summary,
         "Look inside: cucmsim inspect {}",
-        out.join("tftp")
+        plan.out
+            .join("tftp")
             .join(&pub_host)
             .join("ITLFile.tlv")
             .display()
     );
+    let plan = std::mem::replace(
+        plan,
+        Plan {
+            out: PathBuf::new(),
+            files: vec![],
+        },
+    );
+    let written = plan.write(args.force)?;
+    let _ = writeln!(summary, "  {written} files written");
     Ok(summary)
+}
+
+/// cluster.toml: what the files cannot say (README.md, "Preflight").
+fn manifest(cluster: &ClusterPki, args: &DemoArgs) -> Manifest {
+    let nodes = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ManifestNode {
+            name: n.spec.names.hostname.clone(),
+            ip: n.spec.ip,
+            services: ["callmanager", "tftp", "tvs", "capf"]
+                .iter()
+                .filter(|s| i == 0 || **s != "capf")
+                .map(|s| s.to_string())
+                .collect(),
+        })
+        .collect();
+    Manifest {
+        name: Some(cluster.name.clone()),
+        version: Some(cluster.version.to_string()),
+        security_mode: Some(
+            if args.non_secure {
+                "non-secure"
+            } else {
+                "mixed"
+            }
+            .into(),
+        ),
+        bundle_password: Some(args.password.clone()),
+        nodes,
+    }
 }
 
 /// certs/: every node's identity certificates, the manufacturing CA's and one phone's MIC.
@@ -218,12 +341,12 @@ fn write_certs(
     forge: &KeyForge,
     mac: &str,
     now: WallTime,
-    out: &Path,
+    plan: &mut Plan,
 ) -> Result<(), DemoError> {
     for (host, id) in cluster.identities() {
         let t = id.cert_type.map(|t| t.cucm_name()).unwrap_or("cert");
-        write(
-            &out.join("certs").join(host).join(format!("{t}.pem")),
+        plan.add(
+            plan.out.join("certs").join(host).join(format!("{t}.pem")),
             id.cert.to_pem().as_bytes(),
         )?;
     }
@@ -235,8 +358,8 @@ fn write_certs(
         ("Cisco_Manufacturing_CA", &mfg.issuing),
         (&format!("CP-8861-SEP{mac}-MIC") as &str, &mic),
     ] {
-        write(
-            &out.join("certs/mfg").join(format!("{name}.pem")),
+        plan.add(
+            plan.out.join("mfg").join(format!("{name}.pem")),
             id.cert.to_pem().as_bytes(),
         )?;
     }
@@ -272,34 +395,50 @@ fn phone_config(cluster: &ClusterPki, mac: &str) -> PhoneConfig {
     }
 }
 
+/// How the TFTP files are made: their digest, their time, and whether a CTL is served.
+#[derive(Clone, Copy)]
+struct TftpFiles {
+    digest: DigestAlg,
+    now: WallTime,
+    ctl: bool,
+}
+
 /// tftp/<host>/: the node's ITL (and ITLSEP<MAC>), the CTL and the signed config file.
 fn write_tftp(
     cluster: &ClusterPki,
     ix: usize,
     config: &PhoneConfig,
-    digest: DigestAlg,
-    now: WallTime,
-    out: &Path,
+    files: TftpFiles,
+    plan: &mut Plan,
     summary: &mut String,
 ) -> Result<(), DemoError> {
+    let TftpFiles {
+        digest,
+        now,
+        ctl: with_ctl,
+    } = files;
     let certs = cluster.trust_list_certs();
     let host = &cluster.nodes[ix].spec.names.hostname;
-    let dir = out.join("tftp").join(host);
+    let dir = plan.out.join("tftp").join(host);
     let signer = certs
         .itl_signer(ix)
         .ok_or_else(|| failed("no ITL signer"))?;
     let itl = sign_list(signer, "ITLFile.tlv", certs.itl_records(ix), digest, now)?;
-    write(&dir.join("ITLFile.tlv"), &itl)?;
-    write(&dir.join(format!("ITL{}.tlv", config.device_name)), &itl)?;
-    let ctl_signer = certs.ctl_signer().ok_or_else(|| failed("no CTL signer"))?;
-    let ctl = sign_list(
-        ctl_signer,
-        "CTLFile.tlv",
-        certs.ctl_records(CtlMode::Mixed),
-        digest,
-        now,
-    )?;
-    write(&dir.join("CTLFile.tlv"), &ctl)?;
+    plan.add(dir.join("ITLFile.tlv"), &itl)?;
+    plan.add(dir.join(format!("ITL{}.tlv", config.device_name)), &itl)?;
+    let mut ctl_len = 0;
+    if with_ctl {
+        let ctl_signer = certs.ctl_signer().ok_or_else(|| failed("no CTL signer"))?;
+        let ctl = sign_list(
+            ctl_signer,
+            "CTLFile.tlv",
+            certs.ctl_records(CtlMode::Mixed),
+            digest,
+            now,
+        )?;
+        ctl_len = ctl.len();
+        plan.add(dir.join("CTLFile.tlv"), &ctl)?;
+    }
     let node = &cluster.nodes[ix];
     let cm = node
         .identity(CertType::CallManager)
@@ -314,7 +453,7 @@ fn write_tftp(
         Backend::default(),
     )
     .map_err(failed)?;
-    write(&dir.join(config.signed_file_name()), &sgn)?;
+    plan.add(dir.join(config.signed_file_name()), &sgn)?;
     let list = parse(&itl).map_err(failed)?;
     let verdict = match list.verify_self(Backend::default()) {
         Ok(i) => format!("verified (signer record {})", i + 1),
@@ -330,45 +469,55 @@ fn write_tftp(
     );
     let _ = writeln!(
         summary,
-        "  tftp/{host}/CTLFile.tlv  {} bytes; {}  {} bytes",
-        ctl.len(),
+        "  tftp/{host}/CTLFile.tlv  {ctl_len} bytes; {}  {} bytes",
         config.signed_file_name(),
         sgn.len()
     );
     Ok(())
 }
 
-/// stores/: each non-empty trust store as text; returns how many.
+/// trust/<store>/<CN>.pem: each non-empty trust store, one PEM per certificate named after
+/// its common name as OS Administration lists them; returns how many stores.
 fn write_stores(
     cluster: &ClusterPki,
     mfg: &ManufacturingCa,
-    out: &Path,
+    plan: &mut Plan,
 ) -> Result<usize, DemoError> {
     let stores = cluster.initial_stores(Some(mfg));
     for (name, store) in &stores {
-        if store.is_empty() {
-            continue;
+        let mut used = std::collections::BTreeSet::new();
+        for c in store.iter() {
+            let cn: String = c
+                .subject()
+                .common_name()
+                .chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
+                        ch
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let mut file = format!("{cn}.pem");
+            if !used.insert(file.clone()) {
+                file = format!(
+                    "{cn}_{}.pem",
+                    &c.serial_hex()[..8.min(c.serial_hex().len())]
+                );
+            }
+            let path = plan.out.join("trust").join(name.cucm_name()).join(file);
+            plan.add(path, c.to_pem().as_bytes())?;
         }
-        let text: String = store
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}  serial {}  sha1 {}\n",
-                    c.subject(),
-                    c.serial_hex(),
-                    c.sha1_hex()
-                )
-            })
-            .collect();
-        write(
-            &out.join("stores").join(format!("{name}.txt")),
-            text.as_bytes(),
-        )?;
     }
     Ok(stores.values().filter(|s| !s.is_empty()).count())
 }
 
-fn write_bundles(cluster: &ClusterPki, out: &Path, password: &str) -> Result<usize, DemoError> {
+fn write_bundles(
+    cluster: &ClusterPki,
+    plan: &mut Plan,
+    password: &str,
+) -> Result<usize, DemoError> {
     let mut count = 0;
     for node in &cluster.nodes {
         let host = &node.spec.names.hostname;
@@ -376,7 +525,10 @@ fn write_bundles(cluster: &ClusterPki, out: &Path, password: &str) -> Result<usi
             if let Some(id) = node.identity(t) {
                 let bytes =
                     write_bundle(&[(t.cucm_name(), &id.cert)], None, password).map_err(failed)?;
-                write(&out.join("sftp").join(bundle_file_name(host, t)), &bytes)?;
+                plan.add(
+                    plan.out.join("sftp").join(bundle_file_name(host, t)),
+                    &bytes,
+                )?;
                 count += 1;
             }
         }
@@ -385,8 +537,8 @@ fn write_bundles(cluster: &ClusterPki, out: &Path, password: &str) -> Result<usi
     for id in [&cluster.capf, &cluster.itl_recovery] {
         let t = id.cert_type.unwrap_or(CertType::Capf);
         let bytes = write_bundle(&[(t.cucm_name(), &id.cert)], None, password).map_err(failed)?;
-        write(
-            &out.join("sftp").join(bundle_file_name(pub_host, t)),
+        plan.add(
+            plan.out.join("sftp").join(bundle_file_name(pub_host, t)),
             &bytes,
         )?;
         count += 1;
@@ -399,8 +551,8 @@ fn write_bundles(cluster: &ClusterPki, out: &Path, password: &str) -> Result<usi
         password,
     )
     .map_err(failed)?;
-    write(
-        &out.join("tftp").join(pub_host).join("ITLRecovery.p12"),
+    plan.add(
+        plan.out.join("tftp").join(pub_host).join("ITLRecovery.p12"),
         &bytes,
     )?;
     Ok(count)

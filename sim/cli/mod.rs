@@ -16,6 +16,7 @@ pub mod check;
 pub mod demo;
 pub mod inspect;
 pub mod perf;
+pub mod preflight;
 pub mod run;
 
 use crate::bench;
@@ -27,6 +28,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Inspect(args) => inspect::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
+        Command::Preflight(args) => preflight::run(&args),
         Command::Bench {
             command: BenchCommand::Scale(args),
         } => perf::scale(&args),

@@ -182,13 +182,15 @@ impl Publisher {
     }
 }
 
-fn bundle_type(name: &str) -> Option<CertType> {
+/// The certificate type a bundle file name says (`<HOST>_<type>.pkcs12`, `consolidated_<type>.pkcs12`).
+pub fn bundle_type(name: &str) -> Option<CertType> {
     let stem = name.strip_suffix(".pkcs12")?;
     let t = stem.rsplit('_').next()?;
     t.parse().ok()
 }
 
-fn import_stores(t: CertType) -> &'static [StoreName] {
+/// The trust stores an imported certificate of type `t` lands in [C S6].
+pub fn import_stores(t: CertType) -> &'static [StoreName] {
     match t {
         CertType::Capf => &[StoreName::CallManagerTrust],
         CertType::Tomcat => &[StoreName::TomcatTrust],
