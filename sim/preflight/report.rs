@@ -148,6 +148,10 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
     }
     let report = Report {
         scenario: format!("preflight {} → {}", o.source.name, o.destination.name),
+        // No scenario file: the clusters' own files (`--write-scenario` writes one).
+        scenario_file: String::new(),
+        phones_override: None,
+        operator_steps: vec![],
         seed: o.seed,
         trace_hash: trace_hash(&trace),
         phones: Phones {

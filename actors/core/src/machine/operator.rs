@@ -45,6 +45,11 @@ pub enum Operator {
         node: Option<String>,
         key: Option<crate::pki::KeyProfile>,
     },
+    /// `utils fips enable` on `node` (default: every node): every certificate FIPS
+    /// regenerates, at once, then the services take them as after the node's reboot.
+    FipsEnable {
+        node: Option<String>,
+    },
     /// `utils itl reset localkey` (`remote: false`) or `remotekey` (`remote: true`).
     ItlReset {
         remote: bool,

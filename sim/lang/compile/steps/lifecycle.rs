@@ -1,9 +1,11 @@
 //! The certificate-lifecycle steps of the scenario language — `regenerate_certificate`,
+//! `fips_enable`,
 //! `itl_reset`, `ctl_update`, `drs_backup`, `drs_restore`, `delete_itl`, `ctl_set_cluster`.
 //! Each checks its keys and names and points at the offending value.
 //!
 //! ```text
 //!  [[step]] action = "regenerate_certificate" ─► Event::Operator{Operator::Regenerate}
+//!           action = "fips_enable"            ─► Event::Operator{Operator::FipsEnable}
 //!           action = "itl_reset"              ─► Event::Operator{Operator::ItlReset}
 //!           action = "ctl_update"             ─► Event::Operator{Operator::CtlUpdate}
 //!           action = "drs_backup" / "drs_restore" ─► Event::Operator{DrsBackup / DrsRestore}
@@ -37,6 +39,15 @@ pub(super) fn step(t: &mut Timeline, s: &raw::Step, at: u64) -> R<()> {
         "regenerate_certificate" => {
             t.only(action, &s.present(), &["cluster", "type", "node", "key"])?;
             regenerate(t, s)?
+        }
+        "fips_enable" => {
+            t.only(action, &s.present(), &["cluster", "node"])?;
+            let c = t.cluster(&s.cluster, aspan.clone())?;
+            let node = match &s.node {
+                None => None,
+                Some(n) => Some(t.node_of(c, n)?.name.clone()),
+            };
+            Operator::FipsEnable { node }
         }
         "itl_reset" => {
             t.only(action, &s.present(), &["cluster", "mode"])?;

@@ -36,7 +36,7 @@ use crate::lang::raw;
 type StepFn = fn(&mut Timeline<'_>, &raw::Step, u64) -> R<()>;
 
 /// Every action, in the order the "unknown action" error lists them.
-const STEPS: [(&str, StepFn); 34] = [
+const STEPS: [(&str, StepFn); 35] = [
     ("bulk_export", bulk::export),
     ("bulk_consolidate", bulk::consolidate_or_import),
     ("bulk_import", bulk::consolidate_or_import),
@@ -46,6 +46,7 @@ const STEPS: [(&str, StepFn); 34] = [
     ("restart_service", admin::restart_service),
     ("set_enterprise_parameter", admin::set_enterprise_parameter),
     ("regenerate_certificate", lifecycle::step),
+    ("fips_enable", lifecycle::step),
     ("itl_reset", lifecycle::step),
     ("ctl_update", lifecycle::step),
     ("drs_backup", lifecycle::step),

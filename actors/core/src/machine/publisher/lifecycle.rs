@@ -80,6 +80,17 @@ pub fn resets_phones(t: CertType) -> bool {
     matches!(t, CertType::CallManager | CertType::Tvs | CertType::Capf)
 }
 
+/// What `utils fips enable` regenerates, all before the node reboots (reference §6, F32;
+/// SSH is not simulated).
+pub const FIPS_REGENERATES: [CertType; 6] = [
+    CertType::CallManager,
+    CertType::Tomcat,
+    CertType::Ipsec,
+    CertType::Tvs,
+    CertType::Capf,
+    CertType::ItlRecovery,
+];
+
 /// RSA modulus bits; 0 for EC keys, which F10's comparison leaves out.
 fn rsa_bits(p: KeyProfile) -> u32 {
     match p {
@@ -96,7 +107,8 @@ impl Publisher {
                 cert_type,
                 node,
                 key,
-            } => self.regenerate(cert_type, node, key, now),
+            } => self.regenerate(&[cert_type], node, key, now),
+            Operator::FipsEnable { node } => self.regenerate(&FIPS_REGENERATES, node, None, now),
             Operator::ItlReset { remote } => self.itl_reset(remote, now),
             Operator::DrsBackup => self.drs_backup(now),
             Operator::DrsRestore => self.drs_restore(now),
@@ -182,36 +194,43 @@ impl Publisher {
 
     fn regenerate(
         &mut self,
-        t: CertType,
+        types: &[CertType],
         node: Option<String>,
         key: Option<KeyProfile>,
         now: Now,
     ) -> Vec<Effect> {
-        let hosts = match node {
-            Some(h) => vec![h],
-            None => self.pki.holders(t),
-        };
         if self.mixed_mode && self.lifecycle.ctl_certs.is_none() {
             // The CTL stays as it was until `utils ctl update CTLFile` [C S12/S13].
             self.lifecycle.ctl_certs = Some(self.trust_list_certs());
         }
-        if t == CertType::ItlRecovery && self.lifecycle.exported_itl_recovery.is_none() {
+        if types.contains(&CertType::ItlRecovery) && self.lifecycle.exported_itl_recovery.is_none()
+        {
             self.lifecycle.exported_itl_recovery = Some(self.pki.itl_recovery.clone());
         }
         let forge = KeyForge::new(self.lifecycle.seed);
         let mut out = vec![];
-        let mut done = vec![];
-        for host in hosts {
-            let (seen, ok) = self.regenerate_on(&forge, &host, t, key, now);
-            out.push(seen);
-            if ok {
-                done.push(host);
+        let mut done: Vec<(CertType, String)> = vec![];
+        for &t in types {
+            let hosts = match &node {
+                // One type on a named node: the step checked it holds one.
+                Some(h) if types.len() == 1 => vec![h.clone()],
+                // FIPS on one node: what that node holds (ITLRecovery and CAPF only on the
+                // publisher).
+                Some(h) => self.pki.holders(t).into_iter().filter(|x| x == h).collect(),
+                None => self.pki.holders(t),
+            };
+            for host in hosts {
+                let (seen, ok) = self.regenerate_on(&forge, &host, t, key, now);
+                out.push(seen);
+                if ok {
+                    done.push((t, host));
+                }
             }
         }
         if done.is_empty() {
             return out;
         }
-        out.extend(self.after_regeneration(t, done, now));
+        out.extend(self.after_regeneration(&done, now));
         out
     }
 
@@ -257,27 +276,37 @@ impl Publisher {
     /// What follows a regeneration of `t` on the hosts `done`: the TFTP rebuild, the TVS
     /// stores (restarting where TVS serves the new certificate at once), the CallManager
     /// trust, CAPF's configuration, and the automatic phone reset.
-    fn after_regeneration(&self, t: CertType, done: Vec<String>, now: Now) -> Vec<Effect> {
+    /// What follows regenerations (`done`: each type and host), once for all of them: the
+    /// TFTP rebuilds its files, TVS restarts, the CallManagers and CAPF take the new
+    /// certificates, and "Phone Interaction on Certificate Update" resets the phones.
+    fn after_regeneration(&self, done: &[(CertType, String)], now: Now) -> Vec<Effect> {
+        let any = |f: &dyn Fn(CertType) -> bool| done.iter().any(|(t, _)| f(*t));
         let mut out = vec![];
-        if matches!(
-            t,
-            CertType::CallManager | CertType::Tvs | CertType::ItlRecovery | CertType::Capf
-        ) {
+        if any(&|t| {
+            matches!(
+                t,
+                CertType::CallManager | CertType::Tvs | CertType::ItlRecovery | CertType::Capf
+            )
+        }) {
             out.extend(self.rebuild_tftp(now));
         }
-        let restart: Vec<String> = match t {
-            CertType::CallManager | CertType::Capf => self.tvs_hosts.clone(),
-            CertType::Tvs => done,
-            _ => vec![],
-        };
+        let mut restart: Vec<String> = vec![];
+        if any(&|t| matches!(t, CertType::CallManager | CertType::Capf)) {
+            restart.extend(self.tvs_hosts.iter().cloned());
+        }
+        for (t, host) in done {
+            if *t == CertType::Tvs && !restart.contains(host) {
+                restart.push(host.clone());
+            }
+        }
         out.extend(self.push_stores_restarting(&restart));
         out.extend(self.push_cm_trust());
-        if t == CertType::Capf {
+        if any(&|t| t == CertType::Capf) {
             // The CAPF service serves (and issues with) the new certificate from now on [I]:
             // CUCM restarts it after a CAPF regeneration.
             out.extend(self.push_capf());
         }
-        if self.enterprise.auto_reset && resets_phones(t) {
+        if self.enterprise.auto_reset && any(&resets_phones) {
             out.extend(self.reset_registered());
         }
         out

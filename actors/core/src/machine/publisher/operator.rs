@@ -42,6 +42,7 @@ impl Publisher {
             | Operator::BulkImport
             | Operator::BulkImportDefect { .. }) => self.bulk_step(op, now),
             op @ (Operator::Regenerate { .. }
+            | Operator::FipsEnable { .. }
             | Operator::ItlReset { .. }
             | Operator::DrsBackup
             | Operator::DrsRestore
