@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "cucmsim",
-    version,
+    version = crate::version(),
     about = "Simulator of Cisco Unified CM certificate trust: ITL/CTL, TVS, CAPF"
 )]
 pub struct Cli {

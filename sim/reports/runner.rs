@@ -50,6 +50,21 @@ pub struct Report {
     /// Conclusions with evidence and fix (filled by preflight; empty for a plain run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<super::findings::Finding>,
+    /// The cucmsim that produced this report: package version and git commit.
+    pub cucmsim_version: String,
+    /// The scenario file (`scenarios/default.toml` for the bundled default).
+    pub scenario_file: String,
+    /// What the scenario is for: its opening comment block.
+    pub intent: String,
+    /// The command that ran it (the reproduce command when it was not run from the command
+    /// line).
+    pub command: String,
+    /// When the run finished, UTC.
+    pub date: String,
+    /// Phones at the end by cluster (registered with, or registered with last) and state.
+    pub phones_by_cluster: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Phones not registered at the end, by reason, with example phones and their timelines.
+    pub failure_groups: Vec<super::outcome::FailureGroup>,
 }
 
 /// The real cost of one kind of input, in µs.
@@ -190,6 +205,13 @@ pub fn execute_full(
         steps: step_marks(&c.spec),
         enrollment: super::metrics::enrollment(&trace),
         findings: Vec::new(),
+        cucmsim_version: crate::version().to_string(),
+        scenario_file: c.source.display().to_string(),
+        intent: c.intent.clone(),
+        command: reproduce_command(c, phones_override),
+        date: now_utc(),
+        phones_by_cluster: super::outcome::by_cluster_and_state(&trace, &end, c.spec.duration_ms),
+        failure_groups: super::outcome::failure_groups(&trace, &end),
     };
     Ok(RunResult {
         report,
@@ -198,6 +220,14 @@ pub fn execute_full(
         cpu,
         timeline,
     })
+}
+
+/// Now, UTC, to the second: `2026-12-04 18:45:12 UTC`.
+fn now_utc() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::now_utc()
+        .format(&f)
+        .unwrap_or_default()
 }
 
 fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
@@ -215,25 +245,8 @@ fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
 pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
     let mut out: Vec<Window> = vec![];
     for (at, ev) in &spec.events {
-        let label = match ev {
-            Event::Operator { cluster, op } => {
-                let name = format!("{op:?}");
-                let name = name.split([' ', '{', '(']).next().unwrap_or("step");
-                format!("{name} ({cluster})")
-            }
-            Event::Option150 { .. } => "option 150".into(),
-            Event::ResetPhones { .. } => "reset phones".into(),
-            Event::ResetCluster { cluster } => format!("reset ({cluster})"),
-            Event::Service {
-                host,
-                service,
-                action: ServiceAction::Restart,
-            } => format!("restart {service:?} on {host}").to_lowercase(),
-            Event::Upload { store, .. } => format!("upload to {store}"),
-            Event::PowerOff { .. } => "power failure".into(),
-            Event::UploadCa { store, .. } => format!("upload CA to {store}"),
-            Event::Service { .. } | Event::Skew { .. } => continue,
-            Event::EraseTrust { .. } => "delete ITL".into(),
+        let Some(label) = super::wording::step_label(ev) else {
+            continue;
         };
         match out.last_mut() {
             Some(w) if w.from_ms == *at => {
@@ -283,13 +296,13 @@ pub fn fault_windows(spec: &WorldSpec) -> Vec<Window> {
                 out.push(Window {
                     from_ms: *at,
                     until_ms: until,
-                    label: format!("{service:?} down on {host}").to_lowercase(),
+                    label: super::wording::fault_label(&spec.events[i].1).unwrap_or_default(),
                 });
             }
-            Event::Skew { secs, .. } => out.push(Window {
+            Event::Skew { .. } => out.push(Window {
                 from_ms: *at,
                 until_ms: *at,
-                label: format!("clock skew {secs} s"),
+                label: super::wording::fault_label(&spec.events[i].1).unwrap_or_default(),
             }),
             _ => {}
         }
