@@ -16,6 +16,7 @@ pub mod check;
 pub mod demo;
 pub mod inspect;
 pub mod perf;
+pub mod progress;
 pub mod run;
 
 use crate::bench;
