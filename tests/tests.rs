@@ -7,5 +7,6 @@ mod cli;
 mod engine;
 mod enrollment;
 mod imp;
+mod report;
 mod scenarios;
 mod support;

@@ -7,8 +7,8 @@
 
 use super::plots::{latency_svg, states_svg, throughput_svg};
 use super::runner::{Report, RunResult};
-use super::summary::{cpu_cells, latency_cells, state_columns, verdict};
-use super::wording::{hms, hms_ms};
+use super::summary::{cpu_cells, latency_cells, registered_line, state_columns, verdict};
+use super::wording::{hms, hms_ms, metric_label};
 use std::fmt::Write as _;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;line-height:1.45;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
@@ -134,7 +134,10 @@ fn findings(r: &Report) -> String {
 /// Phones at the end per cluster and state, and the expectations.
 fn phones_and_expectations(r: &Report) -> String {
     let cols = state_columns(r);
-    let mut h = String::from("<h2>Phones at the end</h2><p class=\"note\">By the cluster each phone is registered with (or was registered with last) and its state.</p><table><tr><th>cluster</th>");
+    let mut h = format!(
+        "<h2>Phones at the end</h2><p><b>{}</b></p><p class=\"note\">By the cluster each phone is registered with (or was registered with last) and its state.</p><table><tr><th>cluster</th>",
+        esc(&registered_line(r))
+    );
     for c in &cols {
         let _ = write!(h, "<th>{}</th>", esc(c));
     }
@@ -268,8 +271,11 @@ fn appendix(r: &Report) -> String {
 /// The HTML page.
 pub fn report_html(r: &RunResult) -> Result<String, String> {
     let rep = &r.report;
-    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> =
-        r.latency.iter().map(|(k, h)| (*k, h, 1000.0)).collect();
+    let series: Vec<(&str, &hdrhistogram::Histogram<u64>, f64)> = r
+        .latency
+        .iter()
+        .map(|(k, h)| (metric_label(k), h, 1000.0))
+        .collect();
     let mut h = head(rep);
     h += &findings(rep);
     h += &phones_and_expectations(rep);
@@ -285,7 +291,8 @@ pub fn report_html(r: &RunResult) -> Result<String, String> {
     for (name, l) in &rep.latency {
         let _ = write!(
             h,
-            "<tr><td>{name}</td><td>{}</td></tr>",
+            "<tr><td>{} <code>{name}</code></td><td>{}</td></tr>",
+            metric_label(name),
             latency_cells(l).join("</td><td>")
         );
     }

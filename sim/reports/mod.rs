@@ -20,5 +20,7 @@ pub mod output;
 pub mod plots;
 pub mod report;
 pub mod runner;
+#[cfg(test)]
+mod sample;
 pub mod summary;
 pub mod wording;

@@ -49,7 +49,7 @@ fn cell(s: &str) -> String {
 
 /// The Markdown summary.
 pub fn summary_md(r: &Report) -> String {
-    let mut s = format!("# {} — {}\n\n", r.scenario, verdict(r));
+    let mut s = format!("# {} — seed {} — {}\n\n", r.scenario, r.seed, verdict(r));
     for para in r.intent.split("\n\n").filter(|p| !p.is_empty()) {
         let _ = writeln!(s, "> {para}\n>");
     }
@@ -164,10 +164,30 @@ pub fn state_columns(r: &Report) -> Vec<String> {
     cols
 }
 
+/// The key fact in one line: `Registered at the end: 198 of 200 phones (dst 198).`
+pub fn registered_line(r: &Report) -> String {
+    let registered: u64 = r.phones.by_cluster.values().sum();
+    let by: Vec<String> = r
+        .phones
+        .by_cluster
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    let mut s = format!(
+        "Registered at the end: {registered} of {} phones",
+        r.phones.total
+    );
+    if !by.is_empty() {
+        s += &format!(" ({})", by.join(", "));
+    }
+    s + "."
+}
+
 fn phones_md(r: &Report) -> String {
     let cols = state_columns(r);
-    let mut s = String::from(
-        "\n## Phones at the end\n\nBy the cluster each phone is registered with (or was registered with last) and its state.\n\n| cluster |",
+    let mut s = format!(
+        "\n## Phones at the end\n\n**{}**\n\nBy the cluster each phone is registered with (or was registered with last) and its state.\n\n| cluster |",
+        registered_line(r)
     );
     for c in &cols {
         let _ = write!(s, " {} |", cell(c));

@@ -24,6 +24,21 @@ pub fn hms_ms(ms: u64) -> String {
     format!("{}.{:03}", hms(ms), ms % 1000)
 }
 
+/// A latency metric in words, for plot legends and tables (the key stays in `report.json`).
+pub fn metric_label(key: &str) -> &str {
+    match key {
+        "phone.ctl_ms" => "CTL file",
+        "phone.itl_ms" => "ITL file",
+        "phone.config_ms" => "config file (.sgn)",
+        "tvs.query_ms" => "TVS query, phone side",
+        "tvs.service_ms" => "TVS service time",
+        "phone.boot_to_registered_ms" => "boot to registered",
+        "phone.migration_ms" => "migration: reset to registered",
+        "capf.enrollment_ms" => "CAPF enrollment",
+        other => other,
+    }
+}
+
 /// A service's name in Cisco Unified Serviceability.
 pub fn service_name(s: Service) -> &'static str {
     match s {
