@@ -26,6 +26,18 @@ pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;font-size:13px}code{bac
 details{margin:.4em 0}summary{cursor:pointer}svg{max-width:100%;height:auto}\
 .note{color:#555}";
 
+/// Observation kinds shown in red in a timeline.
+const REFUSALS: [&str; 8] = [
+    "trust_list_rejected",
+    "config_rejected",
+    "tls_failure",
+    "tvs_timeout",
+    "registration_rejected",
+    "capf_failed",
+    "tvs_refused",
+    "https_failed",
+];
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -203,7 +215,13 @@ fn failures(r: &Report) -> String {
                 if e.omitted > 0 && j == e.timeline.len() / 2 {
                     let _ = writeln!(h, "  … {} observations left out …", e.omitted);
                 }
-                let _ = writeln!(h, "{}  {:<22} {}", hms_ms(l.t_ms), l.what, esc(&l.detail));
+                let line = format!("{}  {:<22} {}", hms_ms(l.t_ms), l.what, esc(&l.detail));
+                // Refusals and timeouts stand out: they are what the group is about.
+                if REFUSALS.contains(&l.what) {
+                    let _ = writeln!(h, "<b class=\"fail\">{line}</b>");
+                } else {
+                    let _ = writeln!(h, "{line}");
+                }
             }
             h += "</pre></details>";
         }

@@ -166,15 +166,13 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, names: &[String]) -> Resul
         area.draw(&(EmptyElement::at((26, y)) + marker(i, (0, 0), color)))
             .map_err(err)?;
         // Long names wrap onto more lines rather than run off the strip.
-        for (k, line) in wrap(name, 24).into_iter().enumerate() {
-            let dy = 20 * k as i32 - 8;
-            area.draw(&Text::new(line, (52, y + dy), font.clone()))
+        let lines = wrap(name, 24);
+        for (k, line) in lines.iter().enumerate() {
+            let top = y - 8 + 20 * k as i32;
+            area.draw(&Text::new(line.as_str(), (52, top), font.clone()))
                 .map_err(err)?;
-            if k > 0 {
-                y += 20;
-            }
         }
-        y += 32;
+        y += 32 + 20 * (lines.len() as i32 - 1);
     }
     Ok(())
 }
