@@ -163,12 +163,6 @@ pub fn execute_full(
     let end = phones_at(&trace, c.spec.duration_ms);
     let details = evaluate(&c.expectations, &trace);
     let passed = details.iter().filter(|d| d.passed).count() as u64;
-    let mut by_cluster = BTreeMap::new();
-    for v in end.values() {
-        if let Some(cl) = &v.cluster {
-            *by_cluster.entry(cl.clone()).or_insert(0) += 1;
-        }
-    }
     let report = Report {
         scenario: c.spec.name.clone(),
         seed: c.spec.seed,
@@ -176,7 +170,7 @@ pub fn execute_full(
         phones: Phones {
             total: u64::from(c.spec.phone_count()),
             by_state: by_state(&end),
-            by_cluster,
+            by_cluster: registered_by_cluster(&end),
         },
         failures: failures(&end),
         expectations: Expectations {
@@ -220,6 +214,17 @@ pub fn execute_full(
         cpu,
         timeline,
     })
+}
+
+/// Phones registered at the end, by cluster.
+fn registered_by_cluster(
+    end: &BTreeMap<String, crate::checks::phones::PhoneView>,
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for cluster in end.values().filter_map(|v| v.cluster.as_ref()) {
+        *out.entry(cluster.clone()).or_insert(0) += 1;
+    }
+    out
 }
 
 /// Now, UTC, to the second: `2026-12-04 18:45:12 UTC`.
