@@ -1,7 +1,7 @@
 //! Build script: records the git commit the binary was built from (`CUCMSIM_GIT`, e.g.
-//! `8f915a1`; uncommitted changes are not tracked) so reports and `--version` can name it. Without git, or
-//! outside a checkout (`cargo install` from a tarball), it records nothing and the version is
-//! the package version alone.
+//! `8f915a1`; uncommitted changes are not tracked) so reports and `--version` can name it.
+//! Without git, or outside a checkout (`cargo install` from a tarball), it records nothing and
+//! the version is the package version alone. It reruns when HEAD moves.
 
 use std::process::Command;
 
