@@ -28,7 +28,8 @@
 //!                faults delivered at their times)
 //! checks/        over the trace: phones (state as of t), expect (expectations), invariants
 //! reports/       runner (run + evaluate + measure), report (states, failures, trace hash),
-//!                metrics, plots, output (the report files)
+//!                outcome (phones per cluster, failures with timelines), metrics, plots,
+//!                wording (steps in the field's words), output (the report files)
 //! preflight/     a migration checked from the two clusters' own files: load, infer, bulk
 //!                import, phones and TVS machines on the real bytes, findings, reports
 //! bench/         TVS and CAPF capacity: calibrated costs, a queue model, live workers
@@ -42,3 +43,13 @@ pub mod engine;
 pub mod lang;
 pub mod preflight;
 pub mod reports;
+
+/// The version reports and `--version` name: the package version and, when built from a git
+/// checkout, the commit (`0.1.0 (git 8f915a1)`; see `build.rs`).
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| match env!("CUCMSIM_GIT") {
+        "" => env!("CARGO_PKG_VERSION").to_string(),
+        commit => format!("{} (git {commit})", env!("CARGO_PKG_VERSION")),
+    })
+}

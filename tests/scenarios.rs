@@ -723,7 +723,10 @@ fn operator_steps_at_one_instant_keep_their_order() {
             assert_eq!(pair[1].started_ms, landed, "{pair:#?}");
         }
     }
-    let restart = steps.iter().find(|s| s.step.contains("restart")).unwrap();
+    let restart = steps
+        .iter()
+        .find(|s| s.step.starts_with("Restart"))
+        .unwrap();
     let import = steps
         .iter()
         .find(|s| s.step.contains("BulkImport"))

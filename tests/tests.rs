@@ -9,6 +9,7 @@ mod enrollment;
 mod imp;
 mod preflight;
 mod references;
+mod report;
 mod scenarios;
 mod seeds;
 mod support;

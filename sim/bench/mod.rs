@@ -69,7 +69,13 @@ Service: W workers (--workers), one FCFS queue of at most --queue-limit waiting 
 (more are refused and counted). Service time = the calibrated distribution (default) or
 --service-us (model mode). Calibration times only the server's calls; the phone's side runs
 too (real flights need it) and is reported apart. Costs (host clock) and latencies (queueing
-clock) are separate histograms. Exit 0 on success, 2 on bad options.";
+clock) are separate histograms. Exit 0 on success, 2 on bad options.
+
+Examples:
+  cucmsim bench tvs                            a sweep to the saturation point
+  cucmsim bench tvs --rate 1500 --duration 20s --workers 4
+  cucmsim bench capf --clients 50 --think-ms 100 --out /tmp/capf
+  cucmsim bench tvs --mode live --rate 800 --duration 10s";
 
 /// Options shared by `bench tvs` and `bench capf`.
 #[derive(Args, Clone, Debug)]

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod inspect;
 pub mod perf;
 pub mod preflight;
+pub mod progress;
 pub mod run;
 
 use crate::bench;

@@ -17,7 +17,7 @@
 
 use crate::lang::compile::Overrides;
 use crate::lang::parse_with;
-use crate::reports::runner::execute;
+use crate::reports::runner::execute_full;
 use clap::Args;
 use cucmsim_core::digest::DigestAlg;
 use cucmsim_core::pki::keys::EcdsaEncoding;
@@ -34,7 +34,7 @@ pub const ITL_BULK: &str = include_str!("../../scenarios/migration/itl_bulk.toml
 /// Arguments of `cucmsim bench scale`.
 #[derive(Args, Debug)]
 pub struct ScaleArgs {
-    /// Scenario to scale (default: the bundled scenarios/migration/itl_bulk.toml).
+    /// Scenario to scale [default: the bundled scenarios/migration/itl_bulk.toml].
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Phones in the measured run.
@@ -179,7 +179,11 @@ fn run_size(args: &ScaleArgs, name: &str, text: &str, phones: u32) -> Result<Siz
     let mut c = parse_with(name, text, o).map_err(|e| e.to_string())?;
     c.source = PathBuf::from(name);
     ops::reset();
-    let r = execute(&c, Some(phones))?;
+    let prefix = format!("cucmsim bench scale, {phones} phones: ");
+    let mut progress = super::progress::RunProgress::new(args.json, &prefix);
+    let r = execute_full(&c, Some(phones), &mut |p| progress.update(p));
+    progress.finish();
+    let r = r?.report;
     Ok(SizeRun {
         phones,
         wall_s: r.wall_time_s,

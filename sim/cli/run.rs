@@ -8,16 +8,14 @@
 //!  exit 0: every expectation holds, 1: one failed, 2: bad scenario or unwritable output
 //! ```
 
+use super::progress::RunProgress;
 use crate::engine::spec::TlsMode;
-use crate::engine::Progress;
 use crate::lang::compile::Overrides;
-use crate::lang::{fmt_ms, load_with};
+use crate::lang::load_with;
 use crate::reports::outdir::prepare;
 use crate::reports::output::write_all;
 use crate::reports::runner::{execute_full, summary, write_trace};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Arguments of `cucmsim run`.
@@ -25,10 +23,12 @@ use std::path::PathBuf;
 pub struct RunArgs {
     /// The scenario file; without one, the bundled default (scenarios/default.toml).
     pub scenario: Option<PathBuf>,
-    /// Seed: decides keys, latencies, power-on order and faults. Same seed, same trace hash.
+    /// Seed: decides keys, latencies, power-on order and faults. Same seed, same trace hash
+    /// [default: the scenario's `seed`].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Total phones: the scenario's fleets (and its expectation counts) scale to this.
+    /// Total phones: the scenario's fleets (and its expectation counts) scale to this
+    /// [default: the scenario's fleets as written].
     #[arg(long)]
     pub phones: Option<u32>,
     /// Where the reports go (default results/<scenario>/<seed>/, or <seed>-2, -3, … when an
@@ -39,7 +39,8 @@ pub struct RunArgs {
     /// Replace the reports already in --out (only the files a run writes are removed).
     #[arg(long)]
     pub force: bool,
-    /// No progress bar (it is also off when stderr is not a terminal).
+    /// No progress display. On a terminal progress is a bar on stderr; otherwise (CI logs,
+    /// pipes) a plain line every few seconds.
     #[arg(long, short)]
     pub quiet: bool,
     /// Print the report as JSON on stdout instead of the summary.
@@ -48,7 +49,8 @@ pub struct RunArgs {
     /// Also write the observation trace, one JSON object a line, to trace.jsonl beside the report.
     #[arg(long)]
     pub trace: bool,
-    /// TVS sessions: a real TLS handshake (full) or an identity check of the TVS certificate.
+    /// TVS sessions: a real TLS handshake (full) or an identity check of the TVS certificate
+    /// [default: the scenario's `tls`, full unless it says].
     #[arg(long, value_enum)]
     pub tls: Option<TlsArg>,
 }
@@ -89,16 +91,17 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
-    let bar = progress_bar(args.quiet || args.json);
-    let result = execute_full(&compiled, args.phones, &mut |p| show(&bar, p));
-    bar.finish_and_clear();
-    let result = match result {
+    let mut progress = RunProgress::new(args.quiet || args.json, "cucmsim run: ");
+    let result = execute_full(&compiled, args.phones, &mut |p| progress.update(p));
+    progress.finish();
+    let mut result = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cucmsim run: {e}");
             return 1;
         }
     };
+    result.report.command = command_line();
     let report = &result.report;
     tracing::info!(
         scenario = %report.scenario,
@@ -136,43 +139,19 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
-/// A progress bar on stderr, hidden when asked or when stderr is not a terminal.
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// This process's command line as a user would type it again: `cucmsim` and the arguments,
+/// those with spaces or shell characters quoted.
+fn command_line() -> String {
+    let mut words = vec!["cucmsim".to_string()];
+    for a in std::env::args().skip(1) {
+        let plain = !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+        words.push(if plain {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        });
     }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>9} [{bar:40}] {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
-}
-
-fn show(bar: &ProgressBar, p: Progress) {
-    if bar.is_hidden() {
-        return;
-    }
-    match p {
-        Progress::Building { done, total } => {
-            bar.set_prefix("building");
-            bar.set_length(total);
-            bar.set_position(done);
-            bar.set_message(format!("{done}/{total} phones"));
-        }
-        Progress::Running {
-            virtual_ms,
-            total_ms,
-        } => {
-            bar.set_prefix("running");
-            bar.set_length(total_ms);
-            bar.set_position(virtual_ms);
-            bar.set_message(format!(
-                "virtual {} of {}",
-                fmt_ms(virtual_ms),
-                fmt_ms(total_ms)
-            ));
-        }
-    }
+    words.join(" ")
 }

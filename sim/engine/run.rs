@@ -104,6 +104,11 @@ type Driven = (
 );
 
 async fn drive(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<Driven, String> {
+    // The clusters come first (keys, certificates, ITL/CTL), before any phone.
+    progress(Progress::Building {
+        done: 0,
+        total: u64::from(spec.phone_count()),
+    });
     let forge = KeyForge::new(spec.seed);
     let mfg = ManufacturingCa::new(
         &forge,
@@ -269,6 +274,8 @@ async fn spawn_phones(
 ) -> Result<Vec<ActorRef<Mail>>, String> {
     let total = u64::from(spec.phone_count());
     let mut phones = Vec::with_capacity(total as usize);
+    // About a hundred updates a build, at most 256 phones apart.
+    let every = (total / 100).clamp(1, 256);
     for fleet in &spec.fleets {
         let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
         deliver(
@@ -297,7 +304,7 @@ async fn spawn_phones(
                     .await
                     .map_err(spawn_err)?,
             );
-            if phones.len() % 256 == 0 {
+            if phones.len() as u64 % every == 0 || phones.len() as u64 == total {
                 progress(Progress::Building {
                     done: phones.len() as u64,
                     total,

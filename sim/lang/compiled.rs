@@ -17,6 +17,35 @@ pub struct Compiled {
     pub expectations: Vec<Expectation>,
     /// The scenario file, for the reproduce command.
     pub source: PathBuf,
+    /// What the scenario is for: its opening comment block, `#` marks removed (empty when the
+    /// file opens with no comment). The report puts it at the top.
+    pub intent: String,
+}
+
+/// The opening comment block of a scenario file: the `#` lines before the first other line
+/// (blank lines between comment lines kept as paragraph breaks), `#` and one space removed.
+pub fn intent_of(text: &str) -> String {
+    let mut lines: Vec<&str> = vec![];
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(c) = t.strip_prefix('#') {
+            lines.push(c.strip_prefix(' ').unwrap_or(c).trim_end());
+        } else if t.is_empty() && !lines.is_empty() {
+            lines.push("");
+        } else if !t.is_empty() {
+            break;
+        }
+    }
+    while lines.last() == Some(&"") {
+        lines.pop();
+    }
+    // Paragraphs: comment lines joined by spaces, blank lines (or bare `#`) between them.
+    lines
+        .split(|l| l.is_empty())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// A count comparison.

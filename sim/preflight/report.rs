@@ -140,6 +140,7 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
     let trace = canonical(o.trace.clone());
     let end_ms = trace.last().map_or(1, |x| x.t_ms.max(1));
     let latency = latencies(&trace);
+    let end = crate::checks::phones::phones_at(&trace, end_ms);
     let mut failures = BTreeMap::new();
     for r in o.runs.iter().filter(|r| r.outcome != INSTALLED) {
         *failures
@@ -182,6 +183,16 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
         steps: vec![],
         enrollment: None,
         findings: o.findings.clone(),
+        cucmsim_version: crate::version().to_string(),
+        intent: format!(
+            "Preflight: phones registered on {} (holding its real CTL/ITL) move to {} and \
+             judge its real trust lists, asking {}'s TVS.",
+            o.source.name, o.destination.name, o.source.name
+        ),
+        command: command.to_string(),
+        date: crate::reports::runner::now_utc(),
+        phones_by_cluster: crate::reports::outcome::by_cluster_and_state(&trace, &end, end_ms),
+        failure_groups: crate::reports::outcome::failure_groups(&trace, &end),
     };
     RunResult {
         timeline: timeline(&trace, o.runs.len() as u64, end_ms, 60),

@@ -7,13 +7,21 @@
 //!                                                          ──checks::expect────► outcomes
 //!                                                          ──metrics───────────► latencies, timeline
 //!           ──► RunResult { Report, trace, histograms } ──output::write_all──► report.json,
-//!               summary.md, report.html (plots), *.hgrm
+//!               summary.md (summary), report.html (html, plots), *.hgrm
+//!  outcome: phones per cluster and state, failures grouped with example timelines
+//!  wording: operator steps, services and faults in the field's words; h:mm:ss
 //! ```
 
 pub mod findings;
+pub mod html;
 pub mod metrics;
+pub mod outcome;
 pub mod outdir;
 pub mod output;
 pub mod plots;
 pub mod report;
 pub mod runner;
+#[cfg(test)]
+mod sample;
+pub mod summary;
+pub mod wording;

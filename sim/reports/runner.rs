@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub scenario: String,
-    /// The scenario file this run came from, as given.
+    /// The scenario file this run came from, as given (`scenarios/default.toml` for the
+    /// bundled default).
     pub scenario_file: String,
     /// `--phones`, when the run scaled the scenario's fleets to it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +59,19 @@ pub struct Report {
     /// Conclusions with evidence and fix (filled by preflight; empty for a plain run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<super::findings::Finding>,
+    /// The cucmsim that produced this report: package version and git commit.
+    pub cucmsim_version: String,
+    /// What the scenario is for: its opening comment block.
+    pub intent: String,
+    /// The command that ran it (the reproduce command when it was not run from the command
+    /// line).
+    pub command: String,
+    /// When the run finished, UTC.
+    pub date: String,
+    /// Phones at the end by cluster (registered with, or registered with last) and state.
+    pub phones_by_cluster: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Phones not registered at the end, by reason, with example phones and their timelines.
+    pub failure_groups: Vec<super::outcome::FailureGroup>,
 }
 
 /// One operator step's timing (virtual ms).
@@ -166,12 +180,6 @@ pub fn execute_full(
     let end = phones_at(&trace, c.spec.duration_ms);
     let details = evaluate(&c.expectations, &trace);
     let passed = details.iter().filter(|d| d.passed).count() as u64;
-    let mut by_cluster = BTreeMap::new();
-    for v in end.values() {
-        if let Some(cl) = &v.cluster {
-            *by_cluster.entry(cl.clone()).or_insert(0) += 1;
-        }
-    }
     let report = Report {
         scenario: c.spec.name.clone(),
         scenario_file: c.source.display().to_string(),
@@ -181,7 +189,7 @@ pub fn execute_full(
         phones: Phones {
             total: u64::from(c.spec.phone_count()),
             by_state: by_state(&end),
-            by_cluster,
+            by_cluster: registered_by_cluster(&end),
         },
         failures: failures(&end),
         expectations: Expectations {
@@ -211,6 +219,12 @@ pub fn execute_full(
         operator_steps: step_timings(&c.spec, &out.steps),
         enrollment: super::metrics::enrollment(&trace),
         findings: Vec::new(),
+        cucmsim_version: crate::version().to_string(),
+        intent: c.intent.clone(),
+        command: reproduce_command(c, phones_override),
+        date: now_utc(),
+        phones_by_cluster: super::outcome::by_cluster_and_state(&trace, &end, c.spec.duration_ms),
+        failure_groups: super::outcome::failure_groups(&trace, &end),
     };
     Ok(RunResult {
         report,
@@ -219,6 +233,25 @@ pub fn execute_full(
         cpu,
         timeline,
     })
+}
+
+/// Phones registered at the end, by cluster.
+fn registered_by_cluster(
+    end: &BTreeMap<String, crate::checks::phones::PhoneView>,
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for cluster in end.values().filter_map(|v| v.cluster.as_ref()) {
+        *out.entry(cluster.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
+/// Now, UTC, to the second: `2026-12-04 18:45:12 UTC`.
+pub fn now_utc() -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::now_utc()
+        .format(&f)
+        .unwrap_or_default()
 }
 
 fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
@@ -260,7 +293,7 @@ pub fn step_label(ev: &Event) -> Option<String> {
 pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
     let mut out: Vec<Window> = vec![];
     for (at, ev) in &spec.events {
-        let Some(label) = step_label(ev) else {
+        let Some(label) = super::wording::step_label(ev) else {
             continue;
         };
         match out.last_mut() {
@@ -327,13 +360,13 @@ pub fn fault_windows(spec: &WorldSpec) -> Vec<Window> {
                 out.push(Window {
                     from_ms: *at,
                     until_ms: until,
-                    label: format!("{service:?} down on {host}").to_lowercase(),
+                    label: super::wording::fault_label(&spec.events[i].1).unwrap_or_default(),
                 });
             }
-            Event::Skew { secs, .. } => out.push(Window {
+            Event::Skew { .. } => out.push(Window {
                 from_ms: *at,
                 until_ms: *at,
-                label: format!("clock skew {secs} s"),
+                label: super::wording::fault_label(&spec.events[i].1).unwrap_or_default(),
             }),
             _ => {}
         }

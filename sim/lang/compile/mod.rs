@@ -131,6 +131,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         spec,
         expectations,
         source: PathBuf::from(file),
+        intent: crate::lang::compiled::intent_of(text),
     })
 }
 
