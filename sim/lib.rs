@@ -37,5 +37,6 @@ pub mod bench;
 pub mod checks;
 pub mod cli;
 pub mod engine;
+pub mod explore;
 pub mod lang;
 pub mod reports;

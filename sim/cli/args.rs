@@ -34,6 +34,11 @@ pub enum Command {
     /// Check a scenario file without running it: exit 0 when it is valid, 2 with
     /// `file:line:col: what is wrong` when it is not.
     Check(super::check::CheckArgs),
+    /// Search a scenario for failures: fault plans and operator slips generated over its own
+    /// nodes, services, fleets and steps; every distinct failure (an invariant violated, an
+    /// expectation failed) shrunk to a small scenario file under --out. Exit 0 when nothing
+    /// failed, 1 when failures were found, 2 for bad input.
+    Explore(super::explore::ExploreArgs),
     /// Benchmarks of the simulator and of the simulated services.
     Bench {
         #[command(subcommand)]

@@ -14,6 +14,7 @@
 pub mod args;
 pub mod check;
 pub mod demo;
+pub mod explore;
 pub mod inspect;
 pub mod perf;
 pub mod run;
@@ -27,6 +28,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Inspect(args) => inspect::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
+        Command::Explore(args) => explore::run(&args),
         Command::Bench {
             command: BenchCommand::Scale(args),
         } => perf::scale(&args),

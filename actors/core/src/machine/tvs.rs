@@ -139,6 +139,15 @@ pub struct Tvs {
     clock: SimClock,
     pub model: TvsModel,
     queue: Queue,
+    /// The planted defect of `cucmsim explore --canary` (off in every scenario run): a TVS
+    /// that comes back from a stop (a `service_down` or `node_crash` ending) answers a query
+    /// its loaded directory cannot from the newest stores the publisher pushed since, which it
+    /// has not loaded (they wait for a restart). It so vouches for a certificate outside its
+    /// loaded stores, which invariant `tvs_vouches_from_stores` must catch. Off, nothing
+    /// changes.
+    pub canary: bool,
+    /// Canary only: the service came back from a stop and has not stopped since.
+    canary_armed: bool,
 }
 
 impl Tvs {
@@ -155,7 +164,23 @@ impl Tvs {
             clock: SimClock::default(),
             model: TvsModel::default(),
             queue: Queue::default(),
+            canary: false,
+            canary_armed: false,
         }
+    }
+
+    /// Canary only (see [`Tvs::canary`]): the answer from the pushed but unloaded stores.
+    fn canary_answer(&self, req: &TvsMessage) -> Option<TvsMessage> {
+        let s = self.stores.as_ref()?;
+        if !self.canary_armed || self.loaded.as_ref().is_some_and(|l| Arc::ptr_eq(l, s)) {
+            return None;
+        }
+        let pending = TvsDirectory::snapshot(
+            s.stores.iter(),
+            s.own.iter().map(|(c, r)| (c, *r)),
+            &self.roles,
+        );
+        pending.answer(req)
     }
 
     fn who(&self) -> String {
@@ -268,7 +293,11 @@ impl Tvs {
                 }
             }
             Msg::Service(action) => {
+                let was_up = self.up;
                 self.up = !matches!(action, ServiceAction::Stop);
+                if self.canary {
+                    self.canary_armed = self.up && (self.canary_armed || !was_up);
+                }
                 self.sessions.clear();
                 self.queue.clear();
                 if self.up {
@@ -325,11 +354,19 @@ impl Tvs {
         out: &mut Vec<Effect>,
     ) -> Option<Vec<u8>> {
         let req = TvsMessage::decode(request).ok()?;
-        let answer = self.directory.answer(&req)?;
-        let found = matches!(
-            answer.body,
-            TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
-        );
+        let valid = |a: &TvsMessage| {
+            matches!(
+                a.body,
+                TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
+            )
+        };
+        let mut answer = self.directory.answer(&req)?;
+        if self.canary && !valid(&answer) {
+            if let Some(planted) = self.canary_answer(&req).filter(|a| valid(a)) {
+                answer = planted;
+            }
+        }
+        let found = valid(&answer);
         let held = found && self.loaded_stores_hold(&req.body, &answer.body);
         let lookup = Event::TvsLookup { phone, found, held };
         out.push(Effect::Observe(Observation::new(now, &self.who(), lookup)));
