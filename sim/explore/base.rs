@@ -229,3 +229,84 @@ fn max_position(t: &Table) -> isize {
     }
     max
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::plan::{Fault, What};
+    use crate::lang::parse_str;
+
+    const TEXT: &str = include_str!("../../scenarios/explore/small_migration.toml");
+
+    fn actions(text: &str) -> Vec<(String, String)> {
+        let doc: DocumentMut = text.parse().unwrap();
+        doc["step"]
+            .as_array_of_tables()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let s = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                (s("action"), s("at"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_plan_renders_the_same_scenario_with_its_comments() {
+        let b = Base::new("s.toml", TEXT, None).unwrap();
+        let text = b.render(&[]);
+        assert!(text.starts_with("# A small working migration"));
+        let again = parse_str("s.toml", &text).unwrap();
+        assert_eq!(again.spec.events.len(), b.compiled.spec.events.len());
+        assert_eq!(again.expectations.len(), 4);
+        assert_eq!(b.step_names[5], "restart_service at 5 min");
+    }
+
+    #[test]
+    fn perturbations_drop_swap_and_delay_steps() {
+        let b = Base::new("s.toml", TEXT, None).unwrap();
+        let plan = [
+            Item::Step(Perturb::DropStep { step: 0 }),
+            Item::Step(Perturb::SwapSteps { step: 2 }),
+            Item::Step(Perturb::DelayStep {
+                step: 5,
+                by_ms: 240_000,
+            }),
+        ];
+        let got = actions(&b.render(&plan));
+        let want = [
+            ("bulk_export", "2 min"),
+            ("bulk_import", "3 min"),
+            ("bulk_consolidate", "4 min"),
+            ("bulk_import", "4 min"),
+            ("set_option150", "6 min"),
+            ("reset_phones", "7 min"),
+            ("restart_service", "9 min"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, t)| (a.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn faults_are_appended_and_phones_written_in() {
+        let b = Base::new("s.toml", TEXT, Some(4)).unwrap();
+        let skew = Item::Fault(Fault {
+            what: What::ClockSkew {
+                host: "lobby".into(),
+                by_s: -400 * 86_400,
+            },
+            at_ms: 60_000,
+            for_ms: 60_000,
+        });
+        let text = b.render(&[skew]);
+        assert_eq!(text.matches("[[fault]]").count(), 2);
+        assert!(text.contains("by = \"-400 days\"") && text.contains("by = \"400 days\""));
+        let c = parse_str("s.toml", &text).unwrap();
+        assert_eq!(c.spec.phone_count(), 4);
+        assert!(text.contains("count = 4"));
+        assert!(!text.contains("count = 20"));
+    }
+}

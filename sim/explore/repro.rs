@@ -145,6 +145,7 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// Of `elapsed_s`, running cases (not shrinking).
     pub search_s: f64,
+    /// Cases a second while searching, after the first.
     pub cases_per_s: f64,
     /// The first case, which built the world's artefacts for all the others.
     pub first_case_s: f64,

@@ -195,3 +195,86 @@ fn simpler(item: &Item, grid: u64) -> Vec<Item> {
         Item::Step(_) => vec![],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::plan::What;
+    use std::time::Duration;
+
+    fn base() -> Base {
+        let text = include_str!("../../scenarios/explore/small_migration.toml");
+        Base::new("small_migration.toml", text, None).expect("valid")
+    }
+
+    fn loss(at_ms: u64) -> Item {
+        Item::Fault(Fault {
+            what: What::Loss {
+                rate: 1.0,
+                between: None,
+            },
+            at_ms,
+            for_ms: 120_000,
+        })
+    }
+
+    fn budget() -> Budget {
+        Budget {
+            max_runs: 500,
+            deadline: Instant::now() + Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn ddmin_keeps_the_two_items_that_fail_together() {
+        let plan: Vec<Item> = (0..8).map(|i| loss(i * 30_000)).collect();
+        let culprits = [loss(60_000), Item::Step(Perturb::DropStep { step: 5 })];
+        let mut plan = plan;
+        plan.insert(5, culprits[1].clone());
+        let mut test = |_: &Base, p: &[Item]| -> Result<bool, String> {
+            Ok(culprits.iter().all(|c| p.contains(c)))
+        };
+        let s = shrink(&base(), plan, 30_000, budget(), &mut test).unwrap();
+        assert_eq!(s.plan.len(), 2);
+        assert!(s.plan.contains(&culprits[1]));
+        // The fleet went down to one phone (the predicate ignores it).
+        assert_eq!(s.base.phones, 1);
+        assert!(s.accepted > 0 && s.runs >= s.accepted);
+    }
+
+    #[test]
+    fn windows_get_shorter_and_earlier_while_the_failure_stays() {
+        let mut test = |_: &Base, p: &[Item]| -> Result<bool, String> {
+            // Fails while the loss covers 3 min.
+            Ok(p.iter().any(|i| {
+                matches!(i, Item::Fault(f) if f.at_ms <= 180_000 && f.at_ms + f.for_ms > 180_000)
+            }))
+        };
+        let start = vec![Item::Fault(Fault {
+            what: What::Loss {
+                rate: 1.0,
+                between: None,
+            },
+            at_ms: 150_000,
+            for_ms: 300_000,
+        })];
+        let s = shrink(&base(), start, 30_000, budget(), &mut test).unwrap();
+        let Item::Fault(f) = &s.plan[0] else {
+            panic!("a fault")
+        };
+        assert_eq!((f.at_ms, f.for_ms), (150_000, 60_000));
+    }
+
+    #[test]
+    fn shrinking_stops_at_its_run_budget() {
+        let plan: Vec<Item> = (0..8).map(|i| loss(i * 30_000)).collect();
+        let mut test = |_: &Base, _: &[Item]| -> Result<bool, String> { Ok(false) };
+        let b = Budget {
+            max_runs: 3,
+            ..budget()
+        };
+        let s = shrink(&base(), plan, 30_000, b, &mut test).unwrap();
+        assert_eq!(s.runs, 3);
+        assert_eq!(s.plan.len(), 8);
+    }
+}
