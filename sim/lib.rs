@@ -9,12 +9,12 @@
 //!                            ──engine──► trace (observations)
 //!                                          ──checks──► expectation outcomes, invariant violations
 //!                                          ──reports─► report.json, summary.md, report.html, *.hgrm
-//!  argv ──cli──► inspect | run | check | bench (scale, tvs, capf) | pki demo
+//!  argv ──cli──► inspect | run | check | explore | bench (scale, tvs, capf) | pki demo
 //! ```
 //!
 //! ## Layout
 //!
-//! Dependencies point one way: `cli → bench → reports → checks → lang → engine`.
+//! Dependencies point one way: `cli → bench → explore → reports → checks → lang → engine`.
 //!
 //! ```text
 //! main.rs        the binary: parse the command line, dispatch, exit with the command's code
@@ -29,6 +29,8 @@
 //! checks/        over the trace: phones (state as of t), expect (expectations), invariants
 //! reports/       runner (run + evaluate + measure), report (states, failures, trace hash),
 //!                metrics, plots, output (the report files)
+//! explore/       fault search: plans (proptest strategies) over a scenario, cases run with the
+//!                world built once, failures classified, shrunk (ddmin) and written as scenarios
 //! bench/         TVS and CAPF capacity: calibrated costs, a queue model, live workers
 //! benches/       criterion benchmarks of the crypto
 //! ```

@@ -73,6 +73,7 @@ fn explore_finds_a_failure_and_shrinks_it_to_a_replayable_scenario() {
         .unwrap_or(&failures[0]);
     let faults = f["faults"].as_u64().unwrap();
     assert!((1..=3).contains(&faults), "not shrunk: {f}");
+    assert_eq!(f["needs_canary"], false);
     let file = f["file"].as_str().unwrap();
     let text = std::fs::read_to_string(file).unwrap();
     assert!(text.starts_with("# Reproducer written by cucmsim explore."));
@@ -98,6 +99,7 @@ fn explore_finds_and_shrinks_the_canary() {
         .find(|f| f["id"] == "tvs_vouches_from_stores")
         .unwrap_or_else(|| panic!("the canary was not found: {s}"));
     assert_eq!(canary["kind"], "invariant");
+    assert_eq!(canary["needs_canary"], true);
     assert!(canary["faults"].as_u64().unwrap() <= 3);
     assert!(canary["who"].as_str().unwrap().starts_with("tvs@"));
     // Its reproducer replays with the canary (and is a valid scenario without it).

@@ -122,6 +122,8 @@ fn options(args: &ExploreArgs) -> Result<Options, String> {
             args.scenario.display()
         ));
     }
+    // A bad scenario is refused before any directory is made.
+    crate::lang::load(&args.scenario).map_err(|e| e.to_string())?;
     let out = out_dir(args)?;
     Ok(Options {
         scenario: args.scenario.clone(),

@@ -129,7 +129,12 @@ fn blame(c: &Compiled, e: &Expectation, trace: &[Observation]) -> (u64, Option<(
     }
 }
 
-/// `"at 8 min (480000 ms)"`.
+/// `"8 min (480000 ms)"`, `"7 min 18.129 s (438129 ms)"`.
 pub fn when(ms: u64) -> String {
-    format!("{} ({ms} ms)", fmt_ms(ms))
+    if ms % 1000 == 0 {
+        format!("{} ({ms} ms)", fmt_ms(ms))
+    } else {
+        let s = (ms % 60_000) as f64 / 1000.0;
+        format!("{} min {s:.3} s ({ms} ms)", ms / 60_000)
+    }
 }

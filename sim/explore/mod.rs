@@ -219,51 +219,35 @@ impl Search<'_> {
                 Ok(v.shows(&key).is_some())
             };
             let shrunk = shrink::shrink(self.base, plan.to_vec(), self.grid, budget, &mut test)?;
-            let last = run_case(&shrunk.base, &shrunk.plan, prebuilt, canary)?;
+            let mut last = run_case(&shrunk.base, &shrunk.plan, prebuilt, canary)?;
+            // Found with the canary planted: does it need it? If not, `run` replays it.
+            let mut needs_canary = canary;
+            if canary {
+                let plain = run_case(&shrunk.base, &shrunk.plan, prebuilt, false)?;
+                if plain.shows(&key).is_some() {
+                    (last, needs_canary) = (plain, false);
+                }
+            }
             let shown = last.shows(&key).cloned().unwrap_or(failure);
             self.shrink_s += t0.elapsed().as_secs_f64();
-            self.write(case, plan.len(), &shrunk, &shown, &last.trace_hash)?;
+            let found = Found::new(&shrunk, &shown, case, plan.len(), &last.trace_hash);
+            let r = Repro {
+                base: &shrunk.base,
+                plan: &shrunk.plan,
+                failure: &shown,
+                trace_hash: &last.trace_hash,
+                original_plan: plan.len(),
+                case,
+                command: &self.o.command,
+                canary: needs_canary,
+            };
+            let path = repro::write(&self.o.out, &r)?;
+            self.found.push(Found {
+                file: path.display().to_string(),
+                needs_canary,
+                ..found
+            });
         }
-        Ok(())
-    }
-
-    fn write(
-        &mut self,
-        case: u64,
-        original: usize,
-        shrunk: &shrink::Shrunk,
-        failure: &classify::Failure,
-        hash: &str,
-    ) -> Result<(), String> {
-        let r = Repro {
-            base: &shrunk.base,
-            plan: &shrunk.plan,
-            failure,
-            trace_hash: hash,
-            original_plan: original,
-            case,
-            command: &self.o.command,
-            canary: self.o.canary,
-        };
-        let path = repro::write(&self.o.out, &r)?;
-        self.found.push(Found {
-            file: path.display().to_string(),
-            kind: failure.kind,
-            id: failure.id.clone(),
-            what: failure.what.clone(),
-            at_ms: failure.at_ms,
-            who: failure.who.clone(),
-            detail: failure.detail.clone(),
-            faults: shrunk.plan.len(),
-            original_faults: original,
-            case,
-            phones: shrunk.base.phones,
-            trace_hash: hash.to_string(),
-            shrink_runs: shrunk.runs,
-            shrink_accepted: shrunk.accepted,
-            shrink_s: shrunk.elapsed_s,
-            plan: shrunk.plan.clone(),
-        });
         Ok(())
     }
 

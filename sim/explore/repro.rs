@@ -37,7 +37,40 @@ pub struct Found {
     pub shrink_runs: u32,
     pub shrink_accepted: u32,
     pub shrink_s: f64,
+    /// Shows only with the canary planted (replay: `explore FILE --replay --canary`).
+    pub needs_canary: bool,
     pub plan: Vec<Item>,
+}
+
+impl Found {
+    /// The record of `failure`, shown by the shrunk plan (its file still to be written).
+    pub fn new(
+        shrunk: &super::shrink::Shrunk,
+        failure: &Failure,
+        case: u64,
+        original_faults: usize,
+        trace_hash: &str,
+    ) -> Found {
+        Found {
+            file: String::new(),
+            kind: failure.kind,
+            id: failure.id.clone(),
+            what: failure.what.clone(),
+            at_ms: failure.at_ms,
+            who: failure.who.clone(),
+            detail: failure.detail.clone(),
+            faults: shrunk.plan.len(),
+            original_faults,
+            case,
+            phones: shrunk.base.phones,
+            trace_hash: trace_hash.to_string(),
+            shrink_runs: shrunk.runs,
+            shrink_accepted: shrunk.accepted,
+            shrink_s: shrunk.elapsed_s,
+            needs_canary: false,
+            plan: shrunk.plan.clone(),
+        }
+    }
 }
 
 /// What a failure's reproducer is made of.
@@ -50,6 +83,7 @@ pub struct Repro<'a> {
     pub case: u64,
     /// The explore command that found it.
     pub command: &'a str,
+    /// The failure shows only with the canary planted.
     pub canary: bool,
 }
 
@@ -88,7 +122,7 @@ pub fn text(r: &Repro<'_>, path: &Path) -> String {
     let _ = writeln!(s, "# Trace hash {}", r.trace_hash);
     let _ = writeln!(
         s,
-        "# Plan: {} fault(s) or perturbation(s), shrunk from {} (case {} of `{}`), {} phones:",
+        "# Plan: {} fault(s) or perturbation(s), shrunk from {} (case {} of `{}`), {} phone(s):",
         r.plan.len(),
         r.original_plan,
         r.case,
