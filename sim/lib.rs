@@ -9,12 +9,12 @@
 //!                            ──engine──► trace (observations)
 //!                                          ──checks──► expectation outcomes, invariant violations
 //!                                          ──reports─► report.json, summary.md, report.html, *.hgrm
-//!  argv ──cli──► inspect | run | check | preflight | bench (scale, tvs, capf) | pki demo
+//!  argv ──cli──► inspect | run | check | preflight | explore | bench (scale, tvs, capf) | pki demo
 //! ```
 //!
 //! ## Layout
 //!
-//! Dependencies point one way: `cli → bench, preflight → reports → checks → lang → engine`.
+//! Dependencies point one way: `cli → bench, preflight, explore → reports → checks → lang → engine`.
 //!
 //! ```text
 //! main.rs        the binary: parse the command line, dispatch, exit with the command's code
@@ -32,6 +32,8 @@
 //!                wording (steps in the field's words), output (the report files)
 //! preflight/     a migration checked from the two clusters' own files: load, infer, bulk
 //!                import, phones and TVS machines on the real bytes, findings, reports
+//! explore/       fault search: plans (proptest strategies) over a scenario, cases run with the
+//!                world built once, failures classified, shrunk (ddmin) and written as scenarios
 //! bench/         TVS and CAPF capacity: calibrated costs, a queue model, live workers
 //! benches/       criterion benchmarks of the crypto
 //! ```
@@ -40,6 +42,7 @@ pub mod bench;
 pub mod checks;
 pub mod cli;
 pub mod engine;
+pub mod explore;
 pub mod lang;
 pub mod preflight;
 pub mod reports;

@@ -6,6 +6,7 @@ mod catalogue;
 mod cli;
 mod engine;
 mod enrollment;
+mod explore;
 mod imp;
 mod preflight;
 mod references;

@@ -114,6 +114,11 @@ pub enum Command {
     /// source TVS. Exit 0 pass, 1 fail (with findings: catalogue entry, evidence, fix), 2 bad
     /// input (naming the file).
     Preflight(super::preflight::PreflightArgs),
+    /// Search a scenario for failures: fault plans and operator slips generated over its own
+    /// nodes, services, fleets and steps; every distinct failure (an invariant violated, an
+    /// expectation failed) shrunk to a small scenario file under --out. Exit 0 when nothing
+    /// failed, 1 when failures were found, 2 for bad input.
+    Explore(super::explore::ExploreArgs),
     /// Benchmarks of the simulator and of the simulated services.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench {

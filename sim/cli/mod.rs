@@ -1,10 +1,11 @@
 //! The `cucmsim` command line: `inspect` (ITL/CTL/.sgn/PEM/DER/PKCS#12, like CUCM's
 //! `show itl`), `run` (a scenario on virtual time, with its reports), `check` (a scenario
-//! without running it), `bench scale | tvs | capf` (how fast the simulator and the simulated
-//! services are) and `pki demo` (a small cluster's real artefacts on disk).
+//! without running it), `explore` (fault search with shrunk reproducers), `bench scale | tvs |
+//! capf` (how fast the simulator and the simulated services are) and `pki demo` (a small
+//! cluster's real artefacts on disk).
 //!
 //! ```text
-//!  argv ──args::Cli──► dispatch ──► inspect::run | run::run | check::check | perf::scale
+//!  argv ──args::Cli──► dispatch ──► inspect::run | run::run | check::check | explore::run | perf::scale
 //!                                   | bench::main(Tvs / Capf) | demo::run ──► exit code
 //! ```
 //!
@@ -14,6 +15,7 @@
 pub mod args;
 pub mod check;
 pub mod demo;
+pub mod explore;
 pub mod inspect;
 pub mod perf;
 pub mod preflight;
@@ -30,6 +32,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
         Command::Preflight(args) => preflight::run(&args),
+        Command::Explore(args) => explore::run(&args),
         Command::Bench {
             command: BenchCommand::Scale(args),
         } => perf::scale(&args),

@@ -10,11 +10,13 @@
 //! ```
 
 mod director;
+pub mod prebuilt;
 pub mod run;
 pub mod schedule;
 pub mod spec;
 pub mod world;
 
-pub use run::{run, run_with, Progress, RunOutput};
+pub use prebuilt::Prebuilt;
+pub use run::{run, run_shared, run_with, Progress, RunOutput, Shared};
 pub use schedule::StepRun;
 pub use spec::{ClusterDef, Event, FleetDef, NodeDef, Service, WorldSpec};

@@ -2,6 +2,7 @@
 //! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
 
 use super::director::{deliver, spread, CaCerts};
+use super::prebuilt::Prebuilt;
 use super::schedule::{Stage, StepRun};
 use super::spec::{Service, TlsMode, WorldSpec};
 use super::world;
@@ -54,6 +55,27 @@ pub fn run(spec: &WorldSpec) -> Result<RunOutput, String> {
 
 /// Runs the world, telling `progress` where it is now and then (about 500 times a run).
 pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<RunOutput, String> {
+    run_shared(spec, &Shared::default(), progress)
+}
+
+/// What many runs of one scenario share (`cucmsim explore`): the memoised world artefacts,
+/// and the canary switch. `Shared::default()` shares nothing and plants nothing: a plain run.
+#[derive(Clone, Copy, Default)]
+pub struct Shared<'a> {
+    /// Memoised certificates (`None`: made fresh for this run).
+    pub prebuilt: Option<&'a Prebuilt>,
+    /// Plants the documented defect `explore --canary` must find (see
+    /// `cucmsim_core::machine::tvs::Tvs::canary`); never set by a scenario.
+    pub canary: bool,
+}
+
+/// Runs the world with what it shares with other runs; the trace is the one [`run_with`]
+/// gives unless `shared.canary` is set.
+pub fn run_shared(
+    spec: &WorldSpec,
+    shared: &Shared<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunOutput, String> {
     let started = Instant::now();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -67,7 +89,10 @@ pub fn run_with(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<
         }
         progress(p)
     };
-    let (trace, counters, costs, tvs_service_ms, steps) = rt.block_on(drive(spec, &mut watch))?;
+    let fresh = Prebuilt::default();
+    let prebuilt = shared.prebuilt.unwrap_or(&fresh);
+    let (trace, counters, costs, tvs_service_ms, steps) =
+        rt.block_on(drive(spec, prebuilt, shared.canary, &mut watch))?;
     Ok(RunOutput {
         trace,
         counters,
@@ -103,26 +128,37 @@ type Driven = (
     Vec<StepRun>,
 );
 
-async fn drive(spec: &WorldSpec, progress: &mut dyn FnMut(Progress)) -> Result<Driven, String> {
+async fn drive(
+    spec: &WorldSpec,
+    prebuilt: &Prebuilt,
+    canary: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Driven, String> {
     // The clusters come first (keys, certificates, ITL/CTL), before any phone.
     progress(Progress::Building {
         done: 0,
         total: u64::from(spec.phone_count()),
     });
     let forge = KeyForge::new(spec.seed);
-    let mfg = ManufacturingCa::new(
+    let mfg = prebuilt.mfg(
         &forge,
         world::install_time(spec.epoch).plus_s(-WallTime::YEAR_S * 4),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
+    let mfg = &*mfg;
     let bus = Bus::new(spec.seed, spec.epoch, spec.latency_ms.0, spec.latency_ms.1);
     for rule in &spec.link_rules {
         bus.add_rule(rule.clone());
     }
     let (root, sups) = supervisors(&bus).await?;
-    let cas = spawn_infra(spec, &bus, &sups, &forge, &mfg).await?;
-    let pkis = spawn_clusters(spec, &bus, &sups, &forge, &mfg).await?;
-    let phones = spawn_phones(spec, &bus, &sups, &forge, &mfg, progress).await?;
+    let cas = spawn_infra(spec, &bus, &sups, &forge, mfg).await?;
+    let world = World {
+        forge: &forge,
+        mfg,
+        prebuilt,
+        canary,
+    };
+    let pkis = spawn_clusters(spec, &bus, &sups, &world).await?;
+    let phones = spawn_phones(spec, &bus, &sups, &world, progress).await?;
     // Power-on instants, spread over the boot window from the seed.
     let start = tokio::time::Instant::now();
     let window = spec.phone_boot_ms.max(1);
@@ -218,16 +254,23 @@ async fn spawn_infra(
 
 /// Every cluster: its nodes' services, then its publisher (started); returns each cluster's
 /// install-time PKI.
+/// What the clusters and phones are built from.
+struct World<'a> {
+    forge: &'a KeyForge,
+    mfg: &'a ManufacturingCa,
+    prebuilt: &'a Prebuilt,
+    canary: bool,
+}
+
 async fn spawn_clusters(
     spec: &WorldSpec,
     bus: &Bus,
     sups: &Supervisors,
-    forge: &KeyForge,
-    mfg: &ManufacturingCa,
+    w: &World<'_>,
 ) -> Result<BTreeMap<String, ClusterPki>, String> {
     let mut pkis = BTreeMap::new();
     for (ix, c) in spec.clusters.iter().enumerate() {
-        let publisher = world::publisher(spec, ix, forge, mfg)?;
+        let publisher = world::publisher(spec, ix, w.forge, w.mfg, w.prebuilt)?;
         pkis.insert(c.name.clone(), publisher.pki.clone());
         for node in &c.nodes {
             if node.services.contains(&Service::Tftp) {
@@ -236,9 +279,9 @@ async fn spawn_clusters(
                     .map_err(spawn_err)?;
             }
             if node.services.contains(&Service::Tvs) {
-                spawn_shell(bus, &sups.tvs, Tvs::new(&node.name))
-                    .await
-                    .map_err(spawn_err)?;
+                let mut tvs = Tvs::new(&node.name);
+                tvs.canary = w.canary;
+                spawn_shell(bus, &sups.tvs, tvs).await.map_err(spawn_err)?;
             }
             if node.services.contains(&Service::CallManager) {
                 spawn_shell(
@@ -268,14 +311,20 @@ async fn spawn_phones(
     spec: &WorldSpec,
     bus: &Bus,
     sups: &Supervisors,
-    forge: &KeyForge,
-    mfg: &ManufacturingCa,
+    w: &World<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<ActorRef<Mail>>, String> {
     let total = u64::from(spec.phone_count());
     let mut phones = Vec::with_capacity(total as usize);
     // About a hundred updates a build, at most 256 phones apart.
     let every = (total / 100).clamp(1, 256);
+    let build = world::PhoneBuild {
+        forge: w.forge,
+        mfg: w.mfg,
+        epoch: spec.epoch,
+        tls: spec.tls == TlsMode::Full,
+        prebuilt: w.prebuilt,
+    };
     for fleet in &spec.fleets {
         let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
         deliver(
@@ -288,17 +337,9 @@ async fn spawn_phones(
             },
             Cause::NONE,
         );
-        let capf = world::phone_capf(spec, fleet, forge);
+        let capf = world::phone_capf(spec, fleet, w.forge);
         for id in fleet.first..fleet.first + fleet.count {
-            let phone = world::phone(
-                fleet,
-                id,
-                forge,
-                mfg,
-                spec.epoch,
-                spec.tls == TlsMode::Full,
-                capf.clone(),
-            )?;
+            let phone = world::phone(fleet, id, &build, capf.clone())?;
             phones.push(
                 spawn_shell(bus, &sups.phone, phone)
                     .await

@@ -1,6 +1,7 @@
 //! Building the world's artefacts from the seed: each cluster's PKI and trust stores, the
 //! manufacturing CA and every phone's MIC.
 
+use super::prebuilt::Prebuilt;
 use super::spec::{CaKindDef, IssuerDef};
 use super::spec::{ClusterDef, FleetDef, Service, WorldSpec};
 use cucmsim_core::capf::ca::{OfflineCa, OnlineCa, OnlineCaParams};
@@ -38,9 +39,12 @@ pub fn publisher(
     ix: usize,
     forge: &KeyForge,
     mfg: &ManufacturingCa,
+    prebuilt: &Prebuilt,
 ) -> Result<Publisher, String> {
     let c = &spec.clusters[ix];
-    let pki = cluster_pki(spec, c, forge)?;
+    let pki = prebuilt.cluster_pki(forge, install_time(spec.epoch), c, || {
+        cluster_pki(spec, c, forge)
+    })?;
     let stores = pki.initial_stores(Some(mfg));
     let mut p = Publisher::new(pki, stores, c.mixed_mode, c.enterprise.clone());
     p.tftp_hosts = spec.hosts_with(ix, Service::Tftp);
@@ -220,20 +224,31 @@ pub fn phone_capf(spec: &WorldSpec, fleet: &FleetDef, forge: &KeyForge) -> Arc<P
     Arc::new(p)
 }
 
+/// What every phone of a world is built with: the seed's forge, the manufacturing CA, the
+/// epoch, the TLS mode and the memoised artefacts.
+pub struct PhoneBuild<'a> {
+    pub forge: &'a KeyForge,
+    pub mfg: &'a ManufacturingCa,
+    pub epoch: WallTime,
+    pub tls: bool,
+    pub prebuilt: &'a Prebuilt,
+}
+
 /// Builds phone `id` of `fleet` with its MIC.
 pub fn phone(
     fleet: &FleetDef,
     id: u32,
-    forge: &KeyForge,
-    mfg: &ManufacturingCa,
-    epoch: WallTime,
-    tls: bool,
+    b: &PhoneBuild<'_>,
     capf: Arc<PhoneCapf>,
 ) -> Result<Phone, String> {
+    let (mfg, tls) = (b.mfg, b.tls);
     let mac = mac_of(fleet, id);
-    let mic = mfg
-        .issue_mic(forge, &fleet.model, &mac, fleet.key, install_time(epoch))
-        .map_err(|e| format!("MIC for {mac}: {e}"))?;
+    let mic = b.prebuilt.mic(
+        b.forge,
+        mfg,
+        (&fleet.model, &mac, fleet.key),
+        install_time(b.epoch),
+    )?;
     let mut phone = Phone::new(
         id,
         &mac,

@@ -6,6 +6,10 @@
 //! Determinism note: the crate draws its salts and IVs from the OS, so the file bytes differ
 //! run to run while the certificates and keys inside are the same for the same seed. Nothing
 //! in the simulation hashes PKCS#12 bytes.
+//!
+//! The 10,000 iterations make a bundle cost milliseconds; [`memoize_bundles`] (for `cucmsim
+//! explore`, which runs one world hundreds of times) keeps every bundle written and read, so
+//! the same contents give the same bytes and are derived once per process.
 
 use crate::pki::identity::CertType;
 use crate::pki::keys::PrivateKey;
@@ -56,9 +60,80 @@ pub fn bundle_file_name(node: &str, cert_type: CertType) -> String {
     format!("{node}_{}.pkcs12", cert_type.cucm_name())
 }
 
+static MEMO_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+type Memo<T> = std::sync::Mutex<std::collections::HashMap<[u8; 32], T>>;
+
+fn written() -> &'static Memo<Result<Vec<u8>, Pkcs12Error>> {
+    static M: std::sync::OnceLock<Memo<Result<Vec<u8>, Pkcs12Error>>> = std::sync::OnceLock::new();
+    M.get_or_init(Default::default)
+}
+
+fn read() -> &'static Memo<Result<Bundle, Pkcs12Error>> {
+    static M: std::sync::OnceLock<Memo<Result<Bundle, Pkcs12Error>>> = std::sync::OnceLock::new();
+    M.get_or_init(Default::default)
+}
+
+/// Memoises bundles process-wide from now on: a bundle of the same contents is written once
+/// (the same bytes every time after) and the same bytes are read once. Off unless called.
+pub fn memoize_bundles() {
+    MEMO_ON.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Through the memo `m` under `key` when memoising is on.
+fn memoised<T: Clone>(m: &Memo<T>, key: impl FnOnce() -> [u8; 32], make: impl FnOnce() -> T) -> T {
+    if !MEMO_ON.load(std::sync::atomic::Ordering::Relaxed) {
+        return make();
+    }
+    let key = key();
+    if let Some(v) = m.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return v;
+    }
+    let v = make();
+    if let Ok(mut m) = m.lock() {
+        if m.len() >= 10_000 {
+            m.clear();
+        }
+        m.insert(key, v.clone());
+    }
+    v
+}
+
+fn digest_of(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
 /// Writes a bundle holding `certificates` (as trusted certificate bags) and, optionally, a
 /// private key with its chain (as `file get tftp ITLRecovery.p12` carries).
 pub fn write_bundle(
+    certificates: &[(&str, &Certificate)],
+    key: Option<(&str, &PrivateKey, &[Certificate])>,
+    password: &str,
+) -> Result<Vec<u8>, Pkcs12Error> {
+    let id = || {
+        let mut parts: Vec<Vec<u8>> = vec![password.as_bytes().to_vec()];
+        for (alias, c) in certificates {
+            parts.push(alias.as_bytes().to_vec());
+            parts.push(c.der().to_vec());
+        }
+        if let Some((alias, private, chain)) = key {
+            parts.push(alias.as_bytes().to_vec());
+            parts.push(private.to_pkcs8_der());
+            parts.extend(chain.iter().map(|c| c.der().to_vec()));
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        digest_of(&refs)
+    };
+    memoised(written(), id, || write_fresh(certificates, key, password))
+}
+
+fn write_fresh(
     certificates: &[(&str, &Certificate)],
     key: Option<(&str, &PrivateKey, &[Certificate])>,
     password: &str,
@@ -96,6 +171,14 @@ fn sha1_of(data: &[u8]) -> Vec<u8> {
 
 /// Reads a bundle. Never panics: a panic inside the parser is turned into `Malformed`.
 pub fn read_bundle(bytes: &[u8], password: &str) -> Result<Bundle, Pkcs12Error> {
+    memoised(
+        read(),
+        || digest_of(&[password.as_bytes(), bytes]),
+        || read_fresh(bytes, password),
+    )
+}
+
+fn read_fresh(bytes: &[u8], password: &str) -> Result<Bundle, Pkcs12Error> {
     let parsed = std::panic::catch_unwind(|| {
         KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed)
     })

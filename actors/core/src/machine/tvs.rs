@@ -139,6 +139,17 @@ pub struct Tvs {
     clock: SimClock,
     pub model: TvsModel,
     queue: Queue,
+    /// The planted defect of `cucmsim explore --canary` (off in every scenario run): a TVS
+    /// that comes back from a stop (a `service_down` or `node_crash` ending) reloads the
+    /// trust stores of its first start, a stale copy, and when that directory does not know
+    /// a certificate it answers from the publisher's current stores, which it has not loaded.
+    /// It so vouches for a certificate outside its loaded stores, which invariant
+    /// `tvs_vouches_from_stores` must catch. Off, nothing changes.
+    pub canary: bool,
+    /// Canary only: the service came back from a stop and has not stopped since.
+    canary_armed: bool,
+    /// Canary only: the stores of the first start.
+    canary_first: Option<Arc<TvsStores>>,
 }
 
 impl Tvs {
@@ -155,7 +166,36 @@ impl Tvs {
             clock: SimClock::default(),
             model: TvsModel::default(),
             queue: Queue::default(),
+            canary: false,
+            canary_armed: false,
+            canary_first: None,
         }
+    }
+
+    /// Canary only (see [`Tvs::canary`]): after a service action, back from a stop, the
+    /// stores of the first start are what the service loads.
+    fn canary_load(&mut self, was_up: bool) {
+        self.canary_armed = self.up && (self.canary_armed || !was_up);
+        if self.canary_armed && !was_up {
+            let current = self.stores.take();
+            self.stores = self.canary_first.clone();
+            self.load();
+            self.stores = current;
+        }
+    }
+
+    /// Canary only (see [`Tvs::canary`]): the answer from the current but unloaded stores.
+    fn canary_answer(&self, req: &TvsMessage) -> Option<TvsMessage> {
+        let s = self.stores.as_ref()?;
+        if !self.canary_armed || self.loaded.as_ref().is_some_and(|l| Arc::ptr_eq(l, s)) {
+            return None;
+        }
+        let pending = TvsDirectory::snapshot(
+            s.stores.iter(),
+            s.own.iter().map(|(c, r)| (c, *r)),
+            &self.roles,
+        );
+        pending.answer(req)
     }
 
     fn who(&self) -> String {
@@ -192,6 +232,9 @@ impl Tvs {
     /// Reads the stores, as the service does when it starts.
     fn load(&mut self) {
         let Some(s) = &self.stores else { return };
+        if self.canary && self.canary_first.is_none() {
+            self.canary_first = Some(s.clone());
+        }
         self.loaded = Some(s.clone());
         self.directory = TvsDirectory::snapshot(
             s.stores.iter(),
@@ -268,11 +311,15 @@ impl Tvs {
                 }
             }
             Msg::Service(action) => {
+                let was_up = self.up;
                 self.up = !matches!(action, ServiceAction::Stop);
                 self.sessions.clear();
                 self.queue.clear();
                 if self.up {
                     self.load();
+                }
+                if self.canary {
+                    self.canary_load(was_up);
                 }
                 out.push(self.obs(
                     now,
@@ -325,11 +372,19 @@ impl Tvs {
         out: &mut Vec<Effect>,
     ) -> Option<Vec<u8>> {
         let req = TvsMessage::decode(request).ok()?;
-        let answer = self.directory.answer(&req)?;
-        let found = matches!(
-            answer.body,
-            TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
-        );
+        let valid = |a: &TvsMessage| {
+            matches!(
+                a.body,
+                TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
+            )
+        };
+        let mut answer = self.directory.answer(&req)?;
+        if self.canary && !valid(&answer) {
+            if let Some(planted) = self.canary_answer(&req).filter(|a| valid(a)) {
+                answer = planted;
+            }
+        }
+        let found = valid(&answer);
         let held = found && self.loaded_stores_hold(&req.body, &answer.body);
         let lookup = Event::TvsLookup { phone, found, held };
         out.push(Effect::Observe(Observation::new(now, &self.who(), lookup)));

@@ -219,12 +219,14 @@ impl PrivateKey {
                     (256, _) => Op::SignRsa2048Sha2,
                     _ => Op::SignRsaOther,
                 });
-                if backend == Backend::Ring && digest != DigestAlg::Sha1 {
-                    if let Some(pair) = ring.get_or_init(|| ring_rsa_pair(key)) {
-                        return ring_rsa_sign(pair, digest, msg);
+                memoised_rsa(key, digest, msg, || {
+                    if backend == Backend::Ring && digest != DigestAlg::Sha1 {
+                        if let Some(pair) = ring.get_or_init(|| ring_rsa_pair(key)) {
+                            return ring_rsa_sign(pair, digest, msg);
+                        }
                     }
-                }
-                rsa_sign(key, digest, msg)
+                    rsa_sign(key, digest, msg)
+                })
             }
             PrivateKey::EcP256(k) => {
                 count(Op::SignEc256);
@@ -250,6 +252,50 @@ impl PrivateKey {
             },
         }
     }
+}
+
+static RSA_MEMO_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+type SigMemo = Mutex<HashMap<[u8; 32], Vec<u8>>>;
+
+fn sig_memo() -> &'static SigMemo {
+    static MEMO: OnceLock<SigMemo> = OnceLock::new();
+    MEMO.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Memoises RSA signatures process-wide from now on: RSA PKCS#1 v1.5 is deterministic, so a
+/// memoised signature has the bytes a new one would. For many runs of one world (`cucmsim
+/// explore` signs the same ITLs and configurations in every case); off unless called.
+pub fn memoize_rsa_signatures() {
+    RSA_MEMO_ON.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `sign()` through the memo when it is on (keyed by the modulus, digest and message).
+fn memoised_rsa(
+    key: &rsa::RsaPrivateKey,
+    digest: DigestAlg,
+    msg: &[u8],
+    sign: impl FnOnce() -> Result<Vec<u8>, SigError>,
+) -> Result<Vec<u8>, SigError> {
+    if !RSA_MEMO_ON.load(std::sync::atomic::Ordering::Relaxed) {
+        return sign();
+    }
+    let mut h = sha2::Sha256::new();
+    h.update(key.n().to_bytes_be());
+    h.update([digest as u8]);
+    h.update(msg);
+    let id: [u8; 32] = h.finalize().into();
+    if let Some(sig) = sig_memo().lock().ok().and_then(|m| m.get(&id).cloned()) {
+        return Ok(sig);
+    }
+    let sig = sign()?;
+    if let Ok(mut m) = sig_memo().lock() {
+        if m.len() >= 100_000 {
+            m.clear(); // bounded: a long search keeps the recent signatures
+        }
+        m.insert(id, sig.clone());
+    }
+    Ok(sig)
 }
 
 fn ring_rsa_pair(key: &rsa::RsaPrivateKey) -> Option<ring::rsa::KeyPair> {
