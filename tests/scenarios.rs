@@ -726,10 +726,10 @@ fn operator_steps_at_one_instant_keep_their_order() {
     let restart = steps
         .iter()
         .find(|s| s.step.starts_with("Restart"))
-        .unwrap();
+        .unwrap_or_else(|| panic!("{steps:#?}"));
     let import = steps
         .iter()
-        .find(|s| s.step.contains("BulkImport"))
+        .find(|s| s.step.contains("Certificate Import"))
         .unwrap();
     assert!(restart.started_ms > import.landed_ms.unwrap(), "{steps:#?}");
 }

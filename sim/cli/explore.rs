@@ -20,6 +20,12 @@ use std::time::Duration;
 
 /// Arguments of `cucmsim explore`.
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+cucmsim explore scenarios/explore/small_migration.toml --cases 200 --out /tmp/found\n  \
+cucmsim explore scenarios/migration/itl_bulk.toml --phones 20 --budget 10min --threads 2\n  \
+cucmsim explore scenarios/explore/small_migration.toml --canary --cases 50 --out /tmp/canary\n  \
+cucmsim run /tmp/found/<failure>-<hash>.toml  replays a reproducer (exit 1, same hash)\n\n\
+Exit codes: 0 nothing failed, 1 failures found (reproducers under --out), 2 bad input.")]
 pub struct ExploreArgs {
     /// The scenario to explore (its expectations say what working means).
     pub scenario: PathBuf,

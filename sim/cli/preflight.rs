@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `cucmsim preflight`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Example:\n  cucmsim pki demo --cluster SRC --cucm-version 10.5 --out /tmp/src\n  \
+    after_help = "Examples:\n  cucmsim pki demo --cluster SRC --cucm-version 10.5 --out /tmp/src\n  \
 cucmsim pki demo --cluster DST --cucm-version 12.5 --out /tmp/dst\n  \
 cucmsim preflight --source /tmp/src --destination /tmp/dst                     # fail: F4\n  \
 cucmsim preflight --source /tmp/src --destination /tmp/dst --with-bulk-import  # pass\n\n\

@@ -31,9 +31,10 @@ pub struct RunArgs {
     /// [default: the scenario's fleets as written].
     #[arg(long)]
     pub phones: Option<u32>,
-    /// Where the reports go (default results/<scenario>/<seed>/, or <seed>-2, -3, … when an
-    /// earlier run is there): report.json, summary.md, report.html with SVG plots,
-    /// latency/*.hgrm and cpu/*.hgrm. A directory that holds reports is refused without --force.
+    /// Where the reports go: report.json, summary.md, report.html with SVG plots,
+    /// latency/*.hgrm and cpu/*.hgrm (<seed>-2, -3, … when an earlier run's reports are in the
+    /// default place; a given directory that holds reports is refused without --force)
+    /// [default: results/<scenario>/<seed>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the reports already in --out (only the files a run writes are removed).

@@ -265,30 +265,6 @@ fn cpu_cost(h: &Histogram<u64>) -> CpuCost {
     }
 }
 
-/// An operator step's label in the reports, `None` for an event that is not one.
-pub fn step_label(ev: &Event) -> Option<String> {
-    Some(match ev {
-        Event::Operator { cluster, op } => {
-            let name = format!("{op:?}");
-            let name = name.split([' ', '{', '(']).next().unwrap_or("step");
-            format!("{name} ({cluster})")
-        }
-        Event::Option150 { .. } => "option 150".into(),
-        Event::ResetPhones { .. } => "reset phones".into(),
-        Event::ResetCluster { cluster } => format!("reset ({cluster})"),
-        Event::Service {
-            host,
-            service,
-            action: ServiceAction::Restart,
-        } => format!("restart {service:?} on {host}").to_lowercase(),
-        Event::Upload { store, .. } => format!("upload to {store}"),
-        Event::PowerOff { .. } => "power failure".into(),
-        Event::UploadCa { store, .. } => format!("upload CA to {store}"),
-        Event::Service { .. } | Event::Skew { .. } => return None,
-        Event::EraseTrust { .. } => "delete ITL".into(),
-    })
-}
-
 /// The scenario's operator steps as instants, one label per instant.
 pub fn step_marks(spec: &WorldSpec) -> Vec<Window> {
     let mut out: Vec<Window> = vec![];
@@ -319,7 +295,7 @@ pub fn step_timings(spec: &WorldSpec, runs: &[StepRun]) -> Vec<StepTiming> {
             step: spec
                 .events
                 .get(r.event)
-                .and_then(|(_, ev)| step_label(ev))
+                .and_then(|(_, ev)| super::wording::step_label(ev))
                 .unwrap_or_else(|| "step".into()),
             at_ms: r.at_ms,
             started_ms: r.started_ms,
