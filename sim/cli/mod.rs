@@ -15,6 +15,7 @@ pub mod args;
 pub mod check;
 pub mod demo;
 pub mod inspect;
+pub mod memory;
 pub mod perf;
 pub mod run;
 

@@ -26,8 +26,9 @@ pub struct RunArgs {
     /// Seed: decides keys, latencies, power-on order and faults. Same seed, same trace hash.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Total phones: the scenario's fleets (and its expectation counts) scale to this.
-    #[arg(long)]
+    /// Total phones, 1 to 1,000,000: the scenario's fleets share exactly this many in
+    /// proportion to their counts; expectation counts of phones scale with them.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(super::memory::MAX_PHONES)))]
     pub phones: Option<u32>,
     /// Where the reports go (default results/<scenario>/<seed>/): report.json, summary.md,
     /// report.html with SVG plots, latency/*.hgrm and cpu/*.hgrm.
@@ -75,6 +76,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
+    if let Err(e) = super::memory::fits(compiled.spec.phone_count(), super::memory::available()) {
+        eprintln!("cucmsim run: {e}");
+        return 2;
+    }
     let bar = progress_bar(args.quiet || args.json);
     let result = execute_full(&compiled, args.phones, &mut |p| show(&bar, p));
     bar.finish_and_clear();
