@@ -273,3 +273,24 @@ fn phones_scales_counts_of_phones_only() {
         ]
     );
 }
+
+#[test]
+fn f05_at_400_phones_keeps_its_six_regenerations() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f05_cm_tvs_regenerated_together.toml");
+    let o = Overrides {
+        phones: Some(400),
+        ..Overrides::default()
+    };
+    let c = cucmsim::lang::load_with(Some(&path), o).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.spec.phone_count(), 400);
+    let regenerated = c.expectations.iter().find_map(|e| match e {
+        Expectation::Observation { what, count, .. }
+            if what.name() == "certificate_regenerated" =>
+        {
+            *count
+        }
+        _ => None,
+    });
+    assert_eq!(regenerated, Some(Count::Exactly(6)));
+}

@@ -8,6 +8,7 @@ mod engine;
 mod enrollment;
 mod fuzz_lang;
 mod imp;
+mod language_gaps;
 mod readme_examples;
 mod refusals;
 mod scenarios;
