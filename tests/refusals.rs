@@ -294,3 +294,34 @@ fn f05_at_400_phones_keeps_its_six_regenerations() {
     });
     assert_eq!(regenerated, Some(Count::Exactly(6)));
 }
+
+#[test]
+fn inspect_messages_blame_the_right_file_in_words() {
+    let (_d, junk) = scratch("junk.der", b"garbage that is not DER");
+    let (code, _, err) = run(&["inspect", junk.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(!err.contains("NomError") && !err.contains("Der("), "{err}");
+    let tftp = super::support::demo_dir().join("tftp");
+    let host = std::fs::read_dir(&tftp)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let sgn = std::fs::read_dir(&host)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".cnf.xml.sgn"))
+        .expect("a signed config in the demo");
+    let (code, _, err) = run(&[
+        "inspect",
+        sgn.to_str().unwrap(),
+        "--trust",
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let blamed = format!("cucmsim inspect: --trust {}: ", junk.display());
+    assert!(err.starts_with(&blamed), "{err}");
+    assert!(!err.contains("NomError") && !err.contains("Der("), "{err}");
+}
