@@ -325,3 +325,22 @@ fn inspect_messages_blame_the_right_file_in_words() {
     assert!(err.starts_with(&blamed), "{err}");
     assert!(!err.contains("NomError") && !err.contains("Der("), "{err}");
 }
+
+#[test]
+fn an_event_far_after_the_end_does_not_spin() {
+    // `check` refuses it; the engine must not spin on it either (it was 72 million progress
+    // ticks for a 10-minute run).
+    let mut c = parse_str("t.toml", &scenario(META, "")).unwrap();
+    c.spec.fleets.iter_mut().for_each(|f| f.count = 1);
+    c.spec.fleets[1].first = 1;
+    let far = 999_999 * 86_400_000;
+    c.spec.events.push((
+        far,
+        cucmsim::engine::Event::ResetCluster {
+            cluster: "a".into(),
+        },
+    ));
+    let started = std::time::Instant::now();
+    cucmsim::reports::runner::execute(&c, None).unwrap();
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
