@@ -39,7 +39,8 @@ use values::parse_epoch;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Overrides {
     pub seed: Option<u64>,
-    /// Total phones: fleets and expectation counts scale proportionally.
+    /// Total phones, shared exactly among the fleets (largest remainder); counts of phones in
+    /// expectations scale with them (see `scale`), other counts do not.
     pub phones: Option<u32>,
     pub tls: Option<TlsMode>,
 }
