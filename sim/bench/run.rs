@@ -58,6 +58,31 @@ pub struct Plan {
     pub server_key: KeyProfile,
 }
 
+/// The most requests one open-model load may plan (rate × duration, or --requests).
+pub const MAX_REQUESTS: u64 = 10_000_000;
+
+/// An open-model load (`--rate`, or a ramp's highest rate) plans at most [`MAX_REQUESTS`]
+/// requests over `duration_s`, so a run ends (`--rate 1000000000` would plan 60 billion).
+fn planned_requests(a: &BenchArgs, duration_s: Option<f64>) -> Result<(), String> {
+    let peak = match (a.rate, a.ramp_from, a.ramp_to) {
+        (Some(r), _, _) => r,
+        (None, Some(from), Some(to)) => from.max(to),
+        _ => return Ok(()),
+    };
+    let by_time = duration_s.map_or(f64::INFINITY, |d| peak * d);
+    let planned = by_time.min(a.requests.map_or(f64::INFINITY, |n| n as f64));
+    if planned > MAX_REQUESTS as f64 {
+        let d = duration_s.unwrap_or(f64::INFINITY);
+        return Err(format!(
+            "this load would send about {planned:.0} requests; the limit is {MAX_REQUESTS} per run: \
+             over {d} s the rate can be at most {:.0} per second (or give --requests up to {MAX_REQUESTS}, \
+             or a shorter --duration)",
+            (MAX_REQUESTS as f64 / d).floor()
+        ));
+    }
+    Ok(())
+}
+
 fn cores() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }
@@ -83,6 +108,7 @@ impl Plan {
             (None, None) => Some(default_s),
             (d, _) => d,
         };
+        planned_requests(a, duration_s)?;
         let load = load_spec(a, duration_s)?;
         Ok(Plan {
             service,

@@ -34,13 +34,14 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
     match e {
         Expectation::Phones {
             by_ms,
+            by_text,
             state,
             cluster,
             fleet,
             count,
         } => phones(
             trace,
-            *by_ms,
+            (*by_ms, by_text),
             state,
             cluster.as_ref(),
             fleet.as_ref(),
@@ -48,17 +49,26 @@ fn evaluate_one(e: &Expectation, trace: &[Observation]) -> Outcome {
         ),
         Expectation::CapfStatus {
             by_ms,
+            by_text,
             status,
             fleet,
             count,
-        } => capf_status(trace, *by_ms, status, fleet.as_ref(), *count),
+        } => capf_status(trace, (*by_ms, by_text), status, fleet.as_ref(), *count),
         Expectation::Observation {
             by_ms,
+            by_text,
             what,
             detail,
+            fleet,
             happens,
             count,
-        } => observation(trace, *by_ms, *what, detail.as_ref(), *happens, *count),
+        } => observation(
+            trace,
+            (*by_ms, by_text.as_deref()),
+            (*what, detail.as_ref(), fleet.as_ref()),
+            *happens,
+            *count,
+        ),
         Expectation::NoInvariantViolation => no_invariant_violation(trace),
     }
 }
@@ -71,7 +81,7 @@ fn in_fleet(fleet: Option<&(String, Vec<String>)>, dev: &String) -> bool {
 /// `count` phones in `state` (on `cluster`, in `fleet`) by `by_ms`.
 fn phones(
     trace: &[Observation],
-    by_ms: u64,
+    (by_ms, by_text): (u64, &str),
     state: &String,
     cluster: Option<&String>,
     fleet: Option<&(String, Vec<String>)>,
@@ -90,7 +100,7 @@ fn phones(
     if let Some((name, _)) = fleet {
         text += &format!(" in fleet {name}");
     }
-    text += &format!(" by {}", fmt_ms(by_ms));
+    text += &format!(" by {by_text}");
     Outcome {
         expectation: text,
         passed: count.holds(n),
@@ -101,7 +111,7 @@ fn phones(
 /// `count` devices whose last `capf_status` by `by_ms` is `status`.
 fn capf_status(
     trace: &[Observation],
-    by_ms: u64,
+    (by_ms, by_text): (u64, &str),
     status: &String,
     fleet: Option<&(String, Vec<String>)>,
     count: Count,
@@ -120,7 +130,7 @@ fn capf_status(
     if let Some((name, _)) = fleet {
         text += &format!(" in fleet {name}");
     }
-    text += &format!(" by {}", fmt_ms(by_ms));
+    text += &format!(" by {by_text}");
     Outcome {
         expectation: text,
         passed: count.holds(n),
@@ -128,12 +138,15 @@ fn capf_status(
     }
 }
 
-/// An observation `what` (whose detail holds `detail`) happens (`count` times) or never.
+/// A fleet's name and its device names (sorted).
+type FleetDevices = (String, Vec<String>);
+
+/// An observation `what` (whose detail holds `detail`, made by a phone of `fleet`) happens
+/// (`count` times) or never.
 fn observation(
     trace: &[Observation],
-    by_ms: Option<u64>,
-    what: Kind,
-    detail: Option<&String>,
+    (by_ms, by_text): (Option<u64>, Option<&str>),
+    (what, detail, fleet): (Kind, Option<&String>, Option<&FleetDevices>),
     happens: bool,
     count: Option<Count>,
 ) -> Outcome {
@@ -141,15 +154,21 @@ fn observation(
         .iter()
         .filter(|o| o.kind() == what && by_ms.is_none_or(|t| o.t_ms <= t))
         .filter(|o| detail.is_none_or(|d| o.detail().contains(d.as_str())))
+        .filter(|o| in_fleet(fleet, &o.who))
         .count() as u64;
     let passed = match (happens, count) {
         (true, Some(c)) => c.holds(n),
         (true, None) => n > 0,
         (false, _) => n == 0,
     };
-    let by = by_ms
-        .map(|t| format!(" by {}", fmt_ms(t)))
+    let mut by = fleet
+        .map(|(name, _)| format!(" in fleet {name}"))
         .unwrap_or_default();
+    match (by_text, by_ms) {
+        (Some(t), _) => by += &format!(" by {t}"),
+        (None, Some(t)) => by += &format!(" by {}", fmt_ms(t)),
+        (None, None) => {}
+    }
     let what = match detail {
         Some(d) => format!("{what}\" with \"{d}"),
         None => what.to_string(),

@@ -112,7 +112,8 @@ pub fn parse_date(text: &str) -> Option<WallTime> {
     if it.next().is_some() {
         return None;
     }
-    WallTime::from_ymd(y, m, d)
+    // X.509 times run to 9999-12-31 and the demo's certificates last up to 20 years.
+    WallTime::from_ymd(y, m, d).filter(|_| (1970..=9979).contains(&y))
 }
 
 /// The cluster's name, its two hosts and the second octet of its network.
@@ -140,7 +141,10 @@ fn spec(args: &DemoArgs) -> Result<ClusterSpec, DemoError> {
     let version: CucmVersion = args.cucm_version.parse().map_err(DemoError::Input)?;
     let key: KeyProfile = args.key.parse().map_err(DemoError::Input)?;
     let now = parse_date(&args.date).ok_or_else(|| {
-        DemoError::Input(format!("bad --date {:?}: expected YYYY-MM-DD", args.date))
+        DemoError::Input(format!(
+            "bad --date {:?}: expected YYYY-MM-DD between 1970-01-01 and 9979-12-31",
+            args.date
+        ))
     })?;
     let (cluster, hosts, net) = names(args)?;
     let node = |host: &str, last: u8| NodeSpec {

@@ -17,6 +17,7 @@ pub mod check;
 pub mod demo;
 pub mod explore;
 pub mod inspect;
+pub mod memory;
 pub mod perf;
 pub mod preflight;
 pub mod progress;

@@ -37,8 +37,8 @@ pub struct ScaleArgs {
     /// Scenario to scale [default: the bundled scenarios/migration/itl_bulk.toml].
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Phones in the measured run.
-    #[arg(long, default_value_t = 100_000)]
+    /// Phones in the measured run, 1 to 1,000,000.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=i64::from(super::memory::MAX_PHONES)))]
     pub phones: u32,
     /// Phones in the baseline run, for RSS per phone (Δ RSS ÷ Δ phones); 0 skips it.
     #[arg(long, default_value_t = 10_000)]

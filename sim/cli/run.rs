@@ -27,9 +27,10 @@ pub struct RunArgs {
     /// [default: the scenario's `seed`].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Total phones: the scenario's fleets (and its expectation counts) scale to this
+    /// Total phones, 1 to 1,000,000: the scenario's fleets share exactly this many in
+    /// proportion to their counts; expectation counts of phones scale with them
     /// [default: the scenario's fleets as written].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(super::memory::MAX_PHONES)))]
     pub phones: Option<u32>,
     /// Where the reports go: report.json, summary.md, report.html with SVG plots,
     /// latency/*.hgrm and cpu/*.hgrm (<seed>-2, -3, … when an earlier run's reports are in the
@@ -84,6 +85,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
+    if let Err(e) = super::memory::fits(compiled.spec.phone_count(), super::memory::available()) {
+        eprintln!("cucmsim run: {e}");
+        return 2;
+    }
     let seed = compiled.spec.seed;
     let dir = match prepare(args.out.as_deref(), &compiled.spec.name, seed, args.force) {
         Ok(d) => d,

@@ -80,6 +80,8 @@ impl Count {
 pub enum Expectation {
     Phones {
         by_ms: u64,
+        /// `by` as the scenario wrote it (`"1 h 15 min"`), for reports.
+        by_text: String,
         state: String,
         cluster: Option<String>,
         /// Device names of the fleet, when the expectation names one.
@@ -88,9 +90,12 @@ pub enum Expectation {
     },
     Observation {
         by_ms: Option<u64>,
+        by_text: Option<String>,
         what: cucmsim_core::machine::Kind,
         /// Only observations whose detail contains this text.
         detail: Option<String>,
+        /// Only observations made by the phones of this fleet (device names, sorted).
+        fleet: Option<(String, Vec<String>)>,
         happens: bool,
         count: Option<Count>,
     },
@@ -98,6 +103,7 @@ pub enum Expectation {
     /// `capf_status` observation of each device).
     CapfStatus {
         by_ms: u64,
+        by_text: String,
         status: String,
         fleet: Option<(String, Vec<String>)>,
         count: Count,

@@ -12,6 +12,7 @@
 pub mod compile;
 pub mod compiled;
 pub mod durations;
+mod messages;
 pub mod raw;
 
 pub use compiled::{Compiled, Count, Expectation};
@@ -73,12 +74,11 @@ pub fn parse_with(
 ) -> Result<Compiled, ScenarioError> {
     let raw: raw::File = toml::from_str(text).map_err(|e| {
         let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-        let message = e.message().trim().replace('\n', " ");
         ScenarioError {
             file: file.to_string(),
             line,
             col,
-            message,
+            message: messages::humanize(e.message()),
         }
     })?;
     compile::compile_with(file, text, raw, o)
@@ -94,20 +94,73 @@ pub fn load(path: &Path) -> Result<Compiled, ScenarioError> {
 pub fn load_with(path: Option<&Path>, o: compile::Overrides) -> Result<Compiled, ScenarioError> {
     let (name, text) = match path {
         None => (DEFAULT_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
-        Some(p) => {
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| ScenarioError {
-                file: name.clone(),
-                line: 0,
-                col: 0,
-                message: format!("cannot read: {e}"),
-            })?;
-            (name, text)
-        }
+        Some(p) => (p.display().to_string(), read_scenario(p)?),
     };
     let mut compiled = parse_with(&name, &text, o)?;
     compiled.source = path.map_or_else(|| PathBuf::from(DEFAULT_NAME), Path::to_path_buf);
     Ok(compiled)
+}
+
+/// The largest scenario file read: 4 MiB (the biggest bundled one is a few KiB).
+pub const MAX_SCENARIO_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A scenario file's text: a regular file (not a FIFO, device or directory, which could
+/// block or never end), at most [`MAX_SCENARIO_BYTES`], valid UTF-8 (else the position of
+/// the first bad byte).
+pub fn read_scenario(p: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let name = p.display().to_string();
+    let fail = |line: usize, col: usize, message: String| ScenarioError {
+        file: name.clone(),
+        line,
+        col,
+        message,
+    };
+    let meta = std::fs::metadata(p).map_err(|e| fail(0, 0, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(fail(
+            0,
+            0,
+            format!("cannot read: {what} (a scenario is a .toml file)"),
+        ));
+    }
+    let too_big = || {
+        fail(
+            0,
+            0,
+            format!(
+                "is larger than the limit of {MAX_SCENARIO_BYTES} bytes (4 MiB) for a scenario"
+            ),
+        )
+    };
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = vec![];
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(0, 0, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..good]).into_owned();
+        let (line, col) = line_col(&text, good);
+        fail(
+            line,
+            col,
+            format!(
+                "byte 0x{:02X} is not UTF-8 text: save the scenario as UTF-8",
+                e.as_bytes()[good]
+            ),
+        )
+    })
 }
 
 /// `"; did you mean `x`?"` for the known name closest to `word` (at most 3 edits away), or

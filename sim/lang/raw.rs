@@ -7,11 +7,64 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// A duration: `"15 min"`, `"250 ms"`, `"2 h"`, `"7 days"`, or a bare number of seconds.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+/// The text is kept as written, so reports can print it back (`"1 h 15 min"`, not `75 min`).
+#[derive(Clone, Debug)]
 pub enum Dur {
     Text(String),
     Secs(i64),
+}
+
+impl Dur {
+    /// The duration as the scenario wrote it: the text trimmed, or `"N s"`.
+    pub fn as_written(&self) -> String {
+        match self {
+            Dur::Text(t) => t.trim().to_string(),
+            Dur::Secs(s) => format!("{s} s"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(Dur::Text(s)),
+            toml::Value::Integer(n) => Ok(Dur::Secs(n)),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a duration such as \"250 ms\", \"30 s\", \"15 min\", \"2 h\", \"7 days\" or a whole number of seconds, not {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+/// The epoch as written: a quoted RFC 3339 text or a bare TOML date-time.
+#[derive(Clone, Debug)]
+pub struct Epoch(pub String);
+
+impl<'de> Deserialize<'de> for Epoch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(Epoch(s)),
+            toml::Value::Datetime(t) => Ok(Epoch(t.to_string())),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a date and time such as \"2025-06-01T00:00:00Z\", not {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+/// `a number (1.5)`, `a table`, … — a TOML value named for a person, not a Rust type.
+pub fn describe(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("the text {s:?}"),
+        toml::Value::Integer(n) => format!("the whole number {n}"),
+        toml::Value::Float(f) => format!("the decimal number {f}"),
+        toml::Value::Boolean(b) => format!("the boolean {b}"),
+        toml::Value::Datetime(t) => format!("the date {t}"),
+        toml::Value::Array(_) => "an array".into(),
+        toml::Value::Table(_) => "a table".into(),
+    }
 }
 
 pub type S<T> = Spanned<T>;
@@ -40,7 +93,7 @@ pub struct Meta {
     pub name: S<String>,
     pub seed: Option<u64>,
     pub duration: S<Dur>,
-    pub epoch: Option<S<String>>,
+    pub epoch: Option<S<Epoch>>,
     pub tls: Option<S<String>>,
     pub phone_boot: Option<S<Dur>>,
     pub phone_key_pool: Option<S<i64>>,
@@ -207,6 +260,10 @@ pub struct Step {
     /// `bulk_import` / `bulk_consolidate`: a known defect that makes it fail (`"CSCuy43181"`).
     /// Checked by the step itself (not in `present()`).
     pub defect: Option<S<String>>,
+    /// `bulk_export`: only these nodes' certificates.
+    pub nodes: Option<S<Vec<String>>>,
+    /// `sftp_remove`: the file to delete from the SFTP directory.
+    pub file: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,9 +298,11 @@ pub struct Expect {
     pub at_least: Option<S<i64>>,
     pub at_most: Option<S<i64>>,
     pub what: Option<S<String>>,
-    pub happens: Option<bool>,
+    pub happens: Option<S<bool>>,
     pub status: Option<S<String>>,
     pub detail: Option<S<String>>,
+    /// The count is as written: `--phones` does not scale it.
+    pub absolute: Option<S<bool>>,
 }
 
 /// `(field name, span)` of every optional field that is present.
@@ -270,9 +329,10 @@ present!(Step, [cluster => "cluster", node => "node", fleet => "fleet", types =>
     ec_key_size => "ec_key_size", completes_by => "completes_by", security_profile => "security_profile",
     apply_config => "apply_config", minutes => "minutes", ca => "ca", command => "command",
     lsc_expires_before => "lsc_expires_before", notify_days => "notify_days", key => "key", mode => "mode",
-    period => "period", plain_fallback => "plain_fallback"]);
+    period => "period", plain_fallback => "plain_fallback", nodes => "nodes", file => "file"]);
 present!(Fault, [at => "at", lasts => "for", cluster => "cluster", node => "node", service => "service",
     between => "between", rate => "rate", ms => "ms", jitter_ms => "jitter_ms", host => "host", by => "by",
     fleet => "fleet", timeout => "timeout"]);
 present!(Expect, [by => "by", state => "state", cluster => "cluster", fleet => "fleet", count => "count",
-    at_least => "at_least", at_most => "at_most", what => "what", status => "status", detail => "detail"]);
+    at_least => "at_least", at_most => "at_most", what => "what", status => "status", detail => "detail",
+    happens => "happens", absolute => "absolute"]);

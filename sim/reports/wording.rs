@@ -143,6 +143,19 @@ pub fn operator_label(op: &Operator, cluster: &str) -> String {
                 return format!("Bulk Certificate Export on {cluster} ({})", names.join(", "));
             }
         }
+        Operator::BulkExportNodes { types, nodes } => {
+            let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+            let what = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            };
+            return format!(
+                "Bulk Certificate Export of {} on {cluster}{what}",
+                nodes.join(", ")
+            );
+        }
+        Operator::SftpRemove { name } => return format!("Delete {name} from the SFTP directory"),
         Operator::BulkConsolidate => "Bulk Certificate Consolidate".into(),
         Operator::BulkImport => "Bulk Certificate Import".into(),
         Operator::BulkImportDefect { bug } => format!("Bulk Certificate Import (fails: {bug})"),

@@ -20,7 +20,7 @@ pub(super) fn read_certs(bytes: &[u8]) -> Result<Vec<Certificate>, String> {
             let certs = blocks
                 .iter()
                 .filter(|b| b.tag() == "CERTIFICATE")
-                .map(|b| Certificate::from_der(b.contents()).map_err(|e| e.to_string()))
+                .map(|b| Certificate::from_der(b.contents()).map_err(plain))
                 .collect::<Result<Vec<_>, _>>()?;
             if certs.is_empty() {
                 return Err("no CERTIFICATE block in the PEM file".into());
@@ -29,8 +29,26 @@ pub(super) fn read_certs(bytes: &[u8]) -> Result<Vec<Certificate>, String> {
         }
     }
     Certificate::from_der(bytes).map(|c| vec![c]).map_err(|e| {
-        format!("not an ITL/CTL (starts 01 00 02), PEM, DER certificate or PKCS#12 bundle: {e}")
+        format!(
+            "not an ITL/CTL (starts 01 00 02), PEM, DER certificate or PKCS#12 bundle: {}",
+            plain(e)
+        )
     })
+}
+
+/// A certificate parser's error in words: the DER and nom parsers' debug forms
+/// (`NomError(Eof)`, `Der(UnexpectedTag { … })`) become what they mean.
+pub(super) fn plain(e: impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    if text.contains("Eof") || text.contains("Incomplete") {
+        "the DER data ends too early (a truncated or non-DER file)".into()
+    } else if text.contains("UnexpectedTag") || text.contains("InvalidTag") {
+        "an unexpected DER element where an X.509 certificate field belongs".into()
+    } else if text.contains("NomError(") || text.contains("Der(") || text.contains('{') {
+        "not a valid DER-encoded X.509 certificate".into()
+    } else {
+        text
+    }
 }
 
 fn cert_json(c: &Certificate) -> Value {
@@ -116,12 +134,10 @@ pub(super) fn pkcs12(bytes: &[u8], password: &str) -> Result<Outcome, String> {
     let bundle = match read_bundle(bytes, password) {
         Ok(b) => b,
         Err(Pkcs12Error::BadPassword) => {
-            let msg = "wrong password or corrupted bundle (MAC check failed); give --password";
-            return Ok(Outcome {
-                text: format!("PKCS#12 bundle: {msg}\n"),
-                json: json!({"kind": "pkcs12", "mac_valid": false, "error": msg}),
-                code: 1,
-            });
+            return Err(
+                "wrong password or corrupted PKCS#12 bundle (MAC check failed): give the right --password"
+                    .into(),
+            );
         }
         Err(e) => return Err(e.to_string()),
     };

@@ -30,7 +30,14 @@ pub(super) fn signed_config(
         None => Err(
             "signature not checked: give --trust ITLFile.tlv (or the signer's certificate)".into(),
         ),
-        Some(path) => verify_sgn(cfg, path, backend)?,
+        Some(path) => verify_sgn(cfg, path, backend).map_err(|e| {
+            let shown = format!("--trust {}", path.display());
+            if e.starts_with(&shown) {
+                e
+            } else {
+                format!("{shown}: {e}")
+            }
+        })?,
     };
     let config = cfg.config();
     let mut out = header_text(cfg);

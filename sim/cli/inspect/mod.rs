@@ -100,6 +100,10 @@ pub fn run(args: &InspectArgs) -> u8 {
             }
             out.code
         }
+        Err(msg) if msg.starts_with("--trust ") => {
+            eprintln!("cucmsim inspect: {msg}");
+            2
+        }
         Err(msg) => {
             eprintln!("cucmsim inspect: {}: {msg}", args.file.display());
             2

@@ -18,6 +18,8 @@ pub(in crate::lang) struct Ctx<'a> {
     pub(in crate::lang) text: &'a str,
     /// The simulated wall clock at t = 0 (times like "Operation Completes By" are offsets).
     pub(in crate::lang) epoch: WallTime,
+    /// The scenario's duration: steps, faults and expectations happen within it.
+    pub(in crate::lang) duration_ms: u64,
 }
 
 /// A compiler result: the value, or the error at the offending value.
@@ -41,6 +43,23 @@ impl Ctx<'_> {
     pub(in crate::lang) fn ms(&self, d: &S<Dur>) -> R<u64> {
         let v = self.signed_ms(d)?;
         u64::try_from(v).map_err(|_| self.err(d.span(), "a duration here cannot be negative"))
+    }
+
+    /// A time within the run (`at` of a step or fault, `by` of an expectation): not negative
+    /// and not after `duration`.
+    pub(in crate::lang) fn at(&self, d: &S<Dur>) -> R<u64> {
+        let ms = self.ms(d)?;
+        if ms > self.duration_ms {
+            return Err(self.err(
+                d.span(),
+                format!(
+                    "{} is after the end of the run (duration {}): nothing happens or is checked after it",
+                    d.get_ref().as_written(),
+                    crate::lang::durations::fmt_ms(self.duration_ms)
+                ),
+            ));
+        }
+        Ok(ms)
     }
 
     pub(in crate::lang) fn signed_ms(&self, d: &S<Dur>) -> R<i64> {

@@ -24,7 +24,7 @@ fn window(t: &Timeline, f: &raw::Fault) -> R<(u64, u64)> {
         .lasts
         .as_ref()
         .ok_or_else(|| t.cx.err(kspan, "this fault needs `for`"))?;
-    let from = t.cx.ms(at)?;
+    let from = t.cx.at(at)?;
     Ok((from, from + t.cx.ms(lasts)?))
 }
 
@@ -165,7 +165,7 @@ fn clock_skew(t: &mut Timeline, f: &raw::Fault, kind: &str) -> R<()> {
         f.by.as_ref()
             .ok_or_else(|| t.cx.err(kspan, "clock_skew needs `by`"))?;
     let group = t.group(host.get_ref(), host.span())?;
-    let at = f.at.as_ref().map(|a| t.cx.ms(a)).transpose()?.unwrap_or(0);
+    let at = f.at.as_ref().map(|a| t.cx.at(a)).transpose()?.unwrap_or(0);
     t.events.push((
         at,
         Event::Skew {

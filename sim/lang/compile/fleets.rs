@@ -22,18 +22,22 @@ pub(super) fn fleets(
     raw: &[S<raw::Fleet>],
     clusters: &[ClusterDef],
     total: Option<u32>,
-) -> R<(Vec<FleetDef>, f64)> {
-    let declared: i64 = raw
-        .iter()
-        .map(|f| (*f.get_ref().count.get_ref()).max(0))
-        .sum();
-    let scale = match total {
-        Some(t) if declared > 0 => f64::from(t) / declared as f64,
-        _ => 1.0,
+) -> R<Vec<FleetDef>> {
+    let mut declared = vec![];
+    for f in raw {
+        let count = &f.get_ref().count;
+        if !(1..=1_000_000).contains(count.get_ref()) {
+            return Err(cx.err(count.span(), "count must be between 1 and 1,000,000"));
+        }
+        declared.push(*count.get_ref() as u32);
+    }
+    let counts = match total {
+        Some(t) => scaled_counts(&declared, t),
+        None => declared,
     };
     let mut out: Vec<FleetDef> = vec![];
     let mut next = 0u32;
-    for f in raw {
+    for (f, count) in raw.iter().zip(counts) {
         let f = f.get_ref();
         let name = f.name.get_ref().clone();
         if out.iter().any(|o| o.name == name) || clusters.iter().any(|c| c.name == name) {
@@ -42,11 +46,6 @@ pub(super) fn fleets(
                 format!("fleet name {name:?} is already used"),
             ));
         }
-        let count = *f.count.get_ref();
-        if !(1..=1_000_000).contains(&count) {
-            return Err(cx.err(f.count.span(), "count must be between 1 and 1,000,000"));
-        }
-        let count = ((count as f64 * scale).round() as u32).max(1);
         let mac = f.mac_start.get_ref();
         if mac.len() != 12 || !mac.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(cx.err(
@@ -85,7 +84,36 @@ pub(super) fn fleets(
             .checked_add(count)
             .ok_or_else(|| cx.err(f.count.span(), "too many phones"))?;
     }
-    Ok((out, scale))
+    Ok(out)
+}
+
+/// `--phones total` shared among fleets in proportion to their declared counts, by largest
+/// remainder (ties to the earlier fleet), so the counts add up to `total` exactly; when
+/// `total` is at least the number of fleets, every fleet keeps at least one phone (taken
+/// from the largest fleet).
+pub(super) fn scaled_counts(declared: &[u32], total: u32) -> Vec<u32> {
+    let sum: u64 = declared.iter().map(|&d| u64::from(d)).sum();
+    if sum == 0 {
+        return declared.to_vec();
+    }
+    let quota = |d: u32| u64::from(d) * u64::from(total);
+    let mut counts: Vec<u32> = declared.iter().map(|&d| (quota(d) / sum) as u32).collect();
+    let given: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+    let mut order: Vec<usize> = (0..declared.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(quota(declared[i]) % sum), i));
+    for &i in order.iter().take((u64::from(total) - given) as usize) {
+        counts[i] += 1;
+    }
+    if total as usize >= declared.len() {
+        while let Some(empty) = counts.iter().position(|&c| c == 0) {
+            let largest = (0..counts.len())
+                .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+                .expect("not empty");
+            counts[largest] -= 1;
+            counts[empty] = 1;
+        }
+    }
+    counts
 }
 
 /// A fleet's `keepalive`, `keepalive_timeout` and `keepalive_misses`.

@@ -17,6 +17,8 @@ pub(in crate::lang) mod context;
 mod expectations;
 mod faults;
 mod fleets;
+mod limits;
+mod scale;
 mod steps;
 mod timeline;
 mod topology;
@@ -28,6 +30,7 @@ use crate::lang::compiled::{Compiled, Expectation};
 use crate::lang::raw::{self, Meta, S};
 use context::{Ctx, R};
 use cucmsim_core::WallTime;
+use scale::Scale;
 use std::path::PathBuf;
 use timeline::Timeline;
 use values::parse_epoch;
@@ -36,10 +39,13 @@ use values::parse_epoch;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Overrides {
     pub seed: Option<u64>,
-    /// Total phones: fleets and expectation counts scale proportionally.
+    /// Total phones, shared exactly among the fleets (largest remainder); counts of phones in
+    /// expectations scale with them (see `scale`), other counts do not.
     pub phones: Option<u32>,
     pub tls: Option<TlsMode>,
 }
+
+pub use limits::{MAX_DURATION_MS, MAX_PERIODIC_EVENTS, MIN_KEEPALIVE_MS};
 
 /// Compiles a parsed file.
 pub fn compile(file: &str, text: &str, raw: raw::File) -> R<Compiled> {
@@ -48,35 +54,33 @@ pub fn compile(file: &str, text: &str, raw: raw::File) -> R<Compiled> {
 
 /// Compiles a parsed file with command-line overrides.
 pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<Compiled> {
-    let default_epoch = WallTime::from_ymd(2025, 6, 1).expect("valid date");
     let cx = Ctx {
         file,
         text,
-        epoch: default_epoch,
+        epoch: default_epoch(),
+        duration_ms: 0,
     };
     let meta = raw
         .scenario
         .as_ref()
         .ok_or_else(|| cx.err(0..0, "missing [scenario] table (name, duration)"))?;
     let meta = meta.get_ref();
-    let epoch = epoch(&cx, meta)?;
-    let cx = Ctx { epoch, ..cx };
+    limits::name(&cx, &meta.name)?;
+    let duration_ms = limits::duration(&cx, &meta.duration)?;
+    let cx = Ctx {
+        epoch: epoch(&cx, meta)?,
+        duration_ms,
+        ..cx
+    };
+    if let Some(e) = &meta.epoch {
+        limits::epoch(&cx, e.span(), duration_ms)?;
+    }
     let cas = capf::cas(&cx, &raw.ca)?;
     let clusters = topology::clusters(&cx, &raw.cluster, &cas)?;
-    let declared: u32 = raw
-        .fleet
-        .iter()
-        .map(|f| (*f.get_ref().count.get_ref()).clamp(0, u32::MAX as i64) as u32)
-        .sum();
-    let (fleets, _scale) = fleets::fleets(&cx, &raw.fleet, &clusters, o.phones)?;
-    let scale_count = |n: i64| -> u64 {
-        match (o.phones, declared) {
-            (Some(total), d) if d > 0 => {
-                ((n as f64) * f64::from(total) / f64::from(d)).round() as u64
-            }
-            _ => n.max(0) as u64,
-        }
-    };
+    let fleets = fleets::fleets(&cx, &raw.fleet, &clusters, o.phones)?;
+    limits::macs(&cx, &raw.fleet, &fleets)?;
+    limits::periodic(&cx, &raw.fleet, &fleets, duration_ms)?;
+    let scale = Scale::new(&raw.fleet, &fleets, o.phones.is_some());
     let mut t = Timeline {
         cx: &cx,
         clusters: &clusters,
@@ -85,7 +89,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         events: vec![],
         rules: vec![],
     };
-    let (expectations, steps) = timed(&mut t, &raw, &scale_count)?;
+    let (expectations, steps) = timed(&mut t, &raw, &scale)?;
     // Sorted by time; at one instant steps before faults, each in file order.
     let mut events: Vec<(bool, (u64, Event))> = std::mem::take(&mut t.events)
         .into_iter()
@@ -95,23 +99,18 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
     events.sort_by_key(|(_, (t, _))| *t);
     let (operator, events): (Vec<bool>, Vec<(u64, Event)>) = events.into_iter().unzip();
     let link_rules = std::mem::take(&mut t.rules);
-    let tls = tls(&cx, meta)?;
-    let name = meta.name.get_ref().clone();
-    if name.is_empty() {
-        return Err(cx.err(meta.name.span(), "scenario name must not be empty"));
-    }
     let spec = WorldSpec {
-        name,
+        name: meta.name.get_ref().clone(),
         seed: o.seed.or(meta.seed).unwrap_or(1),
-        duration_ms: cx.ms(&meta.duration)?,
-        epoch,
+        duration_ms,
+        epoch: cx.epoch,
         phone_boot_ms: meta
             .phone_boot
             .as_ref()
             .map(|d| cx.ms(d))
             .transpose()?
             .unwrap_or(30_000),
-        tls: o.tls.unwrap_or(tls),
+        tls: o.tls.unwrap_or(tls(&cx, meta)?),
         clusters,
         fleets,
         cas,
@@ -135,13 +134,14 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
     })
 }
 
+/// 2025-06-01T00:00:00Z, the epoch when the scenario gives none.
+fn default_epoch() -> WallTime {
+    WallTime::from_ymd(2025, 6, 1).expect("valid date")
+}
+
 /// Steps and faults into `t`, then the expectations (counts scaled by `scale`); also how
 /// many of `t`'s events came from steps (they come first).
-fn timed(
-    t: &mut Timeline,
-    raw: &raw::File,
-    scale: &dyn Fn(i64) -> u64,
-) -> R<(Vec<Expectation>, usize)> {
+fn timed(t: &mut Timeline, raw: &raw::File, scale: &Scale) -> R<(Vec<Expectation>, usize)> {
     for s in &raw.step {
         steps::step(t, s.get_ref())?;
     }
@@ -160,13 +160,16 @@ fn timed(
 /// `epoch`: the wall clock at t = 0 (default 2025-06-01).
 fn epoch(cx: &Ctx, meta: &Meta) -> R<WallTime> {
     Ok(match &meta.epoch {
-        Some(e) => parse_epoch(e.get_ref()).ok_or_else(|| {
+        Some(e) => parse_epoch(&e.get_ref().0).ok_or_else(|| {
             cx.err(
                 e.span(),
-                "bad epoch: expected RFC 3339, e.g. \"2025-06-01T00:00:00Z\"",
+                format!(
+                    "bad epoch {:?}: expected a date and time (RFC 3339), e.g. \"2025-06-01T00:00:00Z\", or a date, \"2025-06-01\"",
+                    e.get_ref().0
+                ),
             )
         })?,
-        None => WallTime::from_ymd(2025, 6, 1).expect("valid date"),
+        None => default_epoch(),
     })
 }
 

@@ -24,11 +24,15 @@ pub(super) fn service_us(cx: &Ctx, d: &S<Dur>) -> R<u64> {
     }
 }
 
-/// An RFC 3339 time, e.g. `"2025-06-01T00:00:00Z"`.
+/// An RFC 3339 time, e.g. `"2025-06-01T00:00:00Z"`, or a date, `"2025-06-01"` (midnight UTC).
 pub(super) fn parse_epoch(text: &str) -> Option<WallTime> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    Some(WallTime(t.unix_timestamp()))
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(WallTime(t.unix_timestamp()));
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).ok()?;
+    Some(WallTime(date.midnight().assume_utc().unix_timestamp()))
 }
 
 /// A key profile (`"rsa2048"`, `"ec-p256"`, …), or `default` when absent.

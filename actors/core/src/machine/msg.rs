@@ -151,6 +151,8 @@ pub enum Msg {
     Service(ServiceAction),
     /// Publisher → SFTP: store a file (Bulk Certificate Management export).
     SftpPut { name: String, bytes: Arc<[u8]> },
+    /// Publisher → SFTP: delete a file (an operator tidying the directory).
+    SftpRemove { name: String },
     /// Publisher → SFTP: send me every file.
     SftpList { reply_to: Addr },
     /// SFTP → publisher.
@@ -284,6 +286,7 @@ impl Msg {
             Msg::Service(_) => "Service",
             Msg::SftpPut { .. } => "SftpPut",
             Msg::SftpList { .. } => "SftpList",
+            Msg::SftpRemove { .. } => "SftpRemove",
             Msg::SftpFiles { .. } => "SftpFiles",
             Msg::Operator(_) => "Operator",
             Msg::DhcpSet { .. } => "DhcpSet",
@@ -380,6 +383,7 @@ impl Msg {
                 | Msg::KeepaliveAck { .. }
                 | Msg::SftpPut { .. }
                 | Msg::SftpList { .. }
+                | Msg::SftpRemove { .. }
                 | Msg::SftpFiles { .. }
                 | Msg::TftpHttps { .. }
                 | Msg::TftpHttpsReply { .. }

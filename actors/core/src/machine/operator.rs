@@ -26,6 +26,16 @@ pub enum Operator {
     BulkExport {
         types: Vec<crate::pki::identity::CertType>,
     },
+    /// Bulk Certificate Management export from the chosen nodes only (their certificates of
+    /// the given types; CAPF and ITLRecovery when the publisher is among them).
+    BulkExportNodes {
+        types: Vec<crate::pki::identity::CertType>,
+        nodes: Vec<String>,
+    },
+    /// The operator deletes file `name` from the shared SFTP directory.
+    SftpRemove {
+        name: String,
+    },
     BulkConsolidate,
     BulkImport,
     /// Manual upload of a certificate (DER) to a trust store.

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //!  SftpPut{name, bytes} ─► stored (same name: replaced)
+//!  SftpRemove{name}     ─► deleted (no such file: nothing)
 //!  SftpList{reply_to}   ─► SftpFiles{every file, in name order} ─► reply_to
 //! ```
 
@@ -21,6 +22,10 @@ impl Sftp {
         match msg {
             Msg::SftpPut { name, bytes } => {
                 self.files.insert(name, bytes);
+                vec![]
+            }
+            Msg::SftpRemove { name } => {
+                self.files.remove(&name);
                 vec![]
             }
             Msg::SftpList { reply_to } => {

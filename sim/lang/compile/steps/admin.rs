@@ -89,6 +89,7 @@ pub(super) fn set_enterprise_parameter(t: &mut Timeline, s: &raw::Step, at: u64)
             ))
         }
     };
+    parameter_value(t, name.get_ref(), &text, value.span())?;
     t.events.push((
         at,
         Event::Operator {
@@ -100,6 +101,36 @@ pub(super) fn set_enterprise_parameter(t: &mut Timeline, s: &raw::Step, at: u64)
         },
     ));
     Ok(())
+}
+
+/// `value` is one of the values of enterprise parameter `name`.
+fn parameter_value(t: &Timeline, name: &str, value: &str, span: std::ops::Range<usize>) -> R<()> {
+    let v = value.to_ascii_lowercase();
+    let (ok, expected) = match name {
+        "phone_interaction_on_cert_update" => (
+            matches!(v.as_str(), "automatic" | "manual"),
+            "\"automatic\" or \"manual\"",
+        ),
+        "tftp_file_signature" => (
+            cucmsim_core::DigestAlg::parse(value).is_some(),
+            "\"sha1\", \"sha256\" or \"sha512\"",
+        ),
+        _ => (
+            matches!(
+                v.as_str(),
+                "true" | "false" | "1" | "0" | "yes" | "no" | "on" | "off"
+            ),
+            "true or false",
+        ),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(t.cx.err(
+            span,
+            format!("{name} cannot be {value:?}: expected {expected}"),
+        ))
+    }
 }
 
 /// `certificate_monitor`: the Certificate Monitor warns `notify_days` before expiry.

@@ -4,6 +4,8 @@
 //!
 //! ```text
 //!  [[step]] action = "bulk_export" cluster, types?     ─► Event::Operator{Operator::BulkExport}
+//!           action = "bulk_export" cluster, nodes, types? ─► Event::Operator{Operator::BulkExportNodes}
+//!           action = "sftp_remove" file, cluster?      ─► Event::Operator{Operator::SftpRemove}
 //!           action = "bulk_consolidate" / "bulk_import" ─► Event::Operator{BulkConsolidate / BulkImport}
 //!           action = "bulk_import", defect = "CSCuy43181" ─► Event::Operator{Operator::BulkImportDefect}
 //! ```
@@ -20,8 +22,30 @@ use cucmsim_core::pki::identity::CertType;
 pub(super) fn export(t: &mut Timeline, s: &raw::Step, at: u64) -> R<()> {
     let action = s.action.get_ref().as_str();
     let aspan = s.action.span();
-    t.only(action, &s.present(), &["cluster", "types"])?;
-    let c = t.cluster(&s.cluster, aspan.clone())?.name.clone();
+    t.only(action, &s.present(), &["cluster", "types", "nodes"])?;
+    let cluster = t.cluster(&s.cluster, aspan.clone())?;
+    let c = cluster.name.clone();
+    let nodes = match &s.nodes {
+        None => None,
+        Some(list) if list.get_ref().is_empty() => {
+            return Err(t.cx.err(
+                list.span(),
+                "`nodes` must name at least one node (leave it out for every node)",
+            ))
+        }
+        Some(list) => {
+            let mut names = vec![];
+            for n in list.get_ref() {
+                if !cluster.nodes.iter().any(|x| &x.name == n) {
+                    return Err(t
+                        .cx
+                        .err(list.span(), format!("no node {n:?} in cluster {c:?}")));
+                }
+                names.push(n.clone());
+            }
+            Some(names)
+        }
+    };
     let types = match &s.types {
         None => vec!["all".to_string()],
         Some(t) => t.get_ref().clone(),
@@ -38,13 +62,44 @@ pub(super) fn export(t: &mut Timeline, s: &raw::Step, at: u64) -> R<()> {
             other => return Err(t.cx.err(span, format!("unknown certificate type {other:?}: expected all, tomcat, callmanager, capf or itlrecovery"))),
         }
     }
-    t.events.push((
-        at,
-        Event::Operator {
-            cluster: c,
-            op: Operator::BulkExport { types: out },
-        },
-    ));
+    let op = match nodes {
+        None => Operator::BulkExport { types: out },
+        Some(nodes) => Operator::BulkExportNodes { types: out, nodes },
+    };
+    t.events.push((at, Event::Operator { cluster: c, op }));
+    Ok(())
+}
+
+/// `sftp_remove`: the operator deletes `file` from the shared SFTP directory (through the
+/// publisher of `cluster`, default the first cluster), e.g. one node's export before an import.
+pub(super) fn sftp_remove(t: &mut Timeline, s: &raw::Step, at: u64) -> R<()> {
+    let action = s.action.get_ref().as_str();
+    let aspan = s.action.span();
+    t.only(action, &s.present(), &["cluster", "file"])?;
+    let file = s.file.as_ref().ok_or_else(|| {
+        t.cx.err(
+            aspan.clone(),
+            "sftp_remove needs `file` (e.g. \"src-pub_tomcat.pkcs12\")",
+        )
+    })?;
+    let name = file.get_ref();
+    if name.is_empty() || name.contains('/') || name.contains('\\') {
+        return Err(t.cx.err(
+            file.span(),
+            "`file` is a file name in the SFTP directory, without a path",
+        ));
+    }
+    let c = match &s.cluster {
+        Some(_) => t.cluster(&s.cluster, aspan)?.name.clone(),
+        None => t
+            .clusters
+            .first()
+            .ok_or_else(|| t.cx.err(aspan, "sftp_remove needs a [[cluster]]"))?
+            .name
+            .clone(),
+    };
+    let op = Operator::SftpRemove { name: name.clone() };
+    t.events.push((at, Event::Operator { cluster: c, op }));
     Ok(())
 }
 

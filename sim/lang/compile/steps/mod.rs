@@ -5,7 +5,7 @@
 //! ```text
 //!  [[step]] at, action, … ──step──► STEPS[action] ──► Timeline.events += (at, Event::…)
 //!
-//!  bulk       bulk_export, bulk_consolidate, bulk_import (+ defect)
+//!  bulk       bulk_export (+ nodes), bulk_consolidate, bulk_import (+ defect), sftp_remove
 //!  upload     upload_certificate
 //!  phones     set_option150, reset_phones
 //!  admin      restart_service, set_enterprise_parameter, certificate_monitor
@@ -36,8 +36,9 @@ use crate::lang::raw;
 type StepFn = fn(&mut Timeline<'_>, &raw::Step, u64) -> R<()>;
 
 /// Every action, in the order the "unknown action" error lists them.
-const STEPS: [(&str, StepFn); 35] = [
+const STEPS: [(&str, StepFn); 36] = [
     ("bulk_export", bulk::export),
+    ("sftp_remove", bulk::sftp_remove),
     ("bulk_consolidate", bulk::consolidate_or_import),
     ("bulk_import", bulk::consolidate_or_import),
     ("upload_certificate", upload::certificate),
@@ -76,7 +77,7 @@ const STEPS: [(&str, StepFn); 35] = [
 
 /// Compiles one `[[step]]` into `t`'s events.
 pub(super) fn step(t: &mut Timeline, s: &raw::Step) -> R<()> {
-    let at = t.cx.ms(&s.at)?;
+    let at = t.cx.at(&s.at)?;
     let action = s.action.get_ref().as_str();
     if let Some(d) = &s.defect {
         if !matches!(action, "bulk_import" | "bulk_consolidate") {

@@ -101,6 +101,7 @@ fn upload(t: &Timeline, s: &raw::Step) -> R<ImpOp> {
             if ms == 0 {
                 return Err(t.cx.err(p.span(), "`period` must be positive"));
             }
+            crate::lang::compile::limits::period(t.cx, p, ms)?;
             ms
         }
         None => CSCUP28852_PERIOD_MS,

@@ -4,6 +4,8 @@
 //!
 //! ```text
 //!  BulkExport{types} ─► SftpPut <HOST>_<type>.pkcs12        (every node, the chosen types)
+//!  BulkExportNodes{types, nodes} ─► the same from the chosen nodes only
+//!  SftpRemove{name} ─► SftpRemove (the operator deletes one file)
 //!  BulkConsolidate ─► SftpList ─► SftpFiles ─► SftpPut consolidated_<type>.pkcs12
 //!  BulkImport ─► SftpList ─► SftpFiles ─► stores per §4.1 ─► TvsStores (effective at TVS
 //!        restart) · CallManagerTrust · CapfConfig
@@ -43,7 +45,12 @@ impl Publisher {
     /// Carries out a Bulk Certificate Management step.
     pub(super) fn bulk_step(&mut self, op: Operator, now: Now) -> Vec<Effect> {
         match op {
-            Operator::BulkExport { types } => self.export(&types),
+            Operator::BulkExport { types } => self.export(&types, None),
+            Operator::BulkExportNodes { types, nodes } => self.export(&types, Some(&nodes)),
+            Operator::SftpRemove { name } => vec![Effect::Send {
+                to: Addr::Sftp,
+                msg: Msg::SftpRemove { name },
+            }],
             Operator::BulkConsolidate => self.list_sftp(Awaiting::Consolidate),
             Operator::BulkImport => self.list_sftp(Awaiting::Import),
             Operator::BulkImportDefect { bug } => vec![self.obs(
@@ -75,7 +82,9 @@ impl Publisher {
         }
     }
 
-    fn export(&self, types: &[CertType]) -> Vec<Effect> {
+    /// Exports the certificates of `types` of every node (or of `only` those nodes).
+    fn export(&self, types: &[CertType], only: Option<&[String]>) -> Vec<Effect> {
+        let chosen = |host: &String| only.is_none_or(|nodes| nodes.contains(host));
         let mut out = vec![];
         let mut put = |host: &str, t: CertType, cert: &Certificate| {
             if let Ok(bytes) = write_bundle(&[(t.cucm_name(), cert)], None, BUNDLE_PASSWORD) {
@@ -90,6 +99,9 @@ impl Publisher {
         };
         for node in &self.pki.nodes {
             let host = &node.spec.names.hostname;
+            if !chosen(host) {
+                continue;
+            }
             for t in [CertType::Tomcat, CertType::CallManager] {
                 if let (true, Some(id)) = (types.contains(&t), node.identity(t)) {
                     put(host, t, &id.cert);
@@ -97,6 +109,9 @@ impl Publisher {
             }
         }
         let pub_host = self.pki.publisher().spec.names.hostname.clone();
+        if !chosen(&pub_host) {
+            return out;
+        }
         if types.contains(&CertType::Capf) {
             put(&pub_host, CertType::Capf, &self.pki.capf.cert);
         }

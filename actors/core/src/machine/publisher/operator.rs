@@ -38,6 +38,8 @@ impl Publisher {
     fn route(&mut self, op: Operator, now: Now) -> Vec<Effect> {
         match op {
             op @ (Operator::BulkExport { .. }
+            | Operator::BulkExportNodes { .. }
+            | Operator::SftpRemove { .. }
             | Operator::BulkConsolidate
             | Operator::BulkImport
             | Operator::BulkImportDefect { .. }) => self.bulk_step(op, now),
