@@ -98,3 +98,80 @@ fn bad_nodes_and_files_are_refused() {
     let e = parse_str("gaps.toml", &bad).unwrap_err().to_string();
     assert!(e.contains("without a path"), "{e}");
 }
+
+/// F31's "phones accept unsigned configuration files": a TFTP serving unsigned configs
+/// (`serve_unsigned_configs`) — phones holding the blank rollback ITL register from them;
+/// without the rollback ITL, the same files are refused as unsigned.
+#[test]
+fn serve_unsigned_configs_opens_only_phones_holding_the_rollback_itl() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/catalogue/f31_rollback_left_on.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (head, _) = text.split_once("[[expect]]").unwrap();
+    let unsigned = r#"
+[[step]]
+at = "4 min"
+action = "serve_unsigned_configs"
+cluster = "rogue"
+"#;
+    let run = |head: &str, expect: &str| {
+        let text = format!("{head}{unsigned}{expect}");
+        let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let o = cucmsim::lang::compile::Overrides {
+            seed: None,
+            phones: Some(6),
+            tls: None,
+        };
+        let c = cucmsim::lang::compile::compile_with("unsigned.toml", &text, raw, o)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = cucmsim::reports::runner::execute(&c, Some(6)).unwrap();
+        let failed: Vec<_> = r
+            .expectations
+            .details
+            .iter()
+            .filter(|d| !d.passed)
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+    };
+    run(
+        head,
+        r#"
+[[expect]]
+kind = "phones"
+by = "8 min"
+state = "Registered"
+cluster = "rogue"
+count = 6
+
+[[expect]]
+kind = "observation"
+what = "config_accepted"
+detail = "RollbackItl"
+at_least = 6
+
+[[expect]]
+kind = "no_invariant_violation"
+"#,
+    );
+    // No rollback: the phones keep their real ITL; the stranger's ITL and its unsigned
+    // configs are refused.
+    let (before, after) = head.split_once("[[step]]\nat = \"2 min\"").unwrap();
+    let (_, after) = after.split_once("\n\n").unwrap();
+    let no_rollback = format!("{before}{after}");
+    run(
+        &no_rollback,
+        r#"
+[[expect]]
+kind = "phones"
+by = "8 min"
+state = "Registered"
+cluster = "rogue"
+count = 0
+
+[[expect]]
+kind = "observation"
+what = "config_rejected"
+at_least = 6
+"#,
+    );
+}

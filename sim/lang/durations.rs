@@ -3,7 +3,7 @@
 //! (microseconds). Pure text functions: the compiler adds the position of a bad value.
 //!
 //! ```text
-//!  "1 h 30 min" ──parse_duration──► 5_400_000 ms ──fmt_ms──► "90 min"
+//!  "1 h 30 min" ──parse_duration──► 5_400_000 ms ──fmt_ms──► "1 h 30 min"
 //!  "200 us"     ──parse_duration_us──► 200 µs
 //! ```
 
@@ -88,12 +88,52 @@ pub fn parse_duration_us(text: &str) -> Result<u64, String> {
 
 /// `90 s`, `15 min`, `2 h` — the shortest exact form (one [`parse_duration`] reads back).
 pub fn fmt_ms(ms: u64) -> String {
-    match ms {
-        0 => "0 s".into(),
-        m if m % 86_400_000 == 0 => format!("{} days", m / 86_400_000),
-        m if m % 3_600_000 == 0 => format!("{} h", m / 3_600_000),
-        m if m % 60_000 == 0 => format!("{} min", m / 60_000),
-        m if m % 1_000 == 0 => format!("{} s", m / 1_000),
-        m => format!("{m} ms"),
+    if ms == 0 {
+        return "0 s".into();
+    }
+    // As a person writes it: `1 h 15 min`, `2 days 3 h`, `1 min 30 s`, `1 s 500 ms` (and
+    // `parse_duration` reads it back).
+    let parts = [
+        (86_400_000, "days"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    let mut rest = ms;
+    let mut out: Vec<String> = vec![];
+    for (unit, name) in parts {
+        let n = rest / unit;
+        rest %= unit;
+        if n > 0 {
+            let name = if name == "days" && n == 1 {
+                "day"
+            } else {
+                name
+            };
+            out.push(format!("{n} {name}"));
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_as_a_person_writes_them_and_read_back() {
+        for (ms, text) in [
+            (0, "0 s"),
+            (250, "250 ms"),
+            (90_000, "1 min 30 s"),
+            (4_500_000, "1 h 15 min"),
+            (86_400_000, "1 day"),
+            (7 * 86_400_000 + 3_600_000, "7 days 1 h"),
+            (1_500, "1 s 500 ms"),
+        ] {
+            assert_eq!(fmt_ms(ms), text);
+            assert_eq!(parse_duration(text).unwrap(), ms as i64, "{text}");
+        }
     }
 }

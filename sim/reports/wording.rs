@@ -160,6 +160,13 @@ pub fn operator_label(op: &Operator, cluster: &str) -> String {
         Operator::BulkImport => "Bulk Certificate Import".into(),
         Operator::BulkImportDefect { bug } => format!("Bulk Certificate Import (fails: {bug})"),
         Operator::UploadCertificate { store, .. } => format!("Upload Certificate to {store}"),
+        Operator::SetParameter { name, value } if name == "serve_unsigned_configs" => {
+            if value == "true" {
+                "TFTP serves unsigned configuration files".into()
+            } else {
+                "TFTP serves signed configuration files again".into()
+            }
+        }
         Operator::SetParameter { name, value } => {
             format!("Enterprise Parameter {name} = {value}")
         }

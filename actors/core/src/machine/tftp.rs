@@ -340,6 +340,10 @@ impl Tftp {
             cert_hash: None,
             encr_config: false,
         };
+        if build.unsigned_configs {
+            // The plain `SEP<MAC>.cnf.xml`, no signature header (§2.5, F31).
+            return Some(Arc::from(config.to_xml().into_bytes()));
+        }
         let signer = &node.callmanager;
         debug_assert_eq!(signer.cert_type, Some(CertType::CallManager));
         let name = config.signed_file_name();

@@ -235,7 +235,13 @@ pub enum Event {
     /// A phone installed a CTL or ITL, and how it trusted its signer.
     TrustListInstalled { file: FileKind, path: TrustPath },
     /// A phone refused a CTL or ITL and kept its old trust.
-    TrustListRejected { file: FileKind, reason: Refusal },
+    TrustListRejected {
+        file: FileKind,
+        reason: Refusal,
+        /// The refused file's signer as its header names it (`CN=… serial …`), when the
+        /// file could be read.
+        signer: Option<String>,
+    },
     /// A phone asked a TVS to vouch for the signer of a file.
     TvsQuery { file: FileKind, tvs_host: String },
     /// A phone got a TVS's answer about a file's signer; in TLS mode, with the TVS
@@ -314,8 +320,16 @@ impl fmt::Display for Event {
             Event::TrustListInstalled { file, path } => {
                 write!(f, "{} via {path:?}", file_name(*file))
             }
-            Event::TrustListRejected { file, reason } => {
-                write!(f, "{}: {reason}", file_name(*file))
+            Event::TrustListRejected {
+                file,
+                reason,
+                signer,
+            } => {
+                write!(f, "{}: {reason}", file_name(*file))?;
+                match signer {
+                    Some(s) => write!(f, " [signed by {s}]"),
+                    None => Ok(()),
+                }
             }
             Event::TvsQuery { file, tvs_host } => {
                 write!(f, "{} signer to tvs@{tvs_host}", file_name(*file))
@@ -441,7 +455,8 @@ mod tests {
         assert_eq!(
             Event::TrustListRejected {
                 file: FileKind::Itl,
-                reason: r
+                reason: r,
+                signer: None,
             }
             .to_string(),
             "ITL: TVS answered that the signer is not valid (no TVS left to ask)"

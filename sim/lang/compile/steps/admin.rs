@@ -152,3 +152,34 @@ pub(super) fn certificate_monitor(t: &mut Timeline, s: &raw::Step, at: u64) -> R
     t.events.push((at, Event::Operator { cluster: c, op }));
     Ok(())
 }
+
+/// `serve_unsigned_configs`: the cluster's TFTP serves configuration files unsigned (`value`,
+/// default true) [I: not a CUCM setting — what a pre-8.0 or third-party TFTP does]. Phones
+/// holding the blank rollback ITL and no CTL accept them (§2.5, F31); the others refuse them.
+pub(super) fn serve_unsigned_configs(t: &mut Timeline, s: &raw::Step, at: u64) -> R<()> {
+    let action = s.action.get_ref().as_str();
+    let aspan = s.action.span();
+    t.only(action, &s.present(), &["cluster", "value"])?;
+    let c = t.cluster(&s.cluster, aspan)?.name.clone();
+    let on = match s.value.as_ref().map(|v| (v.get_ref(), v.span())) {
+        None => true,
+        Some((toml::Value::Boolean(b), _)) => *b,
+        Some((other, span)) => {
+            return Err(t.cx.err(
+                span,
+                format!("value must be true or false, not {}", other.type_str()),
+            ))
+        }
+    };
+    t.events.push((
+        at,
+        Event::Operator {
+            cluster: c,
+            op: Operator::SetParameter {
+                name: "serve_unsigned_configs".into(),
+                value: on.to_string(),
+            },
+        },
+    ));
+    Ok(())
+}

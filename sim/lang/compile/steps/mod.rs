@@ -8,7 +8,8 @@
 //!  bulk       bulk_export (+ nodes), bulk_consolidate, bulk_import (+ defect), sftp_remove
 //!  upload     upload_certificate
 //!  phones     set_option150, reset_phones
-//!  admin      restart_service, set_enterprise_parameter, certificate_monitor
+//!  admin      restart_service, set_enterprise_parameter, serve_unsigned_configs,
+//!             certificate_monitor
 //!  lifecycle  regenerate_certificate, itl_reset, ctl_update, drs_backup, drs_restore,
 //!             delete_itl, ctl_set_cluster
 //!  capf       capf_operation, capf_set_keepalive, capf_offline_sign, capf_cli
@@ -36,7 +37,7 @@ use crate::lang::raw;
 type StepFn = fn(&mut Timeline<'_>, &raw::Step, u64) -> R<()>;
 
 /// Every action, in the order the "unknown action" error lists them.
-const STEPS: [(&str, StepFn); 36] = [
+const STEPS: [(&str, StepFn); 37] = [
     ("bulk_export", bulk::export),
     ("sftp_remove", bulk::sftp_remove),
     ("bulk_consolidate", bulk::consolidate_or_import),
@@ -46,6 +47,7 @@ const STEPS: [(&str, StepFn); 36] = [
     ("reset_phones", phones::reset),
     ("restart_service", admin::restart_service),
     ("set_enterprise_parameter", admin::set_enterprise_parameter),
+    ("serve_unsigned_configs", admin::serve_unsigned_configs),
     ("regenerate_certificate", lifecycle::step),
     ("fips_enable", lifecycle::step),
     ("itl_reset", lifecycle::step),

@@ -162,6 +162,8 @@ impl Phone {
             );
         }
         let parsed = match kind {
+            // A plain XML config (an unsigned TFTP) has no header: no signer, no signature.
+            FileKind::Config if raw.first() == Some(&b'<') => Ok((Default::default(), None)),
             FileKind::Config => parse_signed_config(&raw).map(|c| (c.header, None)),
             _ => parse_shared(&raw).map(|l| (l.header.clone(), Some(l))),
         };
@@ -169,7 +171,7 @@ impl Phone {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("unparsable {}: {e}", self.file_name(kind));
-                return self.refuse(kind, now, why.into(), out);
+                return self.refuse(kind, now, why.into(), None, out);
             }
         };
         match self
@@ -177,7 +179,9 @@ impl Phone {
             .judge(kind, &raw, &header, now.wall, self.backend)
         {
             Decision::Accept(path) => self.accept(kind, path, &raw, list, now, out),
-            Decision::Reject(e) => self.refuse(kind, now, Refusal::Trust(e), out),
+            Decision::Reject(e) => {
+                self.refuse(kind, now, Refusal::Trust(e), signer_of(&header), out)
+            }
             Decision::AskTvs { .. } => {
                 let question = Question::Signer {
                     file: kind,
@@ -233,12 +237,23 @@ impl Phone {
         self.next_after(kind, now, out);
     }
 
-    fn refuse(&mut self, kind: FileKind, now: Now, reason: Refusal, out: &mut Vec<Effect>) {
+    fn refuse(
+        &mut self,
+        kind: FileKind,
+        now: Now,
+        reason: Refusal,
+        signer: Option<String>,
+        out: &mut Vec<Effect>,
+    ) {
         if kind == FileKind::Config {
             return self.refuse_config(now, reason, out);
         }
         self.trust_failed = true;
-        let rejected = Event::TrustListRejected { file: kind, reason };
+        let rejected = Event::TrustListRejected {
+            file: kind,
+            reason,
+            signer,
+        };
         out.push(self.event(now, rejected));
         self.next_after(kind, now, out);
     }
@@ -262,7 +277,8 @@ impl Phone {
                 serial: hex::encode(wait.header.signer_serial.clone().unwrap_or_default()),
             };
             let why = Refusal::NoTvsLeft(Box::new(Refusal::Trust(reason)));
-            return self.refuse(wait.kind, now, why, out);
+            let signer = signer_of(&wait.header);
+            return self.refuse(wait.kind, now, why, signer, out);
         }
         self.state = State::Tvs(wait);
         out.push(self.event(
@@ -324,7 +340,8 @@ impl Phone {
             ttl_s,
         }) = answer
         else {
-            return self.refuse(wait.kind, now, "TVS answer unreadable".into(), out);
+            let signer = signer_of(&wait.header);
+            return self.refuse(wait.kind, now, "TVS answer unreadable".into(), signer, out);
         };
         let answered = Event::TvsAnswer {
             file: wait.kind,
@@ -350,14 +367,32 @@ impl Phone {
                 } = *wait;
                 self.accept(kind, path, &raw, list, now, out)
             }
-            Decision::Reject(e) => self.refuse(wait.kind, now, Refusal::Trust(e), out),
-            Decision::AskTvs { .. } => self.refuse(wait.kind, now, "TVS loop".into(), out),
+            Decision::Reject(e) => {
+                let signer = signer_of(&wait.header);
+                self.refuse(wait.kind, now, Refusal::Trust(e), signer, out)
+            }
+            Decision::AskTvs { .. } => {
+                let signer = signer_of(&wait.header);
+                self.refuse(wait.kind, now, "TVS loop".into(), signer, out)
+            }
         }
     }
 }
 
 fn header_len(raw: &[u8]) -> usize {
+    if raw.first() == Some(&b'<') {
+        return 0; // an unsigned config: all XML
+    }
     crate::tlv::parse_header(raw)
         .map(|h| h.header_length as usize)
         .unwrap_or(raw.len())
+}
+
+/// A file's signer as its header names it: `CN=… serial …` (`None` without a name).
+fn signer_of(header: &crate::tlv::parse::Header) -> Option<String> {
+    let name = header.signer_name.as_deref()?;
+    Some(match &header.signer_serial {
+        Some(serial) => format!("{name} serial {}", hex::encode(serial)),
+        None => name.to_string(),
+    })
 }

@@ -37,6 +37,10 @@ pub struct Enterprise {
     /// (F12: a CAPF regenerated without `utils ctl update CTLFile`). `false`: CallManager-trust
     /// plus the current CAPF, as in non-secure mode.
     pub lsc_capf_from_ctl: bool,
+    /// Not a CUCM parameter [I]: the cluster's TFTP serves configuration files unsigned, as a
+    /// pre-8.0 or third-party TFTP does (the scenario's `serve_unsigned_configs`). Phones
+    /// holding the blank rollback ITL and no CTL accept them; the others refuse them (§2.5).
+    pub unsigned_configs: bool,
 }
 
 impl Default for Enterprise {
@@ -47,6 +51,7 @@ impl Default for Enterprise {
             digest: DigestAlg::Sha1,
             default_config_tvs: true,
             lsc_capf_from_ctl: true,
+            unsigned_configs: false,
         }
     }
 }
@@ -60,6 +65,7 @@ impl Publisher {
         );
         match name {
             "rollback_to_pre_8" => self.enterprise.rollback = truthy,
+            "serve_unsigned_configs" => self.enterprise.unsigned_configs = truthy,
             "phone_interaction_on_cert_update" => {
                 self.enterprise.auto_reset = value.eq_ignore_ascii_case("automatic")
             }

@@ -193,6 +193,7 @@ impl Publisher {
                     certs: certs.clone(),
                     mixed_mode: self.mixed_mode,
                     rollback: self.enterprise.rollback,
+                    unsigned_configs: self.enterprise.unsigned_configs,
                     digest: self.enterprise.digest,
                     callmanagers: self.cm_hosts.clone(),
                     tvs: if self.enterprise.default_config_tvs {
