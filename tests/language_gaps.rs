@@ -99,9 +99,9 @@ fn bad_nodes_and_files_are_refused() {
     assert!(e.contains("without a path"), "{e}");
 }
 
-/// F31's "phones accept unsigned configuration files": a TFTP serving unsigned configs
-/// (`serve_unsigned_configs`) — phones holding the blank rollback ITL register from them;
-/// without the rollback ITL, the same files are refused as unsigned.
+/// F31's "phones accept unsigned configuration files": a TFTP serving unsigned configs and no
+/// ITL, as a pre-8.0 one (`serve_unsigned_configs`) — phones holding the blank rollback ITL
+/// register from them; phones holding their cluster's real ITL refuse the same files.
 #[test]
 fn serve_unsigned_configs_opens_only_phones_holding_the_rollback_itl() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -119,12 +119,12 @@ cluster = "rogue"
         let raw = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         let o = cucmsim::lang::compile::Overrides {
             seed: None,
-            phones: Some(6),
+            phones: None,
             tls: None,
         };
         let c = cucmsim::lang::compile::compile_with("unsigned.toml", &text, raw, o)
             .unwrap_or_else(|e| panic!("{e}"));
-        let r = cucmsim::reports::runner::execute(&c, Some(6)).unwrap();
+        let r = cucmsim::reports::runner::execute(&c, None).unwrap();
         let failed: Vec<_> = r
             .expectations
             .details
@@ -141,20 +141,19 @@ kind = "phones"
 by = "8 min"
 state = "Registered"
 cluster = "rogue"
-count = 6
+count = 20
 
 [[expect]]
 kind = "observation"
 what = "config_accepted"
 detail = "RollbackItl"
-at_least = 6
+at_least = 20
 
 [[expect]]
 kind = "no_invariant_violation"
 "#,
     );
-    // No rollback: the phones keep their real ITL; the stranger's ITL and its unsigned
-    // configs are refused.
+    // No rollback: the phones keep their real ITL and refuse the unsigned configs.
     let (before, after) = head.split_once("[[step]]\nat = \"2 min\"").unwrap();
     let (_, after) = after.split_once("\n\n").unwrap();
     let no_rollback = format!("{before}{after}");
@@ -171,7 +170,8 @@ count = 0
 [[expect]]
 kind = "observation"
 what = "config_rejected"
-at_least = 6
+detail = "not signed"
+at_least = 20
 "#,
     );
 }

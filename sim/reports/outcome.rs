@@ -11,6 +11,7 @@
 
 use crate::checks::phones::PhoneView;
 use cucmsim_core::machine::phone::status;
+use cucmsim_core::machine::trace::file_name;
 use cucmsim_core::machine::{Event, Kind, Observation};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -177,6 +178,10 @@ fn refusals_since_boot<'a>(
         };
         match (o.kind(), &o.event) {
             (_, Event::State { status }) if *status == status::BOOTING => seen.clear(),
+            // The cause, without the signer the detail also names (examples show it).
+            (_, Event::TrustListRejected { file, reason, .. }) => {
+                seen.push(format!("{}: {reason}", file_name(*file)))
+            }
             (
                 Kind::TrustListRejected
                 | Kind::ConfigRejected

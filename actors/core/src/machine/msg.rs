@@ -424,8 +424,8 @@ pub struct TftpBuild {
     /// Not mixed mode, but the cluster was: `utils ctl set-cluster non-secure-mode` leaves a
     /// CTL whose CCM+TFTP records are blanked [C S7/S8].
     pub non_secure_ctl: bool,
-    /// Serve configuration files unsigned (`serve_unsigned_configs`, [I]: as a pre-8.0 or
-    /// third-party TFTP does): what a phone holding the rollback ITL accepts (§2.5, F31).
+    /// Serve configuration files unsigned and no ITL (`serve_unsigned_configs`, [I]: as a
+    /// pre-8.0 TFTP does): what a phone holding the rollback ITL accepts (§2.5, F31).
     pub unsigned_configs: bool,
     /// The node's Tomcat certificate and key as they are on disk now. The TFTP service
     /// loads it when it starts and presents the loaded one on its HTTPS config-download port

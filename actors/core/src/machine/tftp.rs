@@ -293,6 +293,10 @@ impl Tftp {
     fn serve(&mut self, file: &str) -> Option<Arc<[u8]>> {
         let upper = file.to_ascii_uppercase();
         if upper.starts_with("ITL") && upper.ends_with(".TLV") {
+            // A TFTP serving unsigned configs stands for a pre-8.0 one: it has no ITL.
+            if self.build.as_ref().is_some_and(|b| b.unsigned_configs) {
+                return None;
+            }
             return self.itl.clone();
         }
         if upper.starts_with("CTL") && upper.ends_with(".TLV") {

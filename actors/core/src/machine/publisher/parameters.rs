@@ -37,8 +37,8 @@ pub struct Enterprise {
     /// (F12: a CAPF regenerated without `utils ctl update CTLFile`). `false`: CallManager-trust
     /// plus the current CAPF, as in non-secure mode.
     pub lsc_capf_from_ctl: bool,
-    /// Not a CUCM parameter [I]: the cluster's TFTP serves configuration files unsigned, as a
-    /// pre-8.0 or third-party TFTP does (the scenario's `serve_unsigned_configs`). Phones
+    /// Not a CUCM parameter [I]: the cluster's TFTP serves configuration files unsigned and no
+    /// ITL, as a pre-8.0 TFTP does (the scenario's `serve_unsigned_configs`). Phones
     /// holding the blank rollback ITL and no CTL accept them; the others refuse them (§2.5).
     pub unsigned_configs: bool,
 }
