@@ -493,6 +493,20 @@ impl Bus {
             .lock()
             .expect("tvs time")
             .on_send(from, &to, &msg, t, due);
+        self.post_copies(actor, &to, msg, due, copies, cause);
+    }
+
+    /// Posts `msg` to `actor` (at `to`) due at `due`, a second copy 1 ms later when
+    /// duplicated; each copy counts for step `cause` unless it goes to a phone.
+    fn post_copies(
+        &self,
+        actor: ActorRef<Mail>,
+        to: &Addr,
+        msg: Msg,
+        due: u64,
+        copies: u64,
+        cause: Cause,
+    ) {
         let cause = if matches!(to, Addr::Phone(_)) {
             Cause::NONE
         } else {

@@ -91,21 +91,7 @@ pub(super) fn dispatch(
             store,
             ca,
             which,
-        } => {
-            if let Some((root, issuing)) = cas.get(ca) {
-                let cert = if which == "root" { root } else { issuing };
-                let op = Operator::UploadCertificate {
-                    store: *store,
-                    der: cert.der().into(),
-                };
-                deliver(
-                    bus,
-                    Addr::Publisher(cluster.clone()),
-                    Msg::Operator(op),
-                    cause,
-                );
-            }
-        }
+        } => upload_ca(bus, cas, cluster, *store, ca, which, cause),
         Event::PowerOff { first, count } => {
             for id in *first..first + count {
                 deliver(bus, Addr::Phone(id), Msg::PowerOff, cause);
@@ -117,6 +103,27 @@ pub(super) fn dispatch(
                 deliver(bus, Addr::Phone(id), Msg::EraseTrustLists, cause);
             }
         }
+    }
+}
+
+/// Certificate `which` (`root` or `issuing`) of CA `ca` uploaded to `store` on `cluster`.
+fn upload_ca(
+    bus: &Bus,
+    cas: &CaCerts,
+    cluster: &str,
+    store: cucmsim_core::pki::StoreName,
+    ca: &str,
+    which: &str,
+    cause: Cause,
+) {
+    if let Some((root, issuing)) = cas.get(ca) {
+        let cert = if which == "root" { root } else { issuing };
+        let op = Operator::UploadCertificate {
+            store,
+            der: cert.der().into(),
+        };
+        let to = Addr::Publisher(cluster.to_string());
+        deliver(bus, to, Msg::Operator(op), cause);
     }
 }
 

@@ -122,15 +122,7 @@ impl Stage<'_> {
                 );
                 continue;
             }
-            let mut wake = ((now / tick_ms + 1) * tick_ms).min(end);
-            if let Some(&i) = faults.last() {
-                wake = wake.min(spec.events[i].0);
-            }
-            match (&waiting, steps.last()) {
-                (Some(w), _) => wake = wake.min(w.deadline_ms),
-                (None, Some(&i)) => wake = wake.min(spec.events[i].0),
-                (None, None) => {}
-            }
+            let wake = self.wake_at(now, tick_ms, &faults, &steps, waiting.as_ref());
             let sleep = tokio::time::sleep_until(self.start + Duration::from_millis(wake));
             match &waiting {
                 Some(_) => {
@@ -143,6 +135,28 @@ impl Stage<'_> {
             }
         }
         runs
+    }
+
+    /// When to look again: the next progress tick, fault, step start (or the wait's cap), or
+    /// the end — whichever comes first.
+    fn wake_at(
+        &self,
+        now: u64,
+        tick_ms: u64,
+        faults: &[usize],
+        steps: &[usize],
+        waiting: Option<&Waiting>,
+    ) -> u64 {
+        let events = &self.spec.events;
+        let mut wake = ((now / tick_ms + 1) * tick_ms).min(self.spec.duration_ms);
+        if let Some(&i) = faults.last() {
+            wake = wake.min(events[i].0);
+        }
+        match (waiting, steps.last()) {
+            (Some(w), _) => wake.min(w.deadline_ms),
+            (None, Some(&i)) => wake.min(events[i].0),
+            (None, None) => wake,
+        }
     }
 
     /// Records that step `run` landed (or that the wait for it gave up) at `now`.

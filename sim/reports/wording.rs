@@ -135,25 +135,8 @@ fn start_stop(a: ServiceAction) -> &'static str {
 pub fn operator_label(op: &Operator, cluster: &str) -> String {
     let on = format!(" on {cluster}");
     let what = match op {
-        Operator::BulkExport { types } => {
-            let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
-            if names.is_empty() {
-                "Bulk Certificate Export".into()
-            } else {
-                return format!("Bulk Certificate Export on {cluster} ({})", names.join(", "));
-            }
-        }
-        Operator::BulkExportNodes { types, nodes } => {
-            let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
-            let what = if names.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", names.join(", "))
-            };
-            return format!(
-                "Bulk Certificate Export of {} on {cluster}{what}",
-                nodes.join(", ")
-            );
+        Operator::BulkExport { .. } | Operator::BulkExportNodes { .. } => {
+            return export_label(op, cluster)
         }
         Operator::SftpRemove { name } => return format!("Delete {name} from the SFTP directory"),
         Operator::BulkConsolidate => "Bulk Certificate Consolidate".into(),
@@ -200,6 +183,47 @@ pub fn operator_label(op: &Operator, cluster: &str) -> String {
         Operator::CtlProvider { host, action } => {
             return format!("{} Cisco CTL Provider on {host}", start_stop(*action))
         }
+        Operator::CapfUpdate(_)
+        | Operator::CapfKeepalive { .. }
+        | Operator::CapfOfflineSign { .. }
+        | Operator::CapfCli { .. }
+        | Operator::CertificateMonitor { .. }
+        | Operator::HttpsService { .. }
+        | Operator::TftpHttps { .. } => device_label(op),
+        Operator::Imp(op) => imp_label(op),
+        Operator::CtlSetCluster { mixed } => {
+            let mode = if *mixed { "mixed-mode" } else { "non-secure-mode" };
+            format!("utils ctl set-cluster {mode}")
+        }
+    };
+    what + &on
+}
+
+/// A Bulk Certificate Export (of every node, or of the nodes named) on `cluster`.
+fn export_label(op: &Operator, cluster: &str) -> String {
+    let (types, nodes) = match op {
+        Operator::BulkExport { types } => (types, None),
+        Operator::BulkExportNodes { types, nodes } => (types, Some(nodes)),
+        _ => return String::new(),
+    };
+    let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+    let what = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
+    };
+    match nodes {
+        None => format!("Bulk Certificate Export on {cluster}{what}"),
+        Some(nodes) => format!(
+            "Bulk Certificate Export of {} on {cluster}{what}",
+            nodes.join(", ")
+        ),
+    }
+}
+
+/// A step about devices (CAPF, certificate monitoring, phone services) in the UI's words.
+fn device_label(op: &Operator) -> String {
+    match op {
         Operator::CapfUpdate(u) => format!(
             "Bulk Administration Update Phones: Certificate Operation \"{}\" for {} devices",
             u.operation.label(),
@@ -220,13 +244,8 @@ pub fn operator_label(op: &Operator, cluster: &str) -> String {
             "{} download their configuration over HTTPS",
             phones(*first, *count)
         ),
-        Operator::Imp(op) => imp_label(op),
-        Operator::CtlSetCluster { mixed } => {
-            let mode = if *mixed { "mixed-mode" } else { "non-secure-mode" };
-            format!("utils ctl set-cluster {mode}")
-        }
-    };
-    what + &on
+        _ => String::new(),
+    }
 }
 
 /// An IM&P step in the UI's words.
