@@ -263,9 +263,25 @@ fn bench_scale_counts_operations_and_compares_wall_time_with_the_bounds() {
         "20",
         "--calibrate",
         "5",
+        "--threads",
+        "2",
         "--json",
     ]);
     assert_eq!(code, 0, "{v}");
+    // The measured size ran at 2 threads and at 1, with the same trace.
+    assert_eq!(v["threads"], 2);
+    assert_eq!(v["one_thread"]["threads"], 1);
+    assert_eq!(v["one_thread"]["trace_hash"], v["run"]["trace_hash"]);
+    let (w1, w2) = (
+        v["wall_s_one_thread"].as_f64().unwrap(),
+        v["wall_s"].as_f64().unwrap(),
+    );
+    assert!(
+        (v["speedup"].as_f64().unwrap() - w1 / w2).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(v["crypto_floor_s"].as_f64().unwrap() > 0.0);
+    assert!(v["run"]["windows"].as_u64().unwrap() > 0);
     let run = &v["run"];
     assert_eq!(run["phones"], 40);
     assert_eq!(run["expectations_failed"], 0);
@@ -279,7 +295,7 @@ fn bench_scale_counts_operations_and_compares_wall_time_with_the_bounds() {
     let cost = v["op_cost_us"]["verify RSA-2048"].as_f64().unwrap();
     assert!(cost > 0.0);
     let bound = v["verify_bound_s"].as_f64().unwrap();
-    assert!(bound >= verifies as f64 * cost / 1e6 * 0.99, "{v}");
+    assert!(bound >= verifies as f64 * cost / 1e6 / 2.0 * 0.99, "{v}");
     assert!(v["crypto_bound_s"].as_f64().unwrap() > bound);
     let ratio = v["wall_over_verify_bound"].as_f64().unwrap();
     assert!((ratio - run["wall_s"].as_f64().unwrap() / bound).abs() < 1e-6 * ratio.max(1.0));

@@ -139,6 +139,7 @@ fn migration(phones: u32, import: bool) -> WorldSpec {
         link_rules: vec![],
         phone_key_pool: 64,
         latency_ms: (1, 2),
+        threads: 0,
     }
 }
 

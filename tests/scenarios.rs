@@ -594,8 +594,9 @@ kind = "no_invariant_violation"
     // the whole drain.
     let q = &r.latency["tvs.query_ms"];
     assert_eq!(q.count, PHONES);
+    // (Percentiles come from an HdrHistogram: 3 significant digits, hence the 0.1 %.)
     assert!(
-        q.max_ms >= drain_ms as f64 && q.max_ms <= (drain_ms + PIPELINE_MS) as f64,
+        q.max_ms >= drain_ms as f64 * 0.999 && q.max_ms <= (drain_ms + PIPELINE_MS) as f64,
         "{q:?}"
     );
     assert!(
@@ -720,7 +721,10 @@ fn operator_steps_at_one_instant_keep_their_order() {
         let landed = pair[0].landed_ms.expect("every step lands");
         assert!(landed >= pair[0].started_ms);
         if pair[1].at_ms == pair[0].at_ms {
-            assert_eq!(pair[1].started_ms, landed, "{pair:#?}");
+            // The director acts at window barriers: the next step starts at the first
+            // barrier after the landing, at most one lookahead (the 1 ms LAN latency) later.
+            let started = pair[1].started_ms;
+            assert!(started >= landed && started <= landed + 1, "{pair:#?}");
         }
     }
     let restart = steps

@@ -37,3 +37,17 @@ impl CostMeter {
             .collect()
     }
 }
+
+impl CostMeter {
+    /// Adds another meter's histograms (logical processes' meters into the run's).
+    pub fn merge(&mut self, other: CostMeter) {
+        for (k, h) in other.hists {
+            match self.hists.get_mut(&k) {
+                Some(mine) => mine.add(&h).expect("same histogram bounds"),
+                None => {
+                    self.hists.insert(k, h);
+                }
+            }
+        }
+    }
+}

@@ -1,38 +1,47 @@
-//! # cucmsim-actors: the thin shells
+//! # cucmsim-actors: logical processes, the bus, the conductor
 //!
 //! Every participant of the simulated world — phone, TFTP, TVS, CAPF, CA, CallManager,
-//! publisher, DHCP, SFTP — runs as a ractor actor around its pure machine from `cucmsim-core`.
-//! A shell hands a mailbox [`Input`] to the core's one interface, [`Machine::on_input`], with
-//! `now`, and carries out the effects:
+//! publisher, DHCP, SFTP — is a pure machine from `cucmsim-core`, hosted by a ractor actor: a
+//! *logical process* (LP). Services have one each; phones are multiplexed on a few shard LPs
+//! (each phone keeps its own machine, mailbox order and failure isolation). The run advances
+//! in conservative windows (design.md, "Engine and time"): within a window every LP runs on
+//! its own thread, independently; at the barrier the conductor exchanges the letters they sent
+//! each other. The total order of letters makes the trace independent of the thread count.
 //!
 //! ```text
-//!  mailbox Input ──► Shell<M> ──► M::on_input(input, bus.now(host)) ──► effects
-//!                                   Send    ──► Bus::send (link policy: latency, loss, duplicate, partition) ──► postman ──► mailbox
-//!                                   Timer   ──► Bus::timer (the postman queue, virtual time)
-//!                                   Observe ──► Bus trace
-//!  (the real CPU time of each on_input goes to the bus's CostMeter, never into virtual time)
+//!  Conductor ──Window{end}──► Lp<M> (one per service, a few phone shards), all at once
+//!                               M::on_input(input, bus.now(addr, due)) ──► effects
+//!                                 Send    ──► Bus::plan (latency ≥ lookahead, loss, duplicate,
+//!                                             partition, firewall) ──► letter for an LP
+//!                                 Timer   ──► own queue
+//!                                 Observe ──► own trace
+//!  Conductor ◄──WindowDone{letters out, next due, step deltas}── (barrier: exchange, next start)
+//!  (the real CPU time of each on_input goes to the LP's CostMeter, never into virtual time)
 //! ```
 //! No trust decision lives here (design.md principle 4), and nothing here matches on a
-//! message's variants: labels come from `Msg::kind`, connections from `Msg::session`. The bus
-//! is the seam where the QUIC transport will plug in.
+//! message's variants: labels come from `Msg::kind`, connections from `Msg::session`.
 //!
 //! ## Layout
 //!
 //! ```text
-//! bus.rs         the in-memory bus: routes by Addr, link policy, host clocks, postman queue, trace
+//! bus.rs         the frozen bus: routes, link policy, host clocks, TVS session times
+//! conductor.rs   Conductor: windows, barriers, the harness's deliveries, the harvest
 //! cost.rs        CostMeter: real CPU time per (participant kind, input kind), HdrHistograms
-//! shell.rs       Shell<M>: the one generic ractor actor around any core Machine
+//! letter.rs      Letter and its total order (due, source, source sequence)
+//! lp.rs          Lp<M>: the logical process actor (a phone shard or one service)
 //! steps.rs       Mail{input, cause}: which operator step's effects are still in flight
-//! supervisor.rs  the root supervisor (a failed shell becomes an `actor_failed` observation), spawn_shell
+//! supervisor.rs  the root supervisor, spawn_lp
 //! ```
 
 pub mod bus;
+pub mod conductor;
 pub mod cost;
-pub mod shell;
+pub mod letter;
+pub mod lp;
 pub mod steps;
 pub mod supervisor;
 
 pub use bus::{Bus, Group, LinkEffect, LinkRule};
+pub use conductor::{Conductor, Harvested, WindowStats};
 pub use cucmsim_core::machine::{Input, Machine};
-pub use shell::Shell;
 pub use steps::{Cause, Mail};

@@ -1,18 +1,17 @@
-//! The root supervisor: every shell is spawned linked to it, so a shell that fails (an `Err`
-//! from a machine's shell, or a panic) is reported as an observation instead of vanishing.
+//! The root supervisor: every logical process is spawned linked to it. A machine that fails
+//! inside a logical process is caught there and becomes that machine's `actor_failed`
+//! observation (the rest of the shard goes on); a logical process that stops altogether is
+//! logged here, and the conductor, waiting on its window, ends the run with an error naming
+//! it and the virtual time reached — never a hang.
 
 use crate::bus::Bus;
-use crate::shell::Shell;
+use crate::letter::Letter;
+use crate::lp::{Lp, LpMsg};
 use cucmsim_core::machine::Machine;
-use cucmsim_core::machine::{Event, Observation};
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 /// The supervisor actor.
-pub struct Supervisor {
-    pub bus: Bus,
-    /// The participant kind it supervises (`phone`, `tvs`, …), named in its reports.
-    pub kind: &'static str,
-}
+pub struct Supervisor;
 
 impl Actor for Supervisor {
     type Msg = ();
@@ -30,34 +29,27 @@ impl Actor for Supervisor {
         _: &mut (),
     ) -> Result<(), ActorProcessingErr> {
         if let SupervisionEvent::ActorFailed(who, err) = event {
-            let now = self.bus.now(&cucmsim_core::machine::Addr::Dhcp);
-            let name = who
-                .get_name()
-                .unwrap_or_else(|| format!("{:?}", who.get_id()));
-            tracing::warn!(kind = self.kind, actor = %name, error = %err, "actor failed");
-            let failed = Event::ActorFailed {
-                error: err.to_string(),
-            };
-            self.bus.observe(Observation::new(now, &name, failed));
+            tracing::error!(actor = ?who.get_id(), error = %err, "logical process failed");
         }
         Ok(())
     }
 }
 
-/// Spawns `machine` in a shell linked to `supervisor` and registers it on the bus.
-pub async fn spawn_shell<M: Machine>(
+/// Spawns logical process `index` hosting `machines`, with `letters` already queued, linked
+/// to `supervisor`.
+pub async fn spawn_lp<M: Machine>(
     bus: &Bus,
     supervisor: &ActorRef<()>,
-    machine: M,
-) -> Result<ActorRef<crate::Mail>, ractor::SpawnErr> {
-    let addr = machine.addr();
+    index: u32,
+    machines: Vec<M>,
+    letters: Vec<Letter>,
+) -> Result<ActorRef<LpMsg>, ractor::SpawnErr> {
     let (actor, _join) = Actor::spawn_linked(
         None,
-        Shell::<M>::new(bus.clone()),
-        machine,
+        Lp::<M>::new(bus.clone(), index),
+        (machines, letters),
         supervisor.get_cell(),
     )
     .await?;
-    bus.register(addr, actor.clone());
     Ok(actor)
 }

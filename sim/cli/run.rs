@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Also write the observation trace, one JSON object a line, to trace.jsonl beside the report.
     #[arg(long)]
     pub trace: bool,
+    /// Worker threads (the trace is the same at any count) [default: every core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
     /// TVS sessions: a real TLS handshake (full) or an identity check of the TVS certificate
     /// [default: the scenario's `tls`, full unless it says].
     #[arg(long, value_enum)]
@@ -78,7 +81,7 @@ pub fn run(args: &RunArgs) -> u8 {
         phones: args.phones,
         tls,
     };
-    let compiled = match load_with(args.scenario.as_deref(), overrides) {
+    let mut compiled = match load_with(args.scenario.as_deref(), overrides) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -89,6 +92,7 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("cucmsim run: {e}");
         return 2;
     }
+    compiled.spec.threads = args.threads.unwrap_or(0) as usize;
     let seed = compiled.spec.seed;
     let dir = match prepare(args.out.as_deref(), &compiled.spec.name, seed, args.force) {
         Ok(d) => d,

@@ -8,7 +8,7 @@
 //! ```
 
 use super::spec::{Event, Service, WorldSpec};
-use cucmsim_actors::{Bus, Cause, Input};
+use cucmsim_actors::{Cause, Conductor, Input};
 use cucmsim_core::machine::{Addr, Kind, Msg, Now, Observation, Operator, ServiceAction};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::identity::CertType;
@@ -29,7 +29,7 @@ pub(super) fn spread(seed: u64, i: u64, window: u64) -> u64 {
 
 /// The harness talks to shells directly, not through the link policy; `cause` is the
 /// operator step it carries out (`Cause::NONE` for a fault or the set-up).
-pub(super) fn deliver(bus: &Bus, to: Addr, msg: Msg, cause: Cause) {
+pub(super) fn deliver(bus: &mut Conductor, to: Addr, msg: Msg, cause: Cause) {
     bus.hand(&to, Input::Msg(msg), cause);
 }
 
@@ -37,7 +37,7 @@ pub(super) type CaCerts = BTreeMap<String, (Certificate, Certificate)>;
 
 pub(super) fn dispatch(
     spec: &WorldSpec,
-    bus: &Bus,
+    bus: &mut Conductor,
     pkis: &BTreeMap<String, ClusterPki>,
     cas: &CaCerts,
     event: &Event,
@@ -108,7 +108,7 @@ pub(super) fn dispatch(
 
 /// Certificate `which` (`root` or `issuing`) of CA `ca` uploaded to `store` on `cluster`.
 fn upload_ca(
-    bus: &Bus,
+    bus: &mut Conductor,
     cas: &CaCerts,
     cluster: &str,
     store: cucmsim_core::pki::StoreName,
@@ -128,13 +128,13 @@ fn upload_ca(
 }
 
 /// `count` phones from `first` reset, at once or spread over `over_ms` (from the seed).
-fn reset_phones(spec: &WorldSpec, bus: &Bus, first: u32, count: u32, over_ms: u64) {
+fn reset_phones(spec: &WorldSpec, bus: &mut Conductor, first: u32, count: u32, over_ms: u64) {
     for id in first..first + count {
         if over_ms == 0 {
             deliver(bus, Addr::Phone(id), Msg::Reset, Cause::NONE);
-        } else if let Some(actor) = bus.route(&Addr::Phone(id)) {
+        } else {
             let after = spread(spec.seed ^ 0x5e7, u64::from(id), over_ms);
-            bus.deliver_after(actor, after, Msg::Reset);
+            bus.deliver_after(&Addr::Phone(id), after, Msg::Reset);
         }
     }
 }
@@ -143,7 +143,7 @@ fn reset_phones(spec: &WorldSpec, bus: &Bus, first: u32, count: u32, over_ms: u6
 /// cluster's publisher, which owns the CTL).
 fn service_event(
     spec: &WorldSpec,
-    bus: &Bus,
+    bus: &mut Conductor,
     host: &String,
     service: Service,
     action: ServiceAction,
@@ -182,7 +182,7 @@ fn service_event(
 
 /// A node's certificate copied into another cluster's trust store by its owner's publisher.
 fn upload_event(
-    bus: &Bus,
+    bus: &mut Conductor,
     pkis: &BTreeMap<String, ClusterPki>,
     now: Now,
     event: &Event,

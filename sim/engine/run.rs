@@ -1,26 +1,37 @@
-//! Running a world on virtual time: a current-thread tokio runtime with a paused clock, so
-//! timers of seconds or days fire at once and in order; crypto runs inline (deterministic).
+//! Running a world on virtual time, in conservative windows: the world's machines are built
+//! (keys, certificates, MICs — on every thread), placed on logical processes (one per service,
+//! phones on a few shards), and the director plays the scenario window after window on a tokio
+//! runtime with `threads` workers. Timers of seconds or days fire at once and in order; crypto
+//! runs inline; the trace does not depend on the thread count.
+//!
+//! ```text
+//!  WorldSpec ──build──► services (Box<dyn Machine>) + phone shards (Vec<Phone>) + Routes
+//!            ──spawn──► Lp actors (services first, then shards) under the root supervisor
+//!            ──play───► Conductor windows, director at the barriers ──► Harvested
+//! ```
 
-use super::director::{deliver, spread, CaCerts};
+use super::director::{spread, CaCerts};
 use super::prebuilt::Prebuilt;
 use super::schedule::{Stage, StepRun};
 use super::spec::{Service, TlsMode, WorldSpec};
 use super::world;
-use cucmsim_actors::bus::Counters;
+use cucmsim_actors::bus::{Counters, Route, Routes};
 use cucmsim_actors::cost::CostMeter;
-use cucmsim_actors::supervisor::{spawn_shell, Supervisor};
-use cucmsim_actors::{Bus, Cause, Input, Mail};
+use cucmsim_actors::lp::LpMsg;
+use cucmsim_actors::supervisor::{spawn_lp, Supervisor};
+use cucmsim_actors::{Bus, Cause, Conductor, Input, WindowStats};
 use cucmsim_core::machine::capf::Capf;
+use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::machine::tftp::Tftp;
 use cucmsim_core::machine::tvs::Tvs;
-use cucmsim_core::machine::{Addr, CallManager, Dhcp, Msg, Observation, Sftp};
+use cucmsim_core::machine::{Addr, CallManager, Dhcp, Machine, Msg, Observation, Sftp};
 use cucmsim_core::pki::cluster::ClusterPki;
 use cucmsim_core::pki::mic::ManufacturingCa;
 use cucmsim_core::pki::KeyForge;
 use cucmsim_core::WallTime;
 use ractor::{Actor, ActorRef};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What a run produced.
 pub struct RunOutput {
@@ -37,6 +48,13 @@ pub struct RunOutput {
     pub build_s: f64,
     /// Operator steps: when each started and when its effects landed.
     pub steps: Vec<StepRun>,
+    /// Worker threads the run used.
+    pub threads: usize,
+    /// Logical processes: services, then phone shards.
+    pub lps: usize,
+    pub shards: usize,
+    /// Windows, events and letters exchanged.
+    pub windows: WindowStats,
 }
 
 /// Where a run is, for a progress display.
@@ -69,6 +87,14 @@ pub struct Shared<'a> {
     pub canary: bool,
 }
 
+/// The worker threads `threads` asks for: 0 means every core.
+pub fn resolve_threads(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// Runs the world with what it shares with other runs; the trace is the one [`run_with`]
 /// gives unless `shared.canary` is set.
 pub fn run_shared(
@@ -77,11 +103,17 @@ pub fn run_shared(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunOutput, String> {
     let started = Instant::now();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let threads = resolve_threads(spec.threads);
+    let rt = match threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| format!("runtime: {e}"))?;
     let mut built = None;
     let mut watch = |p: Progress| {
         if built.is_none() && matches!(p, Progress::Running { .. }) {
@@ -91,233 +123,130 @@ pub fn run_shared(
     };
     let fresh = Prebuilt::default();
     let prebuilt = shared.prebuilt.unwrap_or(&fresh);
-    let (trace, counters, costs, tvs_service_ms, steps) =
-        rt.block_on(drive(spec, prebuilt, shared.canary, &mut watch))?;
-    Ok(RunOutput {
-        trace,
-        counters,
-        costs,
-        tvs_service_ms,
-        virtual_ms: spec.duration_ms,
-        wall_s: started.elapsed().as_secs_f64(),
-        build_s: built.unwrap_or(0.0),
-        steps,
-    })
-}
-
-/// The shells' supervisors, one per participant kind.
-struct Supervisors {
-    infra: ActorRef<()>,
-    tftp: ActorRef<()>,
-    tvs: ActorRef<()>,
-    callmanager: ActorRef<()>,
-    publisher: ActorRef<()>,
-    phone: ActorRef<()>,
-}
-
-fn spawn_err(e: ractor::SpawnErr) -> String {
-    e.to_string()
-}
-
-/// What driving a world leaves: trace, counters, costs, TVS service times, step timings.
-type Driven = (
-    Vec<Observation>,
-    Counters,
-    CostMeter,
-    Vec<u64>,
-    Vec<StepRun>,
-);
-
-async fn drive(
-    spec: &WorldSpec,
-    prebuilt: &Prebuilt,
-    canary: bool,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Driven, String> {
-    // The clusters come first (keys, certificates, ITL/CTL), before any phone.
-    progress(Progress::Building {
-        done: 0,
-        total: u64::from(spec.phone_count()),
-    });
     let forge = KeyForge::new(spec.seed);
     let mfg = prebuilt.mfg(
         &forge,
         world::install_time(spec.epoch).plus_s(-WallTime::YEAR_S * 4),
     )?;
-    let mfg = &*mfg;
-    let bus = Bus::new(spec.seed, spec.epoch, spec.latency_ms.0, spec.latency_ms.1);
-    for rule in &spec.link_rules {
-        bus.add_rule(rule.clone());
-    }
-    let (root, sups) = supervisors(&bus).await?;
-    let cas = spawn_infra(spec, &bus, &sups, &forge, mfg).await?;
     let world = World {
         forge: &forge,
-        mfg,
+        mfg: &mfg,
         prebuilt,
-        canary,
+        canary: shared.canary,
+        threads,
     };
-    let pkis = spawn_clusters(spec, &bus, &sups, &world).await?;
-    let phones = spawn_phones(spec, &bus, &sups, &world, progress).await?;
-    // Power-on instants, spread over the boot window from the seed.
-    let start = tokio::time::Instant::now();
-    let window = spec.phone_boot_ms.max(1);
-    for (i, phone) in phones.iter().enumerate() {
-        let at = spread(spec.seed, i as u64, window);
-        ractor::time::send_after(Duration::from_millis(at), phone.get_cell(), || {
-            Mail::plain(Input::Start)
-        });
-    }
-    let stage = Stage {
-        spec,
-        bus: &bus,
-        pkis: &pkis,
-        cas: &cas,
-        start,
-    };
-    let steps = stage.play(progress).await;
-    let trace = bus.take_trace();
-    let counters = bus.counters();
-    let costs = bus.take_costs();
-    let tvs_times = bus.take_tvs_times();
-    root.stop(None);
-    Ok((trace, counters, costs, tvs_times, steps))
+    let d = rt.block_on(drive(spec, &world, &mut watch))?;
+    rt.shutdown_background();
+    Ok(RunOutput {
+        trace: d.harvest.trace,
+        counters: d.harvest.counters,
+        costs: d.harvest.costs,
+        tvs_service_ms: d.harvest.tvs_times,
+        virtual_ms: spec.duration_ms,
+        wall_s: started.elapsed().as_secs_f64(),
+        build_s: built.unwrap_or(0.0),
+        steps: d.steps,
+        threads,
+        lps: d.lps,
+        shards: d.shards,
+        windows: d.harvest.stats,
+    })
 }
 
-/// One supervisor per participant kind under a root: a failing shell is reported, the rest
-/// of the world goes on.
-async fn supervisors(bus: &Bus) -> Result<(ActorRef<()>, Supervisors), String> {
-    let (root, _) = Actor::spawn(
-        None,
-        Supervisor {
-            bus: bus.clone(),
-            kind: "root",
-        },
-        (),
-    )
-    .await
-    .map_err(spawn_err)?;
-    let mut kinds = vec![];
-    for name in ["infra", "tftp", "tvs", "callmanager", "publisher", "phone"] {
-        // Unnamed: ractor's name registry is process-wide and runs may be concurrent.
-        let sup = Supervisor {
-            bus: bus.clone(),
-            kind: name,
-        };
-        let (a, _) = Actor::spawn_linked(None, sup, (), root.get_cell())
-            .await
-            .map_err(spawn_err)?;
-        kinds.push(a);
-    }
-    let [infra, tftp, tvs, callmanager, publisher, phone] =
-        <[_; 6]>::try_from(kinds).map_err(|_| "supervisors")?;
-    let sups = Supervisors {
-        infra,
-        tftp,
-        tvs,
-        callmanager,
-        publisher,
-        phone,
-    };
-    Ok((root, sups))
+/// What driving a world leaves.
+struct Driven {
+    harvest: cucmsim_actors::Harvested,
+    steps: Vec<StepRun>,
+    lps: usize,
+    shards: usize,
 }
 
-/// SFTP, DHCP and the CAs outside the clusters; returns each CA's root and issuing
-/// certificates (the manufacturing CA's too).
-async fn spawn_infra(
-    spec: &WorldSpec,
-    bus: &Bus,
-    sups: &Supervisors,
-    forge: &KeyForge,
-    mfg: &ManufacturingCa,
-) -> Result<CaCerts, String> {
-    spawn_shell(bus, &sups.infra, Sftp::default())
-        .await
-        .map_err(spawn_err)?;
-    spawn_shell(bus, &sups.infra, Dhcp::default())
-        .await
-        .map_err(spawn_err)?;
-    let mut cas = BTreeMap::new();
-    cas.insert(
-        super::spec::MIC_CA.to_string(),
-        (mfg.root.cert.clone(), mfg.issuing.cert.clone()),
-    );
-    for d in &spec.cas {
-        let (machine, root, issuing) = world::ca(d, forge, spec.epoch)?;
-        cas.insert(d.name.clone(), (root, issuing));
-        spawn_shell(bus, &sups.infra, machine)
-            .await
-            .map_err(spawn_err)?;
-    }
-    Ok(cas)
-}
-
-/// Every cluster: its nodes' services, then its publisher (started); returns each cluster's
-/// install-time PKI.
 /// What the clusters and phones are built from.
 struct World<'a> {
     forge: &'a KeyForge,
     mfg: &'a ManufacturingCa,
     prebuilt: &'a Prebuilt,
     canary: bool,
+    threads: usize,
 }
 
-async fn spawn_clusters(
-    spec: &WorldSpec,
-    bus: &Bus,
-    sups: &Supervisors,
-    w: &World<'_>,
-) -> Result<BTreeMap<String, ClusterPki>, String> {
-    let mut pkis = BTreeMap::new();
-    for (ix, c) in spec.clusters.iter().enumerate() {
-        let publisher = world::publisher(spec, ix, w.forge, w.mfg, w.prebuilt)?;
-        pkis.insert(c.name.clone(), publisher.pki.clone());
-        for node in &c.nodes {
-            if node.services.contains(&Service::Tftp) {
-                spawn_shell(bus, &sups.tftp, Tftp::new(&node.name))
-                    .await
-                    .map_err(spawn_err)?;
-            }
-            if node.services.contains(&Service::Tvs) {
-                let mut tvs = Tvs::new(&node.name);
-                tvs.canary = w.canary;
-                spawn_shell(bus, &sups.tvs, tvs).await.map_err(spawn_err)?;
-            }
-            if node.services.contains(&Service::CallManager) {
-                spawn_shell(
-                    bus,
-                    &sups.callmanager,
-                    CallManager::new(&node.name, &c.name),
-                )
-                .await
-                .map_err(spawn_err)?;
-            }
-            if node.services.contains(&Service::Capf) {
-                spawn_shell(bus, &sups.publisher, Capf::new(&node.name))
-                    .await
-                    .map_err(spawn_err)?;
-            }
-        }
-        let actor = spawn_shell(bus, &sups.publisher, publisher)
-            .await
-            .map_err(spawn_err)?;
-        let _ = actor.cast(Mail::plain(Input::Start));
-    }
-    Ok(pkis)
+/// The world's machines before they are placed: services (one logical process each, in this
+/// order) and phones (in fleet order).
+struct Machines {
+    services: Vec<Box<dyn Machine>>,
+    phones: Vec<Phone>,
+    cas: CaCerts,
+    pkis: BTreeMap<String, ClusterPki>,
 }
 
-/// Every fleet's phones (DHCP told their option 150 first); returns the phones' shells.
-async fn spawn_phones(
+async fn drive(
     spec: &WorldSpec,
-    bus: &Bus,
-    sups: &Supervisors,
     w: &World<'_>,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<ActorRef<Mail>>, String> {
-    let total = u64::from(spec.phone_count());
-    let mut phones = Vec::with_capacity(total as usize);
-    // About a hundred updates a build, at most 256 phones apart.
-    let every = (total / 100).clamp(1, 256);
+) -> Result<Driven, String> {
+    progress(Progress::Building {
+        done: 0,
+        total: u64::from(spec.phone_count()),
+    });
+    // The clusters come first (keys, certificates, ITL/CTL), before any phone.
+    let mut m = Machines {
+        services: vec![],
+        phones: vec![],
+        cas: BTreeMap::new(),
+        pkis: BTreeMap::new(),
+    };
+    infra(spec, w, &mut m)?;
+    clusters(spec, w, &mut m)?;
+    m.phones = build_phones(spec, w, progress)?;
+    let shards = (w.threads * 2).clamp(1, m.phones.len().max(1));
+    let routes = place(&m, shards);
+    let bus = Bus::new(
+        spec.seed,
+        spec.epoch,
+        spec.latency_ms,
+        routes,
+        spec.link_rules.clone(),
+    );
+    let (root, _) = Actor::spawn(None, Supervisor, ())
+        .await
+        .map_err(|e| e.to_string())?;
+    let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
+    let phone_ids: Vec<u32> = m.phones.iter().map(|p| p.id).collect();
+    let lps = spawn(&bus, &root, m.services, m.phones, shards).await?;
+    let n_lps = lps.len();
+    let mut c = Conductor::new(bus, lps, vec![None; n_lps]);
+    set_up(spec, &mut c, &services, &phone_ids);
+    tracing::info!(
+        phones = phone_ids.len(),
+        clusters = spec.clusters.len(),
+        seed = spec.seed,
+        lps = n_lps,
+        shards,
+        "world built"
+    );
+    let stage = Stage {
+        spec,
+        pkis: &m.pkis,
+        cas: &m.cas,
+    };
+    let steps = stage.play(&mut c, progress).await;
+    let harvest = c.finish().await;
+    root.stop(None);
+    Ok(Driven {
+        harvest: harvest?,
+        steps: steps?,
+        lps: n_lps,
+        shards,
+    })
+}
+
+/// Every fleet's phones with their MICs, built on `w.threads` threads (each phone from the
+/// seed and its id alone, so the same phones whatever the threads), in fleet order.
+fn build_phones(
+    spec: &WorldSpec,
+    w: &World<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Phone>, String> {
     let build = world::PhoneBuild {
         forge: w.forge,
         mfg: w.mfg,
@@ -325,39 +254,172 @@ async fn spawn_phones(
         tls: spec.tls == TlsMode::Full,
         prebuilt: w.prebuilt,
     };
+    let mut jobs = vec![];
     for fleet in &spec.fleets {
-        let tftp = spec.hosts_with(fleet.cluster, Service::Tftp);
-        deliver(
-            bus,
-            Addr::Dhcp,
-            Msg::DhcpSet {
-                first: fleet.first,
-                count: fleet.count,
-                option150: tftp,
-            },
-            Cause::NONE,
-        );
         let capf = world::phone_capf(spec, fleet, w.forge);
-        for id in fleet.first..fleet.first + fleet.count {
-            let phone = world::phone(fleet, id, &build, capf.clone())?;
-            phones.push(
-                spawn_shell(bus, &sups.phone, phone)
-                    .await
-                    .map_err(spawn_err)?,
-            );
-            if phones.len() as u64 % every == 0 || phones.len() as u64 == total {
-                progress(Progress::Building {
-                    done: phones.len() as u64,
-                    total,
-                });
+        jobs.extend((fleet.first..fleet.first + fleet.count).map(|id| (fleet, id, capf.clone())));
+    }
+    let total = jobs.len() as u64;
+    // About a hundred updates a build, at most 256 phones apart.
+    let every = (total / 100).clamp(1, 256) as usize;
+    let mut phones = Vec::with_capacity(jobs.len());
+    for batch in jobs.chunks(every * w.threads.max(1)) {
+        let part = batch.len().div_ceil(w.threads.max(1)).max(1);
+        let built: Vec<Result<Vec<Phone>, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(part)
+                .map(|chunk| {
+                    let build = &build;
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(fleet, id, capf)| world::phone(fleet, *id, build, capf.clone()))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("building a phone panicked".into()))
+                })
+                .collect()
+        });
+        for b in built {
+            phones.extend(b?);
+        }
+        progress(Progress::Building {
+            done: phones.len() as u64,
+            total,
+        });
+    }
+    Ok(phones)
+}
+
+/// The routes: service `i` is logical process `i`; phone `k` (in fleet order) is on shard
+/// `k % shards`, slot `k / shards`.
+fn place(m: &Machines, shards: usize) -> Routes {
+    let mut routes = Routes::default();
+    for (i, s) in m.services.iter().enumerate() {
+        let route = Route {
+            lp: i as u32,
+            slot: 0,
+        };
+        routes.services.insert(s.addr(), route);
+    }
+    let first_shard = m.services.len();
+    for (k, p) in m.phones.iter().enumerate() {
+        let route = Route {
+            lp: (first_shard + k % shards) as u32,
+            slot: (k / shards) as u32,
+        };
+        routes.phones.insert(p.id, route);
+    }
+    routes
+}
+
+/// Spawns the logical processes: one per service, then the phone shards.
+async fn spawn(
+    bus: &Bus,
+    root: &ActorRef<()>,
+    services: Vec<Box<dyn Machine>>,
+    phones: Vec<Phone>,
+    shards: usize,
+) -> Result<Vec<ActorRef<LpMsg>>, String> {
+    let err = |e: ractor::SpawnErr| e.to_string();
+    let mut lps = vec![];
+    for s in services {
+        let index = lps.len() as u32;
+        lps.push(
+            spawn_lp(bus, root, index, vec![s], vec![])
+                .await
+                .map_err(err)?,
+        );
+    }
+    if phones.is_empty() {
+        return Ok(lps);
+    }
+    let mut slabs: Vec<Vec<Phone>> = (0..shards)
+        .map(|_| Vec::with_capacity(phones.len() / shards + 1))
+        .collect();
+    for (k, p) in phones.into_iter().enumerate() {
+        slabs[k % shards].push(p);
+    }
+    for slab in slabs {
+        let index = lps.len() as u32;
+        lps.push(
+            spawn_lp(bus, root, index, slab, vec![])
+                .await
+                .map_err(err)?,
+        );
+    }
+    Ok(lps)
+}
+
+/// The set-up at time 0: publishers started, DHCP told every fleet's option 150, then each
+/// phone's power-on, spread over the boot window from the seed.
+fn set_up(spec: &WorldSpec, c: &mut Conductor, services: &[Addr], phone_ids: &[u32]) {
+    for s in services.iter().filter(|s| matches!(s, Addr::Publisher(_))) {
+        c.hand(s, Input::Start, Cause::NONE);
+    }
+    for fleet in &spec.fleets {
+        let option150 = spec.hosts_with(fleet.cluster, Service::Tftp);
+        let set = Msg::DhcpSet {
+            first: fleet.first,
+            count: fleet.count,
+            option150,
+        };
+        c.hand(&Addr::Dhcp, Input::Msg(set), Cause::NONE);
+    }
+    let window = spec.phone_boot_ms.max(1);
+    for (i, id) in phone_ids.iter().enumerate() {
+        let at = spread(spec.seed, i as u64, window);
+        c.hand_at(&Addr::Phone(*id), at, Input::Start);
+    }
+}
+
+/// SFTP, DHCP and the CAs outside the clusters, with each CA's root and issuing certificates
+/// (the manufacturing CA's too).
+fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+    m.services.push(Box::new(Sftp::default()));
+    m.services.push(Box::new(Dhcp::default()));
+    m.cas.insert(
+        super::spec::MIC_CA.to_string(),
+        (w.mfg.root.cert.clone(), w.mfg.issuing.cert.clone()),
+    );
+    for d in &spec.cas {
+        let (machine, root, issuing) = world::ca(d, w.forge, spec.epoch)?;
+        m.cas.insert(d.name.clone(), (root, issuing));
+        m.services.push(Box::new(machine));
+    }
+    Ok(())
+}
+
+/// Every cluster: its nodes' services, then its publisher; with each cluster's install-time
+/// PKI.
+fn clusters(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+    for (ix, c) in spec.clusters.iter().enumerate() {
+        let publisher = world::publisher(spec, ix, w.forge, w.mfg, w.prebuilt)?;
+        m.pkis.insert(c.name.clone(), publisher.pki.clone());
+        for node in &c.nodes {
+            if node.services.contains(&Service::Tftp) {
+                m.services.push(Box::new(Tftp::new(&node.name)));
+            }
+            if node.services.contains(&Service::Tvs) {
+                let mut tvs = Tvs::new(&node.name);
+                tvs.canary = w.canary;
+                m.services.push(Box::new(tvs));
+            }
+            if node.services.contains(&Service::CallManager) {
+                m.services
+                    .push(Box::new(CallManager::new(&node.name, &c.name)));
+            }
+            if node.services.contains(&Service::Capf) {
+                m.services.push(Box::new(Capf::new(&node.name)));
             }
         }
+        m.services.push(Box::new(publisher));
     }
-    tracing::info!(
-        phones = total,
-        clusters = spec.clusters.len(),
-        seed = spec.seed,
-        "world built"
-    );
-    Ok(phones)
+    Ok(())
 }

@@ -16,11 +16,10 @@
 use super::director::{dispatch, CaCerts};
 use super::spec::WorldSpec;
 use super::Progress;
-use cucmsim_actors::{Bus, Cause};
-use cucmsim_core::machine::{Kind, Observation};
+use cucmsim_actors::{Cause, Conductor};
+use cucmsim_core::machine::{Addr, Kind, Observation};
 use cucmsim_core::pki::cluster::ClusterPki;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// When an operator step started and when its effects landed (virtual ms).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,10 +37,8 @@ pub struct StepRun {
 /// What the director needs to carry out events.
 pub(super) struct Stage<'a> {
     pub spec: &'a WorldSpec,
-    pub bus: &'a Bus,
     pub pkis: &'a BTreeMap<String, ClusterPki>,
     pub cas: &'a CaCerts,
-    pub start: tokio::time::Instant,
 }
 
 /// The step the operator is waiting on.
@@ -51,119 +48,132 @@ struct Waiting {
     deadline_ms: u64,
 }
 
-impl Stage<'_> {
-    fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
+/// The director's book: events not yet carried out (latest first), steps run, the wait.
+struct Book {
+    faults: Vec<usize>,
+    steps: Vec<usize>,
+    runs: Vec<StepRun>,
+    waiting: Option<Waiting>,
+}
 
-    /// Plays every event to the end of the run; returns the operator steps' timings.
-    pub(super) async fn play(&self, progress: &mut dyn FnMut(Progress)) -> Vec<StepRun> {
+impl Stage<'_> {
+    /// Plays every event to the end of the run, window after window; returns the operator
+    /// steps' timings. Between windows the director carries out what is due at the barrier;
+    /// a window lasts one lookahead, or less when the director must act sooner; idle
+    /// stretches (nothing queued anywhere) are skipped.
+    pub(super) async fn play(
+        &self,
+        c: &mut Conductor,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Vec<StepRun>, String> {
         let spec = self.spec;
         let end = spec.duration_ms;
+        let lookahead = c.bus().lookahead_ms().max(1);
         let tick_ms = (end / 500).max(1);
+        let mut next_tick = 0;
         let (mut faults, mut steps): (Vec<usize>, Vec<usize>) =
             (0..spec.events.len()).partition(|&i| !spec.is_operator_step(i));
         faults.reverse();
         steps.reverse();
-        let mut runs: Vec<StepRun> = vec![];
-        let mut waiting: Option<Waiting> = None;
+        let mut book = Book {
+            faults,
+            steps,
+            runs: vec![],
+            waiting: None,
+        };
         loop {
-            let now = self.now_ms();
-            progress(Progress::Running {
-                virtual_ms: now.min(end),
-                total_ms: end,
-            });
-            if let Some(w) = &waiting {
-                let landed = self.bus.in_flight(w.cause) == 0;
-                if landed || now >= w.deadline_ms {
-                    self.landed(&mut runs[w.run], landed, now);
-                    waiting = None;
-                }
+            let now = c.now_ms();
+            if now >= next_tick {
+                progress(Progress::Running {
+                    virtual_ms: now.min(end),
+                    total_ms: end,
+                });
+                next_tick = (now / tick_ms + 1) * tick_ms;
             }
+            self.act(c, &mut book, now);
             if now >= end {
                 break;
             }
-            // Due now: a step first (as the scenario lists steps before faults), then faults.
-            if waiting.is_none() {
-                if let Some(&i) = steps.last().filter(|&&i| spec.events[i].0 <= now) {
-                    steps.pop();
-                    let cause = self.bus.open_step();
-                    dispatch(
-                        spec,
-                        self.bus,
-                        self.pkis,
-                        self.cas,
-                        &spec.events[i].1,
-                        cause,
-                    );
-                    runs.push(StepRun {
+            let wake = self.wake_at(&book);
+            let start = c.next_due().map_or(wake, |d| d.min(wake)).max(now);
+            if start > now {
+                c.advance_to(start);
+                continue;
+            }
+            c.run_window((now + lookahead).min(wake)).await?;
+        }
+        Ok(book.runs)
+    }
+
+    /// Carries out everything due at the barrier `now`: the wait's end (its step landed, or
+    /// the cap), then a step (as the scenario lists steps before faults), then faults.
+    fn act(&self, c: &mut Conductor, book: &mut Book, now: u64) {
+        let spec = self.spec;
+        loop {
+            if let Some(w) = &book.waiting {
+                let landed = c.in_flight(w.cause) == 0;
+                if landed || now >= w.deadline_ms {
+                    let run = &mut book.runs[w.run];
+                    let at = match landed {
+                        true => c.last_done_ms(w.cause).unwrap_or(0).max(run.started_ms),
+                        false => now,
+                    };
+                    self.landed(c, run, landed, at);
+                    book.waiting = None;
+                }
+            }
+            if now >= spec.duration_ms {
+                return;
+            }
+            if book.waiting.is_none() {
+                if let Some(&i) = book.steps.last().filter(|&&i| spec.events[i].0 <= now) {
+                    book.steps.pop();
+                    let cause = c.open_step();
+                    dispatch(spec, c, self.pkis, self.cas, &spec.events[i].1, cause);
+                    book.runs.push(StepRun {
                         event: i,
                         at_ms: spec.events[i].0,
                         started_ms: now,
                         landed_ms: None,
                     });
-                    waiting = Some(Waiting {
+                    book.waiting = Some(Waiting {
                         cause,
-                        run: runs.len() - 1,
+                        run: book.runs.len() - 1,
                         deadline_ms: now + spec.operator_wait_ms,
                     });
                     continue;
                 }
             }
-            if let Some(&i) = faults.last().filter(|&&i| spec.events[i].0 <= now) {
-                faults.pop();
-                dispatch(
-                    spec,
-                    self.bus,
-                    self.pkis,
-                    self.cas,
-                    &spec.events[i].1,
-                    Cause::NONE,
-                );
+            if let Some(&i) = book.faults.last().filter(|&&i| spec.events[i].0 <= now) {
+                book.faults.pop();
+                let event = &spec.events[i].1;
+                dispatch(spec, c, self.pkis, self.cas, event, Cause::NONE);
                 continue;
             }
-            let wake = self.wake_at(now, tick_ms, &faults, &steps, waiting.as_ref());
-            let sleep = tokio::time::sleep_until(self.start + Duration::from_millis(wake));
-            match &waiting {
-                Some(_) => {
-                    tokio::select! {
-                        _ = sleep => {}
-                        _ = self.bus.a_step_landed() => {}
-                    }
-                }
-                None => sleep.await,
-            }
+            return;
         }
-        runs
     }
 
-    /// When to look again: the next progress tick, fault, step start (or the wait's cap), or
+    /// When the director must act next: the next fault, step start (or the wait's cap), or
     /// the end — whichever comes first.
-    fn wake_at(
-        &self,
-        now: u64,
-        tick_ms: u64,
-        faults: &[usize],
-        steps: &[usize],
-        waiting: Option<&Waiting>,
-    ) -> u64 {
+    fn wake_at(&self, book: &Book) -> u64 {
         let events = &self.spec.events;
-        let mut wake = ((now / tick_ms + 1) * tick_ms).min(self.spec.duration_ms);
-        if let Some(&i) = faults.last() {
+        let mut wake = self.spec.duration_ms;
+        if let Some(&i) = book.faults.last() {
             wake = wake.min(events[i].0);
         }
-        match (waiting, steps.last()) {
+        match (&book.waiting, book.steps.last()) {
             (Some(w), _) => wake.min(w.deadline_ms),
             (None, Some(&i)) => wake.min(events[i].0),
             (None, None) => wake,
         }
     }
 
-    /// Records that step `run` landed (or that the wait for it gave up) at `now`.
-    fn landed(&self, run: &mut StepRun, landed: bool, now: u64) {
-        let took = now - run.started_ms;
+    /// Records that step `run` landed (or that the wait for it gave up) at `at_ms`.
+    fn landed(&self, c: &mut Conductor, run: &mut StepRun, landed: bool, at_ms: u64) {
+        let took = at_ms - run.started_ms;
         let text = if landed {
-            run.landed_ms = Some(now);
+            run.landed_ms = Some(at_ms);
             format!("step at {} ms landed after {took} ms", run.at_ms)
         } else {
             format!(
@@ -171,8 +181,7 @@ impl Stage<'_> {
                 run.at_ms
             )
         };
-        let at = self.bus.now(&cucmsim_core::machine::Addr::Dhcp);
-        self.bus
-            .observe(Observation::note(at, "harness", Kind::StepDone, text));
+        let at = c.now_at(&Addr::Dhcp, at_ms);
+        c.observe(Observation::note(at, "harness", Kind::StepDone, text));
     }
 }

@@ -264,8 +264,12 @@ pub struct WorldSpec {
     /// Phones' generated CAPF keys come from a pool of this many per key type (0: each
     /// phone its own) [I].
     pub phone_key_pool: u32,
-    /// LAN latency: base and jitter, ms [I].
+    /// LAN latency: base and jitter, ms [I]. The base is the lookahead of the parallel
+    /// windows (`check` refuses less than 1 ms).
     pub latency_ms: (u64, u64),
+    /// Worker threads that run it (0: every core). Execution only: the trace is the same at
+    /// any count.
+    pub threads: usize,
 }
 
 impl WorldSpec {

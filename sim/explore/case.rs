@@ -12,7 +12,7 @@ use super::classify::{classify, Failure};
 use super::plan::Item;
 use crate::checks::expect::evaluate;
 use crate::checks::invariants;
-use crate::engine::{run_shared, Prebuilt, Shared};
+use crate::engine::{run_shared, Prebuilt, Shared, WorldSpec};
 use crate::lang::parse_str;
 use crate::reports::report::{canonical, trace_hash};
 
@@ -54,7 +54,12 @@ pub fn run_text(
         prebuilt: Some(prebuilt),
         canary,
     };
-    let out = run_shared(&compiled.spec, &shared, &mut |_| {})?;
+    // Explore runs its cases side by side, one thread each.
+    let spec = WorldSpec {
+        threads: 1,
+        ..compiled.spec.clone()
+    };
+    let out = run_shared(&spec, &shared, &mut |_| {})?;
     let trace = canonical(out.trace);
     let outcomes = evaluate(&compiled.expectations, &trace);
     let violations = invariants::check(&trace);

@@ -166,6 +166,7 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
         wall_time_s: o.wall_time_s,
         build_time_s: 0.0,
         events: trace.len() as u64,
+        execution: Default::default(),
         messages: Messages {
             sent: 0,
             delivered: 0,

@@ -17,6 +17,23 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// How a run was executed (conservative windows on worker threads).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Execution {
+    pub threads: usize,
+    /// Logical processes: one per service, plus the phone shards.
+    pub logical_processes: usize,
+    pub phone_shards: usize,
+    pub windows: u64,
+    /// Inputs handled by the machines, all together.
+    pub machine_events: u64,
+    /// Logical processes with work, summed over windows (÷ windows: the parallelism there
+    /// was to use).
+    pub lp_windows: u64,
+    /// Letters handed between logical processes at the barriers.
+    pub letters_exchanged: u64,
+}
+
 /// The machine-readable report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -38,6 +55,9 @@ pub struct Report {
     pub build_time_s: f64,
     /// Observations in the trace.
     pub events: u64,
+    /// How the run was executed: worker threads, logical processes, windows (never part of
+    /// the trace hash: the trace is the same at any thread count).
+    pub execution: Execution,
     pub messages: Messages,
     pub tvs_mode: String,
     pub reproduce: String,
@@ -201,6 +221,15 @@ pub fn execute_full(
         wall_time_s: out.wall_s,
         build_time_s: out.build_s,
         events: trace.len() as u64,
+        execution: Execution {
+            threads: out.threads,
+            logical_processes: out.lps,
+            phone_shards: out.shards,
+            windows: out.windows.windows,
+            machine_events: out.windows.events,
+            lp_windows: out.windows.lp_windows,
+            letters_exchanged: out.windows.exchanged,
+        },
         messages: Messages {
             sent: out.counters.sent,
             delivered: out.counters.delivered,

@@ -74,6 +74,7 @@ pub fn report() -> Report {
         wall_time_s: 1.5,
         build_time_s: 1.0,
         events: 60,
+        execution: Default::default(),
         messages: Messages {
             sent: 10,
             delivered: 10,

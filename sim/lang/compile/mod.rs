@@ -125,6 +125,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         link_rules,
         phone_key_pool: phone_key_pool(&cx, meta)?,
         latency_ms: (1, 2),
+        threads: 0,
     };
     Ok(Compiled {
         spec,

@@ -41,3 +41,14 @@ pub trait Machine: Send + 'static {
     /// One input at `now`; the effects to carry out.
     fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect>;
 }
+
+/// A boxed machine is a machine: a logical process hosting one service holds it so.
+impl Machine for Box<dyn Machine> {
+    fn addr(&self) -> Addr {
+        (**self).addr()
+    }
+
+    fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect> {
+        (**self).on_input(input, now)
+    }
+}
