@@ -209,3 +209,11 @@ fn scale_smoke() {
         by_state(&after)
     );
 }
+
+#[test]
+fn a_lan_without_latency_is_refused_the_windows_need_a_lookahead() {
+    let mut spec = migration(4, true);
+    spec.latency_ms = (0, 2);
+    let err = run(&spec).err().expect("refused");
+    assert!(err.contains("at least 1 ms"), "{err}");
+}

@@ -85,14 +85,17 @@ struct Slot<M> {
 pub struct Lp<M: Machine> {
     pub bus: Bus,
     pub index: u32,
+    /// Threads a hosted service may use to prepare a window's inputs ([`Machine::prepare`]).
+    pub fan_out: usize,
     _m: std::marker::PhantomData<fn() -> M>,
 }
 
 impl<M: Machine> Lp<M> {
-    pub fn new(bus: Bus, index: u32) -> Self {
+    pub fn new(bus: Bus, index: u32, fan_out: usize) -> Self {
         Lp {
             bus,
             index,
+            fan_out,
             _m: std::marker::PhantomData,
         }
     }
@@ -111,6 +114,8 @@ struct Run<'a> {
     bus: &'a Bus,
     me: u32,
     end_ms: u64,
+    /// Threads a machine may use to prepare its window's inputs side by side.
+    fan_out: usize,
     skews: &'a Skews,
     done: WindowDone,
     steps: HashMap<u32, StepDelta>,
@@ -166,6 +171,7 @@ impl<M: Machine> Actor for Lp<M> {
                     bus: &self.bus,
                     me: self.index,
                     end_ms,
+                    fan_out: self.fan_out,
                     skews: &skews,
                     done: WindowDone::default(),
                     steps: HashMap::new(),
@@ -188,6 +194,7 @@ impl<M: Machine> Actor for Lp<M> {
 impl<M: Machine> LpState<M> {
     /// Handles every queued letter due before the window's end, in the letters' order.
     fn window(&mut self, run: &mut Run<'_>) {
+        self.prepare(run);
         while self.queue.peek().is_some_and(|l| l.0.due_ms < run.end_ms) {
             let Some(Reverse(letter)) = self.queue.pop() else {
                 break;
@@ -201,6 +208,23 @@ impl<M: Machine> LpState<M> {
                 d.done += 1;
                 d.last_done_ms = d.last_done_ms.max(t);
             }
+        }
+    }
+
+    /// Lets a service work ahead on this window's inputs side by side (a shard's phones do
+    /// not: the shards themselves run side by side).
+    fn prepare(&mut self, run: &Run<'_>) {
+        if run.fan_out < 2 || self.slots.len() != 1 || self.slots[0].failed {
+            return;
+        }
+        let upcoming: Vec<&Input> = self
+            .queue
+            .iter()
+            .filter(|l| l.0.due_ms < run.end_ms)
+            .map(|l| &l.0.mail.input)
+            .collect();
+        if upcoming.len() > 1 {
+            self.slots[0].machine.prepare(&upcoming, run.fan_out);
         }
     }
 

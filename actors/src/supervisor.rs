@@ -36,17 +36,17 @@ impl Actor for Supervisor {
 }
 
 /// Spawns logical process `index` hosting `machines`, with `letters` already queued, linked
-/// to `supervisor`.
+/// to `supervisor`; a hosted service may prepare a window's inputs on `fan_out` threads.
 pub async fn spawn_lp<M: Machine>(
     bus: &Bus,
     supervisor: &ActorRef<()>,
-    index: u32,
+    (index, fan_out): (u32, usize),
     machines: Vec<M>,
     letters: Vec<Letter>,
 ) -> Result<ActorRef<LpMsg>, ractor::SpawnErr> {
     let (actor, _join) = Actor::spawn_linked(
         None,
-        Lp::<M>::new(bus.clone(), index),
+        Lp::<M>::new(bus.clone(), index, fan_out),
         (machines, letters),
         supervisor.get_cell(),
     )

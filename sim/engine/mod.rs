@@ -2,12 +2,18 @@
 //! virtual time, and returns the observation trace.
 //!
 //! ```text
-//!  WorldSpec ──world::build──► PKI per cluster, MICs per phone (all from the seed)
-//!            ──run::run──────► current-thread tokio runtime, paused clock
-//!                               shells (cucmsim-actors) + bus + supervisor
-//!                               director: power-on spread, steps and faults at their times
+//!  WorldSpec ──world::build──► PKI per cluster, MICs per phone (all from the seed, on every
+//!                               thread)
+//!            ──run::run──────► tokio runtime with `threads` workers
+//!                               logical processes (cucmsim-actors): one per service, phones on
+//!                               shards; conservative windows of one lookahead (1 ms LAN latency)
+//!                               director (schedule.rs) at the barriers: power-on spread, steps
+//!                               and faults at their times
 //!                               ──► trace (Vec<Observation>), counters, real CPU costs, wall time
 //! ```
+//! Same seed, same trace at any thread count: letters are handled in (due, source, source
+//! sequence) order in each logical process, random draws are keyed by entity, and the
+//! director acts only at barriers, which depend on the world alone.
 
 mod director;
 pub mod prebuilt;

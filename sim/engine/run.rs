@@ -103,6 +103,13 @@ pub fn run_shared(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunOutput, String> {
     let started = Instant::now();
+    if spec.latency_ms.0 < 1 {
+        // The lookahead of the windows: a message sent in a window must be due after it.
+        return Err(format!(
+            "the LAN base latency is {} ms; the parallel windows need at least 1 ms",
+            spec.latency_ms.0
+        ));
+    }
     let threads = resolve_threads(spec.threads);
     let rt = match threads {
         1 => tokio::runtime::Builder::new_current_thread()
@@ -212,7 +219,7 @@ async fn drive(
         .map_err(|e| e.to_string())?;
     let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
     let phone_ids: Vec<u32> = m.phones.iter().map(|p| p.id).collect();
-    let lps = spawn(&bus, &root, m.services, m.phones, shards).await?;
+    let lps = spawn(&bus, &root, m.services, m.phones, (shards, w.threads)).await?;
     let n_lps = lps.len();
     let mut c = Conductor::new(bus, lps, vec![None; n_lps]);
     set_up(spec, &mut c, &services, &phone_ids);
@@ -325,14 +332,14 @@ async fn spawn(
     root: &ActorRef<()>,
     services: Vec<Box<dyn Machine>>,
     phones: Vec<Phone>,
-    shards: usize,
+    (shards, threads): (usize, usize),
 ) -> Result<Vec<ActorRef<LpMsg>>, String> {
     let err = |e: ractor::SpawnErr| e.to_string();
     let mut lps = vec![];
     for s in services {
         let index = lps.len() as u32;
         lps.push(
-            spawn_lp(bus, root, index, vec![s], vec![])
+            spawn_lp(bus, root, (index, threads), vec![s], vec![])
                 .await
                 .map_err(err)?,
         );
@@ -349,7 +356,7 @@ async fn spawn(
     for slab in slabs {
         let index = lps.len() as u32;
         lps.push(
-            spawn_lp(bus, root, index, slab, vec![])
+            spawn_lp(bus, root, (index, threads), slab, vec![])
                 .await
                 .map_err(err)?,
         );

@@ -7,11 +7,17 @@
 //!
 //! ```text
 //!  events (sorted) ─┬─ fault ─────────────► dispatch at t
-//!                   └─ step ─► operator free? ─► dispatch(cause k) ─► Bus::in_flight(k) == 0 or cap
+//!                   └─ step ─► operator free? ─► dispatch(cause k) ─► in_flight(k) == 0 or cap
 //!                                                                    └► step_done, operator free
 //! ```
 //! The wait is capped (`[scenario] operator_wait`, default 5 min [I]): a step whose effects
 //! cannot land (a stopped service that never answers) does not hold the operator forever.
+//!
+//! The director acts at the barriers of the conservative windows (`cucmsim_actors::Conductor`),
+//! never inside one: a window ends at the director's next instant, so faults and step starts
+//! happen exactly at their times; a step's landing is known at the barrier after it (its
+//! `step_done` carries the exact instant its last input was handled) and the next step starts
+//! there, at most one lookahead (1 ms) after the landing.
 
 use super::director::{dispatch, CaCerts};
 use super::spec::WorldSpec;

@@ -40,6 +40,14 @@ pub trait Machine: Send + 'static {
     fn addr(&self) -> Addr;
     /// One input at `now`; the effects to carry out.
     fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect>;
+
+    /// Work ahead, side by side: `upcoming` are inputs this machine is about to handle (in
+    /// no particular order); it may compute now, on up to `fan_out` threads, what handling
+    /// them will need — pure functions of its state, such as the signatures of files it will
+    /// serve — and keep them where [`Machine::on_input`] finds them only while its state is
+    /// the one they were computed from. It changes how fast a run goes, never what happens:
+    /// the default does nothing.
+    fn prepare(&mut self, _upcoming: &[&Input], _fan_out: usize) {}
 }
 
 /// A boxed machine is a machine: a logical process hosting one service holds it so.
@@ -50,5 +58,9 @@ impl Machine for Box<dyn Machine> {
 
     fn on_input(&mut self, input: Input, now: Now) -> Vec<Effect> {
         (**self).on_input(input, now)
+    }
+
+    fn prepare(&mut self, upcoming: &[&Input], fan_out: usize) {
+        (**self).prepare(upcoming, fan_out)
     }
 }

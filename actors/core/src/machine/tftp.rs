@@ -30,7 +30,7 @@ use crate::tls::{server_config, SimClock, TlsEnd};
 use crate::tlv::build::RecordSpec;
 use crate::tlv::content::CtlMode;
 use crate::tlv::TrustListBuilder;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The secure (HTTPS) config-download port the model uses [C S19] (6971 or 6972: [I]).
@@ -47,6 +47,9 @@ pub struct Tftp {
     itl: Option<Arc<[u8]>>,
     ctl: Option<Arc<[u8]>>,
     configs: BTreeMap<String, Arc<[u8]>>,
+    /// Configs signed ahead ([`Machine::prepare`](crate::machine::Machine::prepare)), with
+    /// the build they were signed from.
+    prepared: HashMap<String, (Arc<TftpBuild>, Arc<[u8]>)>,
     /// The Tomcat identity loaded when the service last started: what the HTTPS port serves.
     tomcat: Option<Identity>,
     /// The node's Tomcat identity on disk now (read at the next start).
@@ -65,6 +68,7 @@ impl Tftp {
             itl: None,
             ctl: None,
             configs: BTreeMap::new(),
+            prepared: HashMap::new(),
             tomcat: None,
             disk_tomcat: None,
             https: BTreeMap::new(),
@@ -306,7 +310,13 @@ impl Tftp {
         if let Some(cached) = self.configs.get(device) {
             return Some(cached.clone());
         }
-        let signed = self.sign_config(device)?;
+        let signed = match self.prepared.remove(device) {
+            // Signed ahead from this very build: the same bytes `sign_config` gives.
+            Some((from, bytes)) if self.build.as_ref().is_some_and(|b| Arc::ptr_eq(b, &from)) => {
+                bytes
+            }
+            _ => self.sign_config(device)?,
+        };
         self.configs.insert(device.to_string(), signed.clone());
         Some(signed)
     }
@@ -388,5 +398,51 @@ impl crate::machine::Machine for Tftp {
             Input::Msg(m) => self.handle(m, now),
             Input::Start | Input::Timer(_) => vec![],
         }
+    }
+
+    /// Signs ahead, on up to `fan_out` threads, the per-device configs that upcoming
+    /// requests ask for and that are not cached yet (a reset of thousands of phones asks for
+    /// thousands of them in a few seconds). Each is kept with the build it was signed from,
+    /// and used only while that build is current.
+    fn prepare(&mut self, upcoming: &[&crate::machine::Input], fan_out: usize) {
+        use crate::machine::Input;
+        let Some(build) = self.build.clone().filter(|_| fan_out > 1 && self.up) else {
+            return;
+        };
+        let mut devices: Vec<&str> = upcoming
+            .iter()
+            .filter_map(|i| match i {
+                Input::Msg(Msg::TftpGet { file, .. }) => file.strip_suffix(".cnf.xml.sgn"),
+                _ => None,
+            })
+            .filter(|d| !self.configs.contains_key(*d))
+            .collect();
+        devices.sort_unstable();
+        devices.dedup();
+        if devices.len() < 2 {
+            return;
+        }
+        let per = devices.len().div_ceil(fan_out);
+        let this = &*self;
+        let signed: Vec<(String, Arc<[u8]>)> = std::thread::scope(|s| {
+            let jobs: Vec<_> = devices
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .filter_map(|d| Some((d.to_string(), this.sign_config(d)?)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            jobs.into_iter()
+                .flat_map(|j| j.join().unwrap_or_default())
+                .collect()
+        });
+        self.prepared = signed
+            .into_iter()
+            .map(|(d, bytes)| (d, (Arc::clone(&build), bytes)))
+            .collect();
     }
 }
