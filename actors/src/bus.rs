@@ -85,19 +85,29 @@ pub struct Route {
     pub slot: u32,
 }
 
-/// Every address's route: services by address, phones by id.
+/// Every address's route, by the address's key ([`addr_key`], computed once per message).
 #[derive(Clone, Debug, Default)]
 pub struct Routes {
-    pub services: HashMap<Addr, Route>,
-    pub phones: HashMap<u32, Route>,
+    by_key: HashMap<u64, Route>,
 }
 
 impl Routes {
-    pub fn get(&self, addr: &Addr) -> Option<Route> {
-        match addr {
-            Addr::Phone(n) => self.phones.get(n).copied(),
-            other => self.services.get(other).copied(),
+    /// Routes `addr`; `Err` when another address has the same key (never seen: the keys are
+    /// 64-bit hashes, but a collision would misroute silently, so it is refused).
+    pub fn insert(&mut self, addr: &Addr, route: Route) -> Result<(), String> {
+        match self.by_key.insert(addr_key(addr), route) {
+            Some(_) => Err(format!("two addresses share the routing key of {addr}")),
+            None => Ok(()),
         }
+    }
+
+    pub fn get(&self, addr: &Addr) -> Option<Route> {
+        self.by_key(addr_key(addr))
+    }
+
+    /// The route of the address whose key is `key`.
+    pub fn by_key(&self, key: u64) -> Option<Route> {
+        self.by_key.get(&key).copied()
     }
 }
 
@@ -249,6 +259,11 @@ impl Bus {
         self.0.routes.get(addr)
     }
 
+    /// The route of the address whose key ([`addr_key`]) is `key`.
+    pub fn route_key(&self, key: u64) -> Option<Route> {
+        self.0.routes.by_key(key)
+    }
+
     /// A uniform draw in [0, 1) for message `seq` of `from` to `to`; `salt` tells the uses
     /// apart (jitter, loss, delay jitter, duplication).
     fn draw(&self, from: u64, to: u64, seq: u64, salt: u8) -> f64 {
@@ -258,11 +273,17 @@ impl Bus {
         (h >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// The link policy for message `seq` of `from` (key `fk`) to `to`, sent at `t`.
-    /// Duplication applies only to datagrams (TFTP, DHCP): TCP never delivers a duplicate to
-    /// the application.
-    pub fn plan(&self, from: &Addr, fk: u64, seq: u64, to: &Addr, msg: &Msg, t: u64) -> Plan {
-        let tk = addr_key(to);
+    /// The link policy for message `seq` of `from` (key `fk`) to `to` (key `tk`), sent at
+    /// `t`. Duplication applies only to datagrams (TFTP, DHCP): TCP never delivers a duplicate
+    /// to the application.
+    pub fn plan(
+        &self,
+        (from, fk): (&Addr, u64),
+        seq: u64,
+        (to, tk): (&Addr, u64),
+        msg: &Msg,
+        t: u64,
+    ) -> Plan {
         let mut delay = self.0.base_latency_ms;
         if self.0.jitter_ms > 0 {
             delay += (self.draw(fk, tk, seq, 0) * self.0.jitter_ms as f64) as u64;

@@ -275,18 +275,23 @@ impl Conductor {
     /// Collects every logical process's trace, counters and costs, in LP order, and puts the
     /// trace in canonical order.
     pub async fn finish(mut self) -> Result<Harvested, String> {
-        let mut trace = std::mem::take(&mut self.trace);
         let mut counters = Counters::default();
         let mut costs = CostMeter::default();
+        let mut traces = vec![std::mem::take(&mut self.trace)];
         for i in 0..self.lps.len() {
             let (tx, rx) = oneshot();
             self.lps[i]
                 .cast(LpMsg::Finish(tx.into()))
                 .map_err(|e| self.lp_failed(i, &e.to_string()))?;
             let h: Harvest = rx.await.map_err(|e| self.lp_failed(i, &e.to_string()))?;
-            trace.extend(h.trace);
+            traces.push(h.trace);
             counters.add(&h.counters);
             costs.merge(h.costs);
+        }
+        // One allocation of the final size (the trace is most of a large run's memory).
+        let mut trace = Vec::with_capacity(traces.iter().map(Vec::len).sum());
+        for t in traces {
+            trace.extend(t);
         }
         trace.sort_by(|a, b| a.t_ms.cmp(&b.t_ms).then_with(|| a.who.cmp(&b.who)));
         Ok(Harvested {

@@ -289,10 +289,11 @@ impl<M: Machine> LpState<M> {
         let s = &mut self.slots[slot];
         s.seq += 1;
         let (from, fk, seq) = (&s.addr, s.key, s.seq);
-        let plan = run.bus.plan(from, fk, seq, &to, &msg, t);
+        let tk = addr_key(&to);
+        let plan = run.bus.plan((from, fk), seq, (&to, tk), &msg, t);
         let c = &mut self.harvest.counters;
         c.sent += 1;
-        let Some(route) = run.bus.route(&to).filter(|_| plan.copies > 0) else {
+        let Some(route) = run.bus.route_key(tk).filter(|_| plan.copies > 0) else {
             tracing::trace!(%from, %to, t_ms = t, "message dropped");
             c.dropped += 1;
             return;
@@ -301,7 +302,7 @@ impl<M: Machine> LpState<M> {
         c.duplicated += u64::from(plan.copies == 2);
         let mut due = t + plan.delay_ms;
         if !msg.datagram() {
-            due = self.fifo.order((fk, addr_key(&to)), t, due);
+            due = self.fifo.order((fk, tk), t, due);
         }
         run.bus.note_tvs(from, &to, &msg, t, due);
         let cause = if matches!(to, Addr::Phone(_)) {

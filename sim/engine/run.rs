@@ -206,7 +206,7 @@ async fn drive(
     clusters(spec, w, &mut m)?;
     m.phones = build_phones(spec, w, progress)?;
     let shards = (w.threads * 2).clamp(1, m.phones.len().max(1));
-    let routes = place(&m, shards);
+    let routes = place(&m, shards)?;
     let bus = Bus::new(
         spec.seed,
         spec.epoch,
@@ -306,14 +306,14 @@ fn build_phones(
 
 /// The routes: service `i` is logical process `i`; phone `k` (in fleet order) is on shard
 /// `k % shards`, slot `k / shards`.
-fn place(m: &Machines, shards: usize) -> Routes {
+fn place(m: &Machines, shards: usize) -> Result<Routes, String> {
     let mut routes = Routes::default();
     for (i, s) in m.services.iter().enumerate() {
         let route = Route {
             lp: i as u32,
             slot: 0,
         };
-        routes.services.insert(s.addr(), route);
+        routes.insert(&s.addr(), route)?;
     }
     let first_shard = m.services.len();
     for (k, p) in m.phones.iter().enumerate() {
@@ -321,9 +321,9 @@ fn place(m: &Machines, shards: usize) -> Routes {
             lp: (first_shard + k % shards) as u32,
             slot: (k / shards) as u32,
         };
-        routes.phones.insert(p.id, route);
+        routes.insert(&Addr::Phone(p.id), route)?;
     }
-    routes
+    Ok(routes)
 }
 
 /// Spawns the logical processes: one per service, then the phone shards.

@@ -61,6 +61,11 @@ pub fn trace_hash(trace: &[Observation]) -> String {
 
 /// Orders a trace canonically: by time, then participant; each participant's own order kept.
 pub fn canonical(mut trace: Vec<Observation>) -> Vec<Observation> {
-    trace.sort_by(|a, b| a.t_ms.cmp(&b.t_ms).then_with(|| a.who.cmp(&b.who)));
+    let order =
+        |a: &Observation, b: &Observation| a.t_ms.cmp(&b.t_ms).then_with(|| a.who.cmp(&b.who));
+    // The engine hands its trace over in this order already: no second copy for the sort.
+    if !trace.is_sorted_by(|a, b| order(a, b).is_le()) {
+        trace.sort_by(order);
+    }
     trace
 }
