@@ -18,3 +18,4 @@ mod report;
 mod scenarios;
 mod seeds;
 mod support;
+mod wire;
