@@ -64,6 +64,7 @@ fn farm_args(scenario: &str, fleet: &str, workload: Workload) -> FarmArgs {
         timeout: 10.0,
         max_inflight: 10_000,
         scenario_clock: false,
+        baseline: false,
         json: true,
         out: None,
         force: false,

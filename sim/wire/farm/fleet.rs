@@ -11,7 +11,7 @@ use cucmsim_core::machine::phone::{Phone, PhoneCapf};
 use cucmsim_core::machine::Operator;
 use cucmsim_core::pki::identity::CertType;
 use cucmsim_core::pki::mic::ManufacturingCa;
-use cucmsim_core::pki::{Certificate, KeyForge, KeyProfile};
+use cucmsim_core::pki::{Certificate, Identity, KeyForge, KeyProfile};
 use cucmsim_core::sgn::CapfAuthMode;
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ pub struct Fleet {
     pub tftp_hosts: Vec<String>,
     /// Every TVS certificate of the cluster (the ITL's TVS records).
     pub tvs_certs: Vec<Certificate>,
+    /// The first TVS node's identity (for `--baseline`'s in-memory server).
+    pub tvs_identity: Option<Identity>,
     /// The CAPF certificate (the ITL's CAPF record).
     pub capf_cert: Certificate,
     /// The certificate a TVS query asks about: the cluster's ITLRecovery.
@@ -62,6 +64,10 @@ impl Fleet {
             capf_profile: world::phone_capf(spec, &fleet, &forge),
             tftp_hosts: spec.hosts_with(fleet.cluster, Service::Tftp),
             tvs_certs,
+            tvs_identity: pki
+                .nodes
+                .iter()
+                .find_map(|n| n.identity(CertType::Tvs).cloned()),
             capf_cert: pki.capf.cert.clone(),
             query_target: pki.itl_recovery.cert.clone(),
             spec: spec.clone(),

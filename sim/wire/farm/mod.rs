@@ -14,6 +14,7 @@
 //! resetting server gives per-phone errors (`timeout`, `refused`, `reset`, `TLS alert: …`),
 //! never a hang.
 
+mod baseline;
 mod boot;
 mod conn;
 mod enroll;
@@ -124,6 +125,10 @@ pub struct FarmArgs {
     /// Judge certificates at the scenario's epoch (running in real time) instead of the host clock.
     #[arg(long)]
     pub scenario_clock: bool,
+    /// After the run, measure raw in-memory TLS handshakes (same phone and TVS certificates,
+    /// every core) and report the farm's sessions/s against them.
+    #[arg(long)]
+    pub baseline: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -250,8 +255,12 @@ pub fn run(a: &FarmArgs) -> u8 {
             return 2;
         }
     };
-    let outcome = rt.block_on(drive(Arc::new(ctx), plan.clone()));
-    let report = report(a, &plan, &outcome.0, outcome.1);
+    let ctx = Arc::new(ctx);
+    let outcome = rt.block_on(drive(ctx.clone(), plan.clone()));
+    let mut report = report(a, &plan, &outcome.0, outcome.1);
+    if a.baseline {
+        report["baseline"] = baseline_json(&ctx, &report, outcome.1);
+    }
     if a.json {
         println!(
             "{}",
@@ -276,6 +285,24 @@ pub fn run(a: &FarmArgs) -> u8 {
     u8::from(failed > 0)
 }
 
+/// Raw handshakes/s beside the farm's sessions/s.
+fn baseline_json(ctx: &Ctx, report: &serde_json::Value, wall_s: f64) -> serde_json::Value {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let for_s = wall_s.clamp(2.0, 10.0);
+    match baseline::raw_handshakes_per_s(&ctx.fleet, ctx.clock.wall(), threads, for_s) {
+        Ok(raw) => {
+            let farm = report["ok_per_s"].as_f64().unwrap_or(0.0);
+            serde_json::json!({
+                "raw_handshakes_per_s": raw,
+                "threads": threads,
+                "farm_sessions_per_s": farm,
+                "ratio": if raw > 0.0 { farm / raw } else { 0.0 },
+            })
+        }
+        Err(e) => serde_json::json!({ "error": e }),
+    }
+}
+
 /// The report: what was asked, what was done, the histograms and errors.
 pub fn report(a: &FarmArgs, plan: &Plan, rec: &Recorder, wall_s: f64) -> serde_json::Value {
     let mut j = rec.to_json();
@@ -290,10 +317,8 @@ pub fn report(a: &FarmArgs, plan: &Plan, rec: &Recorder, wall_s: f64) -> serde_j
         }),
     };
     j["wall_s"] = wall_s.into();
-    j["achieved_per_s"] = if wall_s > 0.0 {
-        ((ok + failed) as f64 / wall_s).into()
-    } else {
-        0.0.into()
-    };
+    let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
+    j["achieved_per_s"] = per_s(ok + failed).into();
+    j["ok_per_s"] = per_s(ok).into();
     j
 }
