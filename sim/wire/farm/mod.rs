@@ -261,18 +261,7 @@ pub fn run(a: &FarmArgs) -> u8 {
     if a.baseline {
         report["baseline"] = baseline_json(&ctx, &report, outcome.1);
     }
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", outcome.0.table());
-        println!(
-            "{:.1} operations/s over {:.2} s",
-            report["achieved_per_s"], outcome.1
-        );
-    }
+    print_report(a, &report, &outcome.0);
     if let Some(dir) = dir {
         let path = dir.join("report.json");
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -283,6 +272,33 @@ pub fn run(a: &FarmArgs) -> u8 {
     }
     let (_, failed) = outcome.0.counts(plan.workload.name());
     u8::from(failed > 0)
+}
+
+/// The report on stdout: JSON, or the table and the rates.
+fn print_report(a: &FarmArgs, report: &serde_json::Value, rec: &Recorder) {
+    if a.json {
+        let text = serde_json::to_string_pretty(report).unwrap_or_default();
+        println!("{text}");
+        return;
+    }
+    print!("{}", rec.table());
+    let f = |k: &str| report[k].as_f64().unwrap_or(0.0);
+    println!(
+        "{:.1} operations/s ({:.1} ok/s) over {:.2} s",
+        f("achieved_per_s"),
+        f("ok_per_s"),
+        f("wall_s")
+    );
+    let b = &report["baseline"];
+    if let Some(raw) = b["raw_handshakes_per_s"].as_f64() {
+        println!(
+            "baseline: {raw:.1} raw in-memory TLS handshakes/s on {} threads; farm/raw = {:.2}",
+            b["threads"],
+            b["ratio"].as_f64().unwrap_or(0.0)
+        );
+    } else if let Some(e) = b["error"].as_str() {
+        println!("baseline: {e}");
+    }
 }
 
 /// Raw handshakes/s beside the farm's sessions/s.
