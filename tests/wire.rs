@@ -8,7 +8,7 @@ use cucmsim::wire::clock::WireClock;
 use cucmsim::wire::farm::{self, FarmArgs, Workload};
 use cucmsim::wire::hist::Recorder;
 use cucmsim::wire::serve::{self, Running, ServeArgs};
-use cucmsim::wire::world::services;
+use cucmsim::wire::world::{services, ServeOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +34,8 @@ fn serve_args(scenario: &str, cluster: &str) -> ServeArgs {
         max_conns: 1000,
         shards: Some(2),
         scenario_clock: false,
+        identity: vec![],
+        export_keys: None,
         out: None,
         force: false,
     }
@@ -43,7 +45,7 @@ async fn start(scenario: &str, cluster: &str) -> Running {
     let args = serve_args(scenario, cluster);
     let spec = lang::load(&args.scenario).unwrap().spec;
     let clock = WireClock::new(0);
-    let s = services(&spec, cluster, None, clock.wall()).unwrap();
+    let s = services(&spec, cluster, &ServeOptions::default(), clock.wall()).unwrap();
     serve::start(&args, s, clock).await.unwrap()
 }
 
@@ -64,6 +66,8 @@ fn farm_args(scenario: &str, fleet: &str, workload: Workload) -> FarmArgs {
         timeout: 10.0,
         max_inflight: 10_000,
         scenario_clock: false,
+        identity: vec![],
+        capf_version: None,
         baseline: false,
         json: true,
         out: None,
@@ -92,10 +96,14 @@ async fn the_lobby_fleet_boots_against_serve_and_tvs_answers_queries() {
     assert_eq!(rec.counts("tftp.get"), (600, 0), "{}", rec.table());
     a.workload = Workload::TvsQuery;
     a.count = Some(40);
-    let rec = farm(a).await;
+    let rec = farm(a.clone()).await;
     assert_eq!(rec.counts("tvs.query"), (40, 0), "{}", rec.table());
+    // CERT_VERIFICATION of the publisher's Tomcat (an HTTPS server), as tvsd answers it.
+    (a.workload, a.count) = (Workload::TvsVerify, Some(10));
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("tvs.verify"), (10, 0), "{}", rec.table());
     let served = server.stop();
-    assert_eq!(served.counts("tvs.session"), (40, 0), "{}", served.table());
+    assert_eq!(served.counts("tvs.session"), (50, 0), "{}", served.table());
     let (ok, _) = served.counts("tftp.get");
     assert!(
         ok >= 400,
@@ -294,4 +302,55 @@ fn the_binary_prints_its_addresses_stops_after_duration_and_writes_a_report() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no cluster \"nope\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tvs_identity_from_files_is_served_and_pinned_and_keys_export() {
+    use cucmsim_core::pki::identity::{CertType, IdentityRequest, NodeNames};
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = cucmsim_core::WallTime::from_ymd(2025, 1, 1).unwrap();
+    let other = IdentityRequest::new(&NodeNames::lab("lab", "tvs1"), CertType::Tvs, t0)
+        .issue_self_signed(&cucmsim_core::pki::KeyForge::new(99))
+        .unwrap();
+    let (cert, key) = (dir.path().join("tvs.pem"), dir.path().join("tvs.key"));
+    std::fs::write(&cert, other.cert.to_pem()).unwrap();
+    let pem = pem::Pem::new("PRIVATE KEY", other.key.to_pkcs8_der());
+    std::fs::write(&key, pem::encode(&pem)).unwrap();
+    let spec = format!("TVS={},{}", cert.display(), key.display());
+    let id = cucmsim::wire::identity::parse_identity(&spec).unwrap();
+    assert!(cucmsim::wire::identity::parse_identity(&format!("TVS={}", key.display())).is_err());
+
+    let args = serve_args("scenarios/default.toml", "src");
+    let compiled = lang::load(&args.scenario).unwrap();
+    let export = dir.path().join("export");
+    let opts = ServeOptions {
+        identities: vec![id.clone()],
+        export: Some(export.clone()),
+        ..ServeOptions::default()
+    };
+    let clock = WireClock::new(0);
+    let s = services(&compiled.spec, "src", &opts, clock.wall()).unwrap();
+    let server = serve::start(&args, s, clock).await.unwrap();
+    for f in [
+        "src-pub/TVS.pem",
+        "src-pub/TVS.key",
+        "CAPF.key",
+        "mic-ca/root.key",
+    ] {
+        assert!(export.join(f).exists(), "{f} exported");
+    }
+    // The seed's TVS certificate pinned: the phone refuses the server's.
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::TvsQuery);
+    (a.tvs, a.count, a.clients) = (server.addrs.tvs, Some(3), Some(1));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("tvs.query"), (0, 3), "{}", rec.table());
+    assert!(
+        rec.errors.keys().any(|k| k.contains("TLS")),
+        "{}",
+        rec.table()
+    );
+    // The file's certificate pinned: served and trusted.
+    a.identity = vec![id];
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("tvs.query"), (3, 0), "{}", rec.table());
 }

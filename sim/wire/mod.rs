@@ -8,6 +8,7 @@
 //!      serve.rs ─► tftp.rs (UDP, RFC 1350) · http.rs (6970) · tvs.rs (TLS 2445) · capf.rs (TLS 3804)
 //!  scenario + seed ──farm/fleet.rs──► the fleet's phones (MICs), the cluster's TVS/CAPF certificates
 //!      farm/ ─► run.rs (open / closed load) ─► boot.rs (the Phone machine) · tvsq.rs · enroll.rs
+//!  identity.rs: --identity TYPE=cert.pem,key.pem in, serve --export-keys out
 //!  hist.rs: one HdrHistogram per operation, errors by reason (both sides); clock.rs: Now for
 //!  the machines (monotonic ms + the host's wall clock)
 //! ```
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod farm;
 pub mod hist;
 pub mod http;
+pub mod identity;
 pub mod serve;
 pub mod tftp;
 pub mod tvs;

@@ -13,7 +13,7 @@ use super::clock::WireClock;
 use super::hist::{self, Recorder, Shared};
 use super::tftp::Files;
 use super::tvs::{TvsServer, TvsShards};
-use super::world::{services, Services};
+use super::world::{services, ServeOptions, Services};
 use crate::bench::parse_duration;
 use crate::lang::compile::Overrides;
 use clap::Args;
@@ -81,6 +81,15 @@ pub struct ServeArgs {
     /// the host's wall clock.
     #[arg(long)]
     pub scenario_clock: bool,
+    /// A certificate (and key) to serve instead of the seed's, e.g.
+    /// `--identity TVS=tvs.pem,tvs.key` (types: TVS, CAPF, CallManager, tomcat, ITLRecovery;
+    /// PEM certificate, PKCS#8 PEM key); repeatable.
+    #[arg(long, value_parser = super::identity::parse_identity)]
+    pub identity: Vec<super::identity::IdentityArg>,
+    /// Write the cluster's identities and the MIC CA, keys included, into this (empty)
+    /// directory before serving, for another server (`<node>/<Type>.pem/.key`, `mic-ca/`).
+    #[arg(long)]
+    pub export_keys: Option<PathBuf>,
     /// Where report.json goes (never over an earlier report without --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -281,7 +290,12 @@ fn serve_main(args: &ServeArgs) -> Result<(), String> {
     } else {
         WireClock::new(0)
     };
-    let s = services(spec, &args.cluster, args.node.as_deref(), clock.wall())?;
+    let opts = ServeOptions {
+        node: args.node.clone(),
+        identities: args.identity.clone(),
+        export: args.export_keys.clone(),
+    };
+    let s = services(spec, &args.cluster, &opts, clock.wall())?;
     let node = s.node.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,6 +14,7 @@
 //! simulation's stand-in for real CPU; on real sockets the real CPU is the cost, so they are set
 //! to zero and the queues never hold a job. Session limits (`max_sessions`, `queue_limit`) stay.
 
+use super::identity::{self, IdentityArg};
 use crate::engine::spec::{Event, Service, WorldSpec};
 use crate::engine::{world, Prebuilt};
 use cucmsim_core::machine::capf::Capf;
@@ -80,14 +81,26 @@ impl Services {
     }
 }
 
+/// What a `serve` asks of the cluster besides the scenario.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// The node served (default: the publisher).
+    pub node: Option<String>,
+    /// Identities from files instead of the seed's.
+    pub identities: Vec<IdentityArg>,
+    /// Write the identities and the MIC CA (with keys) here first.
+    pub export: Option<std::path::PathBuf>,
+}
+
 /// Builds cluster `cluster`'s publisher from the seed, starts it, applies the scenario's CAPF
-/// steps on it, and returns node `node`'s services (default: the publisher node).
+/// steps on it, and returns the chosen node's services.
 pub fn services(
     spec: &WorldSpec,
     cluster: &str,
-    node: Option<&str>,
+    opts: &ServeOptions,
     wall: WallTime,
 ) -> Result<Services, String> {
+    let node = opts.node.as_deref();
     let ix = cluster_index(spec, cluster)?;
     let c = &spec.clusters[ix];
     let node = match node {
@@ -99,6 +112,14 @@ pub fn services(
     let forge = KeyForge::new(spec.seed);
     let mfg = manufacturing_ca(spec, &prebuilt)?;
     let mut publisher = world::publisher(spec, ix, &forge, &mfg, &prebuilt)?;
+    identity::apply(&mut publisher, &node, &opts.identities, &mfg)?;
+    if let Some(dir) = &opts.export {
+        let n = identity::export(&publisher, &mfg, dir)?;
+        eprintln!(
+            "cucmsim serve: {n} identities with their keys written to {}",
+            dir.display()
+        );
+    }
     publisher.tvs_model.handshake_us = 0;
     publisher.tvs_model.query_us = 0;
     if let Some((_, config)) = publisher.capf.as_mut() {

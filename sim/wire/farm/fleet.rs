@@ -6,6 +6,7 @@
 
 use crate::engine::spec::{FleetDef, Service, TlsMode, WorldSpec};
 use crate::engine::{world, Prebuilt};
+use crate::wire::identity::IdentityArg;
 use crate::wire::world::{capf_steps, manufacturing_ca};
 use cucmsim_core::machine::phone::{Phone, PhoneCapf};
 use cucmsim_core::machine::Operator;
@@ -33,6 +34,8 @@ pub struct Fleet {
     pub capf_cert: Certificate,
     /// The certificate a TVS query asks about: the cluster's ITLRecovery.
     pub query_target: Certificate,
+    /// The certificate a TVS verification asks about: the publisher's Tomcat (HTTPS).
+    pub verify_target: Certificate,
 }
 
 impl Fleet {
@@ -70,12 +73,35 @@ impl Fleet {
                 .find_map(|n| n.identity(CertType::Tvs).cloned()),
             capf_cert: pki.capf.cert.clone(),
             query_target: pki.itl_recovery.cert.clone(),
+            verify_target: pki.nodes[0]
+                .identity(CertType::Tomcat)
+                .map_or_else(|| pki.capf.cert.clone(), |i| i.cert.clone()),
             spec: spec.clone(),
             fleet,
             forge,
             mfg,
             prebuilt,
         })
+    }
+
+    /// Pins the given certificates instead of the seed's (TVS, CAPF).
+    pub fn pin(&mut self, ids: &[IdentityArg]) -> Result<(), String> {
+        let tvs: Vec<Certificate> = ids
+            .iter()
+            .filter(|a| a.cert_type == CertType::Tvs)
+            .map(|a| a.cert.clone())
+            .collect();
+        if !tvs.is_empty() {
+            self.tvs_certs = tvs;
+        }
+        for a in ids {
+            match a.cert_type {
+                CertType::Tvs => {}
+                CertType::Capf => self.capf_cert = a.cert.clone(),
+                t => return Err(format!("--identity {t}: a farm pins only TVS and CAPF")),
+            }
+        }
+        Ok(())
     }
 
     /// Phones in the fleet.

@@ -56,6 +56,9 @@ pub enum Workload {
     Boot,
     /// One TLS session to TVS with a QUERY_CERT for the cluster's ITLRecovery certificate.
     TvsQuery,
+    /// One TLS session to TVS with a CERT_VERIFICATION of the publisher's Tomcat certificate
+    /// (what usecallmanager's tvsd answers).
+    TvsVerify,
     /// One CAPF session (Install/Upgrade as the scenario's capf_operation set it).
     Enroll,
 }
@@ -66,6 +69,7 @@ impl Workload {
         match self {
             Workload::Boot => "boot",
             Workload::TvsQuery => "tvs.query",
+            Workload::TvsVerify => "tvs.verify",
             Workload::Enroll => "capf.enroll",
         }
     }
@@ -125,6 +129,14 @@ pub struct FarmArgs {
     /// Judge certificates at the scenario's epoch (running in real time) instead of the host clock.
     #[arg(long)]
     pub scenario_clock: bool,
+    /// A certificate the phones pin instead of the seed's: `--identity TVS=tvs.pem` (a real
+    /// TVS) or `--identity CAPF=capf.pem`; repeatable.
+    #[arg(long, value_parser = crate::wire::identity::parse_identity)]
+    pub identity: Vec<crate::wire::identity::IdentityArg>,
+    /// VERSION the phones send in AUTH_RES [default: the fleet's, 3 for CAPFv3 endpoints
+    /// else 2]; usecallmanager's capfd wants 3.
+    #[arg(long)]
+    pub capf_version: Option<u8>,
     /// After the run, measure raw in-memory TLS handshakes (same phone and TVS certificates,
     /// every core) and report the farm's sessions/s against them.
     #[arg(long)]
@@ -155,7 +167,7 @@ pub struct Ctx {
 fn check_targets(a: &FarmArgs) -> Result<(), String> {
     let missing = match a.workload {
         Workload::Boot if a.tftp.is_none() => Some("--tftp"),
-        Workload::TvsQuery if a.tvs.is_none() => Some("--tvs"),
+        Workload::TvsQuery | Workload::TvsVerify if a.tvs.is_none() => Some("--tvs"),
         Workload::Enroll if a.capf.is_none() => Some("--capf"),
         _ => None,
     };
@@ -203,7 +215,13 @@ pub fn context(a: &FarmArgs) -> Result<(Ctx, Plan), String> {
     };
     let compiled =
         crate::lang::load_with(Some(&a.scenario), overrides).map_err(|e| e.to_string())?;
-    let fleet = Fleet::new(&compiled.spec, &a.fleet)?;
+    let mut fleet = Fleet::new(&compiled.spec, &a.fleet)?;
+    fleet.pin(&a.identity)?;
+    if let Some(v) = a.capf_version {
+        let mut p = (*fleet.capf_profile).clone();
+        p.version = v;
+        fleet.capf_profile = Arc::new(p);
+    }
     if fleet.is_empty() {
         return Err(format!("fleet {} has no phone", a.fleet));
     }

@@ -9,6 +9,7 @@
 //!  op ─► Fleet::phone(k mod N) ─► boot │ tvs-query │ enroll ─► record(name, end − intended, result)
 //! ```
 
+use super::tvsq::Ask;
 use super::{boot, enroll, tvsq, Ctx, Workload};
 use crate::wire::hist::{self, Recorder};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,7 +50,8 @@ async fn one(ctx: Arc<Ctx>, workload: Workload, k: u64, intended: Instant, timeo
         Err(e) => Err(format!("phone: {e}")),
         Ok(phone) => match workload {
             Workload::Boot => boot::boot(phone, ctx.clone(), deadline).await,
-            Workload::TvsQuery => tvsq::query(phone, ctx.clone(), deadline, k).await,
+            Workload::TvsQuery => tvsq::query(phone, ctx.clone(), deadline, k, Ask::Query).await,
+            Workload::TvsVerify => tvsq::query(phone, ctx.clone(), deadline, k, Ask::Verify).await,
             Workload::Enroll => enroll::enroll(phone, ctx.clone(), deadline).await,
         },
     };
