@@ -36,6 +36,8 @@ fn serve_args(scenario: &str, cluster: &str) -> ServeArgs {
         scenario_clock: false,
         identity: vec![],
         export_keys: None,
+        capf_key_type: false,
+        capf_require_version: None,
         out: None,
         force: false,
     }
@@ -353,4 +355,32 @@ async fn a_tvs_identity_from_files_is_served_and_pinned_and_keys_export() {
     a.identity = vec![id];
     let rec = farm(a).await;
     assert_eq!(rec.counts("tvs.query"), (3, 0), "{}", rec.table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn capf_version_rules_are_settings_on_both_sides() {
+    // serve as usecallmanager's capfd behaves: VERSION 3 required.
+    let mut args = serve_args("scenarios/wire/enroll.toml", "hq");
+    args.capf_require_version = Some(3);
+    let spec = lang::load(&args.scenario).unwrap().spec;
+    let opts = ServeOptions {
+        capf_require_version: Some(3),
+        capf_key_type: true,
+        ..ServeOptions::default()
+    };
+    let clock = WireClock::new(0);
+    let s = services(&spec, "hq", &opts, clock.wall()).unwrap();
+    let server = serve::start(&args, s, clock).await.unwrap();
+    let mut a = farm_args("scenarios/wire/enroll.toml", "nulls", Workload::Enroll);
+    (a.capf, a.clients, a.count) = (server.addrs.capf, Some(2), Some(2));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("capf.enroll"), (0, 2), "{}", rec.table());
+    assert!(
+        rec.errors.keys().any(|k| k.contains("END_SESSION")),
+        "{}",
+        rec.table()
+    );
+    a.capf_version = Some(3);
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("capf.enroll"), (2, 0), "{}", rec.table());
 }

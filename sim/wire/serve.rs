@@ -90,6 +90,14 @@ pub struct ServeArgs {
     /// directory before serving, for another server (`<node>/<Type>.pem/.key`, `mic-ca/`).
     #[arg(long)]
     pub export_keys: Option<PathBuf>,
+    /// CAPF: put KEY_TYPE in every KEY_GEN_REQ (CAPFv3 endpoints always get it; usecallmanager's
+    /// `capfc` refuses a request without it, the CUCM of a Jabber capture sent none).
+    #[arg(long)]
+    pub capf_key_type: bool,
+    /// CAPF: refuse an AUTH_RES whose VERSION is not this (usecallmanager's `capfd` wants 3)
+    /// [default: any].
+    #[arg(long)]
+    pub capf_require_version: Option<u8>,
     /// Where report.json goes (never over an earlier report without --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -294,6 +302,8 @@ fn serve_main(args: &ServeArgs) -> Result<(), String> {
         node: args.node.clone(),
         identities: args.identity.clone(),
         export: args.export_keys.clone(),
+        capf_key_type: args.capf_key_type,
+        capf_require_version: args.capf_require_version,
     };
     let s = services(spec, &args.cluster, &opts, clock.wall())?;
     let node = s.node.clone();

@@ -90,6 +90,10 @@ pub struct ServeOptions {
     pub identities: Vec<IdentityArg>,
     /// Write the identities and the MIC CA (with keys) here first.
     pub export: Option<std::path::PathBuf>,
+    /// CAPF: KEY_GEN_REQ carries KEY_TYPE for every phone (usecallmanager's capfc wants it).
+    pub capf_key_type: bool,
+    /// CAPF: the AUTH_RES VERSION required (usecallmanager's capfd insists on 3).
+    pub capf_require_version: Option<u8>,
 }
 
 /// Builds cluster `cluster`'s publisher from the seed, starts it, applies the scenario's CAPF
@@ -113,6 +117,12 @@ pub fn services(
     let mfg = manufacturing_ca(spec, &prebuilt)?;
     let mut publisher = world::publisher(spec, ix, &forge, &mfg, &prebuilt)?;
     identity::apply(&mut publisher, &node, &opts.identities, &mfg)?;
+    if let Some((_, config)) = publisher.capf.as_mut() {
+        let mut settings = (*config.settings).clone();
+        settings.rsa_key_type_to_legacy |= opts.capf_key_type;
+        settings.require_version = opts.capf_require_version.or(settings.require_version);
+        config.settings = Arc::new(settings);
+    }
     if let Some(dir) = &opts.export {
         let n = identity::export(&publisher, &mfg, dir)?;
         eprintln!(
