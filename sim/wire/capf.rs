@@ -13,6 +13,9 @@
 //!      Observe(capf_status …)    ─► the connection's outcome; tracing under RUST_LOG
 //!  EOF / 30 s of silence (no key generation in progress) ─► CapfClose{n}; `capf.session` recorded
 //! ```
+//! One machine serves every connection (its device records and LSC serials must stay one
+//! copy), so CAPF's handshakes and signatures take one core at a time, under a mutex held only
+//! while an input is handled — never across a socket wait, so a slow phone holds up nobody.
 
 use super::clock::WireClock;
 use super::hist::{self, Shared};

@@ -30,8 +30,9 @@ use tokio::task::JoinHandle;
 pub const SERVE_EXAMPLES: &str = "\
 Examples:
   cucmsim serve scenarios/default.toml --cluster src --tftp-port 6969
-  cucmsim serve scenarios/wire/enroll.toml --cluster hq --tftp-port 0 --http-port 0 \\
-      --tvs-port 0 --capf-port 0 --duration 60s --out /tmp/serve
+  cucmsim serve scenarios/wire/enroll.toml --cluster hq --tftp-port 0 --tvs-port 0 --duration 60s
+  cucmsim serve scenarios/default.toml --cluster src --tftp-port 0 --export-keys /tmp/keys --duration 1s
+  cucmsim serve scenarios/wire/enroll.toml --cluster hq --capf-key-type --capf-require-version 3
 
 The first stdout line names the addresses (ports 0 are chosen by the system):
   cucmsim serve: listening tftp=127.0.0.1:41000 http=127.0.0.1:41001 tvs=… capf=…

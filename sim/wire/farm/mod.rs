@@ -39,12 +39,10 @@ use std::time::Duration;
 /// Examples of `cucmsim farm`.
 pub const FARM_EXAMPLES: &str = "\
 Examples:
-  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tftp 127.0.0.1:6969 \\
-      --tvs 127.0.0.1:2445 --workload boot --rate 50 --count 200
-  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 127.0.0.1:2445 \\
-      --workload tvs-query --clients 16 --duration 20s --json
-  cucmsim farm --scenario scenarios/wire/enroll.toml --fleet nulls --capf 127.0.0.1:3804 \\
-      --workload enroll --rate 20 --count 100
+  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tftp 127.0.0.1:6969 --tvs 127.0.0.1:2445 --workload boot --rate 50 --count 200
+  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 127.0.0.1:2445 --workload tvs-query --clients 16 --duration 20s --json --baseline
+  cucmsim farm --scenario scenarios/wire/enroll.toml --fleet nulls --capf 127.0.0.1:3804 --workload enroll --rate 20 --count 100
+  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 127.0.0.1:2445 --workload tvs-verify --count 20
 
 Exit codes: 0 every operation succeeded, 1 some failed (see `errors`), 2 bad scenario,
 arguments or output directory.";
