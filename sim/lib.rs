@@ -35,6 +35,8 @@
 //! explore/       fault search: plans (proptest strategies) over a scenario, cases run with the
 //!                world built once, failures classified, shrunk (ddmin) and written as scenarios
 //! bench/         TVS and CAPF capacity: calibrated costs, a queue model, live workers
+//! wire/          wire mode: `serve` (the cluster's TFTP/HTTP/TVS/CAPF on real sockets, the same
+//!                machines) and `farm` (the fleet's phones against real servers)
 //! benches/       criterion benchmarks of the crypto
 //! ```
 
@@ -46,6 +48,7 @@ pub mod explore;
 pub mod lang;
 pub mod preflight;
 pub mod reports;
+pub mod wire;
 
 /// The version reports and `--version` name: the package version and, when built from a git
 /// checkout, the commit (`0.1.0 (git 8f915a1)`; see `build.rs`).

@@ -19,3 +19,4 @@ mod scenarios;
 mod seeds;
 mod support;
 mod threads;
+mod wire;

@@ -125,6 +125,15 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Wire mode: one cluster node's TFTP (UDP), HTTP 6970, TVS (TLS 2445) and CAPF (TLS 3804)
+    /// on real sockets, driven by the simulation's machines at the scenario's seed. Prints the
+    /// addresses, stops on Ctrl-C / SIGTERM / --duration, writes server-side latencies.
+    #[command(after_help = crate::wire::serve::SERVE_EXAMPLES)]
+    Serve(crate::wire::serve::ServeArgs),
+    /// Wire mode: a fleet's phones (own MICs from the seed) doing boot, TVS queries or CAPF
+    /// enrollment on real sockets against `serve` or any server; per-operation HdrHistograms.
+    #[command(after_help = crate::wire::farm::FARM_EXAMPLES)]
+    Farm(crate::wire::farm::FarmArgs),
     /// Public-key infrastructure tools.
     #[command(after_help = PKI_EXAMPLES)]
     Pki {

@@ -1,8 +1,8 @@
 //! The `cucmsim` command line: `inspect` (ITL/CTL/.sgn/PEM/DER/PKCS#12, like CUCM's
 //! `show itl`), `run` (a scenario on virtual time, with its reports), `check` (a scenario
 //! without running it), `explore` (fault search with shrunk reproducers), `bench scale | tvs |
-//! capf` (how fast the simulator and the simulated services are) and `pki demo` (a small
-//! cluster's real artefacts on disk).
+//! capf` (how fast the simulator and the simulated services are), `pki demo` (a small
+//! cluster's real artefacts on disk), and wire mode's `serve` and `farm` ([`crate::wire`]).
 //!
 //! ```text
 //!  argv ──args::Cli──► dispatch ──► inspect::run | run::run | check::check | explore::run | perf::scale
@@ -46,5 +46,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Pki {
             command: PkiCommand::Demo(args),
         } => demo::run(&args),
+        Command::Serve(args) => crate::wire::serve::run(&args),
+        Command::Farm(args) => crate::wire::farm::run(&args),
     }
 }

@@ -29,11 +29,7 @@ pub struct Prebuilt {
 
 impl Prebuilt {
     /// The manufacturing CA of `forge`'s seed, issued at `at`.
-    pub(super) fn mfg(
-        &self,
-        forge: &KeyForge,
-        at: WallTime,
-    ) -> Result<Arc<ManufacturingCa>, String> {
+    pub fn mfg(&self, forge: &KeyForge, at: WallTime) -> Result<Arc<ManufacturingCa>, String> {
         let key = format!("{}|{at:?}", forge.seed());
         let mut memo = self.mfg.lock().map_err(|_| "prebuilt world poisoned")?;
         if let Some(m) = memo.get(&key) {

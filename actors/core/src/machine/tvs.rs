@@ -252,6 +252,17 @@ impl Tvs {
         self.queue.clear();
     }
 
+    /// Whether TLS session (`phone`, `session`) is open: it is from its first flight until
+    /// its answer is written or it failed (a wire driver closes the connection then).
+    pub fn has_session(&self, phone: u32, session: u64) -> bool {
+        self.sessions.contains_key(&(phone, session))
+    }
+
+    /// Forgets a session whose connection closed before its answer (wire mode's close).
+    pub fn close_session(&mut self, phone: u32, session: u64) {
+        self.sessions.remove(&(phone, session));
+    }
+
     /// A job's completion timer: releases every job complete by now (a stale token finds
     /// nothing to release).
     pub fn on_timer(&mut self, _token: u64, now: Now) -> Vec<Effect> {

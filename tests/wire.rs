@@ -1,0 +1,386 @@
+//! Wire mode on loopback: `serve` started in-process on ephemeral ports, `farm` phones against
+//! it (boot of the default scenario's lobby fleet; TVS queries; CAPF enrollment by null string,
+//! authentication string and existing MIC), garbage on every port, unreachable servers, and the
+//! binary's `serve` line, `--duration` stop and report.
+
+use cucmsim::lang;
+use cucmsim::wire::clock::WireClock;
+use cucmsim::wire::farm::{self, FarmArgs, Workload};
+use cucmsim::wire::hist::Recorder;
+use cucmsim::wire::serve::{self, Running, ServeArgs};
+use cucmsim::wire::world::{services, ServeOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn root(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn serve_args(scenario: &str, cluster: &str) -> ServeArgs {
+    ServeArgs {
+        scenario: root(scenario),
+        cluster: cluster.into(),
+        node: None,
+        seed: None,
+        bind: "127.0.0.1".parse().unwrap(),
+        tftp_port: 0,
+        http_port: 0,
+        tvs_port: 0,
+        capf_port: 0,
+        duration: None,
+        max_conns: 1000,
+        shards: Some(2),
+        scenario_clock: false,
+        identity: vec![],
+        export_keys: None,
+        capf_key_type: false,
+        capf_require_version: None,
+        out: None,
+        force: false,
+    }
+}
+
+async fn start(scenario: &str, cluster: &str) -> Running {
+    let args = serve_args(scenario, cluster);
+    let spec = lang::load(&args.scenario).unwrap().spec;
+    let clock = WireClock::new(0);
+    let s = services(&spec, cluster, &ServeOptions::default(), clock.wall()).unwrap();
+    serve::start(&args, s, clock).await.unwrap()
+}
+
+fn farm_args(scenario: &str, fleet: &str, workload: Workload) -> FarmArgs {
+    FarmArgs {
+        scenario: root(scenario),
+        fleet: fleet.into(),
+        seed: None,
+        tftp: None,
+        tvs: None,
+        capf: None,
+        workload,
+        rate: None,
+        clients: Some(8),
+        think: None,
+        duration: None,
+        count: None,
+        timeout: 10.0,
+        max_inflight: 10_000,
+        scenario_clock: false,
+        identity: vec![],
+        capf_version: None,
+        baseline: false,
+        json: true,
+        out: None,
+        force: false,
+    }
+}
+
+async fn farm(a: FarmArgs) -> Recorder {
+    let (ctx, plan) = tokio::task::spawn_blocking(move || farm::context(&a))
+        .await
+        .unwrap()
+        .unwrap();
+    farm::drive(Arc::new(ctx), plan).await.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lobby_fleet_boots_against_serve_and_tvs_answers_queries() {
+    let server = start("scenarios/default.toml", "src").await;
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::Boot);
+    a.tftp = server.addrs.tftp;
+    a.tvs = server.addrs.tvs;
+    (a.clients, a.rate) = (None, Some(400.0));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("boot"), (200, 0), "{}", rec.table());
+    // Fresh phones: CTL (not found on a non-secure cluster), ITL, config — all over TFTP.
+    assert_eq!(rec.counts("tftp.get"), (600, 0), "{}", rec.table());
+    a.workload = Workload::TvsQuery;
+    a.count = Some(40);
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("tvs.query"), (40, 0), "{}", rec.table());
+    // CERT_VERIFICATION of the publisher's Tomcat (an HTTPS server), as tvsd answers it.
+    (a.workload, a.count) = (Workload::TvsVerify, Some(10));
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("tvs.verify"), (10, 0), "{}", rec.table());
+    let served = server.stop();
+    assert_eq!(served.counts("tvs.session"), (50, 0), "{}", served.table());
+    let (ok, _) = served.counts("tftp.get");
+    assert!(
+        ok >= 400,
+        "ITL and config served to every phone\n{}",
+        served.table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn capf_enrolls_by_null_string_auth_string_and_existing_mic() {
+    let server = start("scenarios/wire/enroll.toml", "hq").await;
+    for fleet in ["nulls", "strings", "mics"] {
+        let mut a = farm_args("scenarios/wire/enroll.toml", fleet, Workload::Enroll);
+        a.capf = server.addrs.capf;
+        (a.clients, a.count) = (Some(4), Some(6));
+        let rec = farm(a).await;
+        assert_eq!(
+            rec.counts("capf.enroll"),
+            (6, 0),
+            "{fleet}\n{}",
+            rec.table()
+        );
+    }
+    // Phones CAPF has no record of (another scenario's fleet, same seed and MIC CA) are
+    // refused; the default scenario's CAPF certificate is not this cluster's, so the phone
+    // refuses the TLS handshake first.
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::Enroll);
+    a.capf = server.addrs.capf;
+    (a.clients, a.count, a.timeout) = (Some(2), Some(2), 3.0);
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("capf.enroll"), (0, 2), "{}", rec.table());
+    let served = server.stop();
+    assert_eq!(served.counts("capf.session").0, 18, "{}", served.table());
+}
+
+/// Bytes that are no protocol at all, then a TLS-looking start that goes nowhere.
+fn junk(seed: u8) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..300u16)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    if seed % 2 == 0 {
+        v[..5].copy_from_slice(&[0x16, 0x03, 0x01, 0x00, 0x40]);
+    }
+    v
+}
+
+async fn poke_tcp(addr: SocketAddr, bytes: &[u8]) {
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return;
+    };
+    let _ = s.write_all(bytes).await;
+    let mut buf = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn garbage_on_every_port_leaves_serve_answering() {
+    let server = start("scenarios/default.toml", "src").await;
+    let a = &server.addrs;
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for seed in 0..8u8 {
+        udp.send_to(&junk(seed), a.tftp.unwrap()).await.unwrap();
+        for port in [a.http, a.tvs, a.capf] {
+            poke_tcp(port.unwrap(), &junk(seed)).await;
+        }
+    }
+    // Silent connections (a stalled handshake) do not hold the others up.
+    let _stalled: Vec<_> = futures_connect(a.tvs.unwrap(), 20).await;
+    let mut f = farm_args("scenarios/default.toml", "lobby", Workload::TvsQuery);
+    (f.tvs, f.count) = (a.tvs, Some(10));
+    let rec = farm(f).await;
+    assert_eq!(rec.counts("tvs.query"), (10, 0), "{}", rec.table());
+    let cfg = cucmsim::wire::http::get(
+        a.http.unwrap(),
+        "SEP001122000000.cnf.xml.sgn",
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert!(
+        cfg.is_some_and(|b| b.len() > 100),
+        "HTTP 6970 serves the signed config"
+    );
+    let served = server.stop();
+    let (_, failed) = served.counts("tvs.session");
+    assert!(
+        failed >= 8,
+        "garbage sessions failed and were counted\n{}",
+        served.table()
+    );
+}
+
+async fn futures_connect(addr: SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut v = vec![];
+    for _ in 0..n {
+        if let Ok(s) = tokio::net::TcpStream::connect(addr).await {
+            v.push(s);
+        }
+    }
+    v
+}
+
+/// An address nothing listens on (bound, then released).
+async fn dead_tcp() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unreachable_servers_give_per_phone_errors_quickly() {
+    let t0 = Instant::now();
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::TvsQuery);
+    (a.tvs, a.count) = (Some(dead_tcp().await), Some(10));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("tvs.query"), (0, 10));
+    assert_eq!(
+        rec.errors.get("tvs.query: refused"),
+        Some(&10),
+        "{}",
+        rec.table()
+    );
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    (a.workload, a.tftp, a.timeout, a.count) = (
+        Workload::Boot,
+        Some(udp.local_addr().unwrap()),
+        1.0,
+        Some(8),
+    );
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("boot"), (0, 8), "{}", rec.table());
+    assert!(
+        rec.errors.keys().any(|k| k.contains("timeout")),
+        "{}",
+        rec.table()
+    );
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn the_binary_prints_its_addresses_stops_after_duration_and_writes_a_report() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("serve");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cucmsim"))
+        .args([
+            "serve",
+            "scenarios/default.toml",
+            "--cluster",
+            "src",
+            "--tftp-port",
+            "0",
+        ])
+        .args([
+            "--http-port",
+            "0",
+            "--tvs-port",
+            "0",
+            "--capf-port",
+            "0",
+            "--duration",
+            "1s",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = stdout.lines().next().unwrap();
+    assert!(
+        line.starts_with("cucmsim serve: listening tftp=127.0.0.1:"),
+        "{line}"
+    );
+    assert!(!line.contains(":0 "), "actual ports are shown: {line}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert!(report["operations"].is_object() && report["errors"].is_object());
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_cucmsim"))
+        .args([
+            "serve",
+            "scenarios/default.toml",
+            "--cluster",
+            "nope",
+            "--duration",
+            "1s",
+        ])
+        .arg("--out")
+        .arg(out.path().join("bad"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no cluster \"nope\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tvs_identity_from_files_is_served_and_pinned_and_keys_export() {
+    use cucmsim_core::pki::identity::{CertType, IdentityRequest, NodeNames};
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = cucmsim_core::WallTime::from_ymd(2025, 1, 1).unwrap();
+    let other = IdentityRequest::new(&NodeNames::lab("lab", "tvs1"), CertType::Tvs, t0)
+        .issue_self_signed(&cucmsim_core::pki::KeyForge::new(99))
+        .unwrap();
+    let (cert, key) = (dir.path().join("tvs.pem"), dir.path().join("tvs.key"));
+    std::fs::write(&cert, other.cert.to_pem()).unwrap();
+    let pem = pem::Pem::new("PRIVATE KEY", other.key.to_pkcs8_der());
+    std::fs::write(&key, pem::encode(&pem)).unwrap();
+    let spec = format!("TVS={},{}", cert.display(), key.display());
+    let id = cucmsim::wire::identity::parse_identity(&spec).unwrap();
+    assert!(cucmsim::wire::identity::parse_identity(&format!("TVS={}", key.display())).is_err());
+
+    let args = serve_args("scenarios/default.toml", "src");
+    let compiled = lang::load(&args.scenario).unwrap();
+    let export = dir.path().join("export");
+    let opts = ServeOptions {
+        identities: vec![id.clone()],
+        export: Some(export.clone()),
+        ..ServeOptions::default()
+    };
+    let clock = WireClock::new(0);
+    let s = services(&compiled.spec, "src", &opts, clock.wall()).unwrap();
+    let server = serve::start(&args, s, clock).await.unwrap();
+    for f in [
+        "src-pub/TVS.pem",
+        "src-pub/TVS.key",
+        "CAPF.key",
+        "mic-ca/root.key",
+    ] {
+        assert!(export.join(f).exists(), "{f} exported");
+    }
+    // The seed's TVS certificate pinned: the phone refuses the server's.
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::TvsQuery);
+    (a.tvs, a.count, a.clients) = (server.addrs.tvs, Some(3), Some(1));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("tvs.query"), (0, 3), "{}", rec.table());
+    assert!(
+        rec.errors.keys().any(|k| k.contains("TLS")),
+        "{}",
+        rec.table()
+    );
+    // The file's certificate pinned: served and trusted.
+    a.identity = vec![id];
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("tvs.query"), (3, 0), "{}", rec.table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn capf_version_rules_are_settings_on_both_sides() {
+    // serve as usecallmanager's capfd behaves: VERSION 3 required.
+    let mut args = serve_args("scenarios/wire/enroll.toml", "hq");
+    args.capf_require_version = Some(3);
+    let spec = lang::load(&args.scenario).unwrap().spec;
+    let opts = ServeOptions {
+        capf_require_version: Some(3),
+        capf_key_type: true,
+        ..ServeOptions::default()
+    };
+    let clock = WireClock::new(0);
+    let s = services(&spec, "hq", &opts, clock.wall()).unwrap();
+    let server = serve::start(&args, s, clock).await.unwrap();
+    let mut a = farm_args("scenarios/wire/enroll.toml", "nulls", Workload::Enroll);
+    (a.capf, a.clients, a.count) = (server.addrs.capf, Some(2), Some(2));
+    let rec = farm(a.clone()).await;
+    assert_eq!(rec.counts("capf.enroll"), (0, 2), "{}", rec.table());
+    assert!(
+        rec.errors.keys().any(|k| k.contains("END_SESSION")),
+        "{}",
+        rec.table()
+    );
+    a.capf_version = Some(3);
+    let rec = farm(a).await;
+    assert_eq!(rec.counts("capf.enroll"), (2, 0), "{}", rec.table());
+}
