@@ -288,9 +288,14 @@ impl Conductor {
             counters.add(&h.counters);
             costs.merge(h.costs);
         }
-        // One allocation of the final size (the trace is most of a large run's memory).
-        let mut trace = Vec::with_capacity(traces.iter().map(Vec::len).sum());
-        for t in traces {
+        // The longest trace grows in place to the final size (a large reallocation is
+        // remapped, not copied), so the trace is never held twice.
+        traces.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        let total = traces.iter().map(Vec::len).sum::<usize>();
+        let mut rest = traces.into_iter();
+        let mut trace = rest.next().unwrap_or_default();
+        trace.reserve_exact(total - trace.len());
+        for t in rest {
             trace.extend(t);
         }
         trace.sort_by(|a, b| a.t_ms.cmp(&b.t_ms).then_with(|| a.who.cmp(&b.who)));

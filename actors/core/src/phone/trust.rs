@@ -219,7 +219,9 @@ impl PhoneTrust {
         now: WallTime,
         backend: Backend,
     ) -> Decision {
-        let cert = match (valid, certificate.map(Certificate::from_der)) {
+        // One parse shared by every phone given the same certificate (memory only).
+        let shared = crate::pki::shared_cert::from_der_shared;
+        let cert = match (valid, certificate.map(shared)) {
             (true, Some(Ok(cert))) => cert,
             _ => return Decision::Reject(TrustError::TvsDenied),
         };

@@ -124,6 +124,21 @@ impl Certificate {
         })
     }
 
+    /// A certificate from its DER and the parse of exactly those bytes ([`super::shared_cert`]).
+    pub(crate) fn from_parts(der: Arc<[u8]>, info: Arc<CertInfo>) -> Certificate {
+        Certificate { der, info }
+    }
+
+    /// Weak references to the DER and the parse ([`super::shared_cert`]).
+    pub(crate) fn downgrade(&self) -> (std::sync::Weak<[u8]>, std::sync::Weak<CertInfo>) {
+        (Arc::downgrade(&self.der), Arc::downgrade(&self.info))
+    }
+
+    /// Whether both hold one and the same parse (shared, not only equal).
+    pub fn same_parse(&self, other: &Certificate) -> bool {
+        Arc::ptr_eq(&self.info, &other.info)
+    }
+
     /// Parses the first `CERTIFICATE` block of a PEM text.
     pub fn from_pem(text: &str) -> Result<Certificate, CertError> {
         let block = ::pem::parse_many(text)

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod mic;
 pub mod ops;
 pub mod regen;
+pub mod shared_cert;
 pub mod store;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};
