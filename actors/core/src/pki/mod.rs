@@ -6,8 +6,10 @@
 //!                                     │                mic (Cisco root → manufacturing CA → MIC)
 //!                                     ▼
 //!                          store (named trust stores) ──► chain (verify at a wall time)
+//!  signer (RSA backends: aws-lc, ring, rsa) ◄── keys ──► sigcache (signatures kept by digest)
 //! ```
 
+pub mod awslc;
 pub mod cert;
 pub mod chain;
 pub mod cluster;
@@ -17,10 +19,13 @@ pub mod keys;
 pub mod mic;
 pub mod ops;
 pub mod regen;
+pub mod sigcache;
+pub mod signer;
 pub mod store;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};
 pub use dn::DistinguishedName;
 pub use identity::{CertType, Identity, NodeNames};
 pub use keys::{Backend, KeyForge, KeyProfile, PrivateKey, PublicKey};
+pub use signer::{rsa_backend, set_rsa_backend, RsaBackend};
 pub use store::{StoreName, TrustStore};
