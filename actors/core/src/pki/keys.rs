@@ -219,8 +219,9 @@ impl PrivateKey {
         self.sign_inner(backend, digest, msg, enc, memo)
     }
 
-    /// [`sign`](Self::sign) through the signature cache ([`super::sigcache`]) for RSA: for
-    /// bytes that may be signed again (trust lists, signed configuration files).
+    /// [`sign`](Self::sign) through the signature cache ([`super::sigcache`]) for RSA on the
+    /// native path (`Backend::Ring`, no backend forced on this thread): for bytes that may be
+    /// signed again (trust lists, signed configuration files).
     pub fn sign_cached(
         &self,
         backend: Backend,
@@ -255,6 +256,10 @@ impl PrivateKey {
                     };
                     with.sign(key, forms, digest, msg, &hashed)
                 };
+                // The pure-Rust reference and a forced backend always compute (cross-checks).
+                let cached = cached
+                    && backend == Backend::Ring
+                    && super::signer::forced_rsa_backend().is_none();
                 if cached {
                     super::sigcache::get_or_sign(forms.fingerprint(key), digest, &hashed, sign)
                 } else {

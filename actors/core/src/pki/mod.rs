@@ -21,6 +21,8 @@ pub mod ops;
 pub mod regen;
 pub mod sigcache;
 pub mod signer;
+#[cfg(test)]
+mod signer_tests;
 pub mod store;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};

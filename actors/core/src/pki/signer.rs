@@ -11,7 +11,8 @@
 //! PKCS#1 v1.5 is deterministic, so every backend gives the same bytes and the same verdicts;
 //! only the speed differs (results/README.md, "RSA signer backends"). The choice: the
 //! `CUCMSIM_RSA` environment variable (`aws-lc`, `ring` or `rsa`), read on first use, or
-//! [`set_rsa_backend`] (`cucmsim --rsa-backend`), which wins. Each key keeps its parsed native
+//! [`set_rsa_backend`] (`cucmsim --rsa-backend`), which wins; [`with_rsa_backend`] forces one on
+//! the calling thread (tests, benchmarks). Each key keeps its parsed native
 //! forms ([`RsaForms`]): aws-lc and ring parse a private key once, never per signature.
 
 use super::awslc::{self, AwsLcRsa};
@@ -21,6 +22,7 @@ use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::EncodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -96,8 +98,35 @@ pub fn rsa_backend_from_env() -> Result<Option<RsaBackend>, String> {
     }
 }
 
-/// The process's RSA backend: the last [`set_rsa_backend`], else `CUCMSIM_RSA`, else aws-lc.
+thread_local! {
+    static FORCED: Cell<Option<RsaBackend>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with this thread's RSA backend forced to `backend` and the signature cache bypassed,
+/// so every RSA signature made in `f` on this thread is computed by `backend` (cross-checks,
+/// benchmarks). Other threads keep the process's backend.
+pub fn with_rsa_backend<T>(backend: RsaBackend, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<RsaBackend>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED.with(|c| c.replace(Some(backend))));
+    f()
+}
+
+/// The backend forced on this thread by [`with_rsa_backend`], if any.
+pub fn forced_rsa_backend() -> Option<RsaBackend> {
+    FORCED.with(Cell::get)
+}
+
+/// The RSA backend on this thread: the one [`with_rsa_backend`] forces, else the process's —
+/// the last [`set_rsa_backend`], else `CUCMSIM_RSA`, else aws-lc.
 pub fn rsa_backend() -> RsaBackend {
+    if let Some(b) = forced_rsa_backend() {
+        return b;
+    }
     match SELECTED.load(Ordering::Relaxed) {
         0 => {
             let chosen = rsa_backend_from_env().ok().flatten().unwrap_or_default();
