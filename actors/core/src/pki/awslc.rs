@@ -55,6 +55,44 @@ fn nid(digest: DigestAlg) -> c_int {
     }
 }
 
+/// The hashes of TLS 1.2 RSA signature schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl TlsHash {
+    fn nid(self) -> c_int {
+        match self {
+            TlsHash::Sha256 => ffi::NID_sha256,
+            TlsHash::Sha384 => ffi::NID_sha384,
+            TlsHash::Sha512 => ffi::NID_sha512,
+        }
+    }
+
+    fn md(self) -> *const ffi::EVP_MD {
+        // SAFETY: the getters take nothing and return pointers to static data.
+        unsafe {
+            match self {
+                TlsHash::Sha256 => ffi::EVP_sha256(),
+                TlsHash::Sha384 => ffi::EVP_sha384(),
+                TlsHash::Sha512 => ffi::EVP_sha512(),
+            }
+        }
+    }
+
+    fn hash(self, msg: &[u8]) -> Vec<u8> {
+        use sha2::Digest as _;
+        match self {
+            TlsHash::Sha256 => sha2::Sha256::digest(msg).to_vec(),
+            TlsHash::Sha384 => sha2::Sha384::digest(msg).to_vec(),
+            TlsHash::Sha512 => sha2::Sha512::digest(msg).to_vec(),
+        }
+    }
+}
+
 impl AwsLcRsa {
     /// Parses a PKCS#1 `RSAPrivateKey` DER; `None` when aws-lc refuses it.
     pub fn private_from_pkcs1_der(der: &[u8]) -> Option<AwsLcRsa> {
@@ -70,6 +108,26 @@ impl AwsLcRsa {
             .map(AwsLcRsa)
     }
 
+    /// Parses a PKCS#8 `PrivateKeyInfo` DER holding an RSA key; `None` when it holds another
+    /// kind of key or aws-lc refuses it.
+    pub fn private_from_pkcs8_der(der: &[u8]) -> Option<AwsLcRsa> {
+        // SAFETY: the CBS borrows `der` only during the parse; the EVP_PKEY is freed here and
+        // the RSA it holds keeps its own reference (get1).
+        unsafe {
+            let mut cbs = std::mem::zeroed::<ffi::CBS>();
+            ffi::CBS_init(&mut cbs, der.as_ptr(), der.len());
+            let pkey = ffi::EVP_parse_private_key(&mut cbs);
+            if pkey.is_null() {
+                ffi::ERR_clear_error();
+                return None;
+            }
+            let rsa = ffi::EVP_PKEY_get1_RSA(pkey);
+            ffi::EVP_PKEY_free(pkey);
+            ffi::ERR_clear_error();
+            NonNull::new(rsa).map(AwsLcRsa)
+        }
+    }
+
     /// The modulus length in bytes (the signature length).
     pub fn size(&self) -> usize {
         // SAFETY: a valid key.
@@ -78,13 +136,53 @@ impl AwsLcRsa {
 
     /// PKCS#1 v1.5 signature over `hashed`, the message's `digest` already computed.
     pub fn sign_digest(&self, digest: DigestAlg, hashed: &[u8]) -> Result<Vec<u8>, SigError> {
+        self.sign_nid(nid(digest), hashed)
+    }
+
+    /// PKCS#1 v1.5 signature of a TLS handshake `msg` hashed with `hash`.
+    pub fn sign_pkcs1(&self, hash: TlsHash, msg: &[u8]) -> Result<Vec<u8>, SigError> {
+        self.sign_nid(hash.nid(), &hash.hash(msg))
+    }
+
+    /// RSASSA-PSS signature (MGF1 with the same hash, salt as long as the hash: TLS's
+    /// `rsa_pss_rsae_*`) of `msg` hashed with `hash`. Randomised, as PSS is.
+    pub fn sign_pss(&self, hash: TlsHash, msg: &[u8]) -> Result<Vec<u8>, SigError> {
+        let hashed = hash.hash(msg);
+        let mut out = vec![0u8; self.size()];
+        let mut len = 0usize;
+        // SAFETY: `out` holds RSA_size bytes (max_out); the EVP_MDs are static; the key is
+        // valid and may be shared.
+        let ok = unsafe {
+            let md = hash.md();
+            ffi::RSA_sign_pss_mgf1(
+                self.0.as_ptr(),
+                &mut len,
+                out.as_mut_ptr(),
+                out.len(),
+                hashed.as_ptr(),
+                hashed.len(),
+                md,
+                md,
+                ffi::RSA_PSS_SALTLEN_DIGEST,
+            )
+        };
+        if ok != 1 {
+            // SAFETY: clears this thread's error queue only.
+            unsafe { ffi::ERR_clear_error() };
+            return Err(SigError::Malformed("aws-lc RSA-PSS signing failed".into()));
+        }
+        out.truncate(len);
+        Ok(out)
+    }
+
+    fn sign_nid(&self, nid: c_int, hashed: &[u8]) -> Result<Vec<u8>, SigError> {
         let mut out = vec![0u8; self.size()];
         let mut len: std::os::raw::c_uint = 0;
         // SAFETY: `out` holds RSA_size bytes, the most RSA_sign writes; `hashed` is read for
         // its length; the key is valid and may be shared (see the `Sync` note).
         let ok = unsafe {
             ffi::RSA_sign(
-                nid(digest),
+                nid,
                 hashed.as_ptr(),
                 hashed.len(),
                 out.as_mut_ptr(),
@@ -93,6 +191,8 @@ impl AwsLcRsa {
             )
         };
         if ok != 1 {
+            // SAFETY: clears this thread's error queue only.
+            unsafe { ffi::ERR_clear_error() };
             return Err(SigError::Malformed("aws-lc RSA signing failed".into()));
         }
         out.truncate(len as usize);

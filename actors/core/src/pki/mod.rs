@@ -24,6 +24,7 @@ pub mod signer;
 #[cfg(test)]
 mod signer_tests;
 pub mod store;
+pub mod tls_signer;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};
 pub use dn::DistinguishedName;
