@@ -165,7 +165,7 @@ pub fn execute_full(
     phones_override: Option<u32>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, String> {
-    cucmsim_core::pki::sigcache::reset_stats();
+    cucmsim_core::pki::sigcache::new_run();
     let out = run_with(&c.spec, progress)?;
     let signature_cache = cucmsim_core::pki::sigcache::stats();
     let trace = canonical(out.trace);

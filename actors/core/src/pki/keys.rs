@@ -243,13 +243,14 @@ impl PrivateKey {
         use super::ops::{count, Op};
         match self {
             PrivateKey::Rsa { key, forms } => {
+                // Counted per call, kept signatures too (the scale bound's operations).
+                count(match (key.size(), digest) {
+                    (256, DigestAlg::Sha1) => Op::SignRsa2048Sha1,
+                    (256, _) => Op::SignRsa2048Sha2,
+                    _ => Op::SignRsaOther,
+                });
                 let hashed = digest.hash(msg);
                 let sign = || {
-                    count(match (key.size(), digest) {
-                        (256, DigestAlg::Sha1) => Op::SignRsa2048Sha1,
-                        (256, _) => Op::SignRsa2048Sha2,
-                        _ => Op::SignRsaOther,
-                    });
                     let with: &dyn RsaSigner = match backend {
                         Backend::Ring => signer(rsa_backend()),
                         Backend::RustCrypto => &RustCryptoSigner,
@@ -303,6 +304,7 @@ const MEMO_CAPACITY: usize = 100_000;
 /// configurations and certificates in every case); off unless called.
 pub fn memoize_rsa_signatures() {
     RSA_MEMO_ON.store(true, std::sync::atomic::Ordering::Relaxed);
+    super::sigcache::keep_across_runs();
     if super::sigcache::capacity() > 0 {
         super::sigcache::set_capacity(super::sigcache::capacity().max(MEMO_CAPACITY));
     }

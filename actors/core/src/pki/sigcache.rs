@@ -11,13 +11,14 @@
 //! and an old generation of at most `capacity / 16` entries; when the young one is full it
 //! becomes the old one and the previous old one is dropped; a hit in the old generation moves
 //! the entry to the young one. So at most 2 × capacity signatures are held (≈ 0.4 KB each for
-//! RSA-2048), and what is signed again soon stays. The counters are process-wide, for the
-//! reports' hit rate; like [`super::ops`], they are exact for one run in a process.
+//! RSA-2048), and what is signed again soon stays. Each run starts empty ([`new_run`]) unless
+//! the cache is kept across runs (`explore`). The counters are process-wide, for the reports'
+//! hit rate; like [`super::ops`], they are exact for one run in a process.
 
 use crate::digest::DigestAlg;
 use crate::error::SigError;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// Signatures held per generation by default (two generations: at most twice this).
@@ -78,6 +79,28 @@ pub fn stats() -> CacheStats {
 pub fn reset_stats() {
     HITS.store(0, Ordering::Relaxed);
     MISSES.store(0, Ordering::Relaxed);
+}
+
+/// Kept across runs ([`keep_across_runs`]) rather than emptied by [`new_run`].
+static ACROSS_RUNS: AtomicBool = AtomicBool::new(false);
+
+/// From now on [`new_run`] keeps the signatures (for many runs of one world: `explore`).
+pub fn keep_across_runs() {
+    ACROSS_RUNS.store(true, Ordering::Relaxed);
+}
+
+/// A run starts: zeroes the counters and, unless [`keep_across_runs`] was called, empties the
+/// cache, so one run's speed and counts do not depend on the runs before it in the process
+/// (`bench scale` runs a baseline size first).
+pub fn new_run() {
+    reset_stats();
+    if !ACROSS_RUNS.load(Ordering::Relaxed) {
+        for shard in CACHE.iter() {
+            if let Ok(mut s) = shard.lock() {
+                *s = Shard::default();
+            }
+        }
+    }
 }
 
 /// Signatures kept per generation from now on; 0 turns the cache off (and empties it).
