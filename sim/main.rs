@@ -28,5 +28,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Err(e) = cucmsim::cli::choose_rsa_backend(cli.rsa_backend) {
+        eprintln!("cucmsim: {e}");
+        return ExitCode::from(2);
+    }
     ExitCode::from(dispatch(cli.command))
 }

@@ -15,6 +15,7 @@ mod readme_examples;
 mod references;
 mod refusals;
 mod report;
+mod rsa_backends;
 mod scenarios;
 mod seeds;
 mod support;

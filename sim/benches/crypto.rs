@@ -1,38 +1,44 @@
-//! Crypto throughput: sign and verify per key type × backend, and a whole-ITL verify.
+//! Crypto throughput: sign and verify per key type × implementation, and whole ITLs.
 //!
 //! ```text
-//! cargo bench --bench crypto                 # everything (~2-3 min on 2 cores)
-//! cargo bench --bench crypto -- verify_sha256  # one group
+//! cargo bench --bench crypto                 # everything (~3-4 min on 2 cores)
+//! cargo bench --bench crypto -- sign_sha1    # one group
 //! ```
 //!
 //! Groups (every benchmark is one operation, `Throughput::Elements(1)`, so criterion prints
 //! ops/s as `elem/s`):
 //!
-//! - `sign_sha256`, `verify_sha256`: RSA-1024, RSA-2048, RSA-4096, EC P-256 × rustcrypto, ring.
+//! - `sign_sha256`, `verify_sha256`: RSA-1024, RSA-2048, RSA-4096 × the RSA backends (`aws-lc`,
+//!   `ring`, `rsa`: `pki::signer`), EC P-256 × the backends (`rustcrypto`, `ring`).
 //! - `sign_sha1`, `verify_sha1`: RSA-1024, RSA-2048 (CUCM's default ITL/CTL digest is SHA-1).
-//! - `itl`: `tlv::parse` + `verify_self` of a 6-record ITL (CUCM 11.5, RSA-2048 signer, SHA-1),
-//!   per backend, and `tlv::parse` alone.
+//! - `itl`: `tlv::parse` + `verify_self` of a 6-record ITL (CUCM 11.5, RSA-2048 signer, SHA-1)
+//!   per RSA backend, `tlv::parse` alone, and `sign` (building and signing that ITL, as the
+//!   TFTP does) per RSA backend.
 //!
-//! The ring backend falls back to RustCrypto for what ring cannot do (see `pki::keys`): every
-//! P-256 signature (the project signs ECDSA with the `p256` crate whichever backend is asked
-//! for), RSA signing with SHA-1 or with keys under 2048 bits, and RSA verification with keys
-//! under 2048 bits. Those benchmarks are labelled `ring_fallback_rustcrypto`, not `ring`.
+//! Each RSA benchmark forces its backend on the benchmark thread (`with_rsa_backend`, which
+//! also bypasses the signature cache, so every iteration computes a signature). Where a backend
+//! hands an operation to the `rsa` crate (see `pki::signer`: aws-lc outside 1024-8192 bits;
+//! ring for SHA-1 signing and keys under 2048 bits) the benchmark is labelled
+//! `<backend>_fallback_rsa`; P-256 signing always uses the `p256` crate
+//! (`ring_fallback_rustcrypto`).
 //!
 //! The messages for the sign/verify matrix are 64 bytes, so the numbers are the key operation
-//! (plus one short hash and, for ring RSA verify, the PKCS#1 re-encoding of the public key that
-//! `PublicKey::verify` does on every call). Keys are generated (and memoised) before any timing.
+//! (plus one short hash and, for RSA verify with ring or aws-lc, the PKCS#1 re-encoding and
+//! parsing of the public key that `PublicKey::verify` does on every call). Keys are generated
+//! (and memoised) and their native forms parsed before any timing.
 //!
-//! Instruction counts: with `CUCMSIM_BENCH_CALLGRIND=<profile>/<backend>/<digest>` (e.g.
-//! `rsa2048/ring/sha1`, or `itl/ring`) the binary makes the key, then calls
+//! Instruction counts: with `CUCMSIM_BENCH_CALLGRIND=<profile>/<impl>/<digest>` (e.g.
+//! `rsa2048/aws-lc/sha1`, or `itl/ring`) the binary makes the key, then calls
 //! `callgrind_one_op` once and exits, so
 //! `valgrind --tool=callgrind --toggle-collect='*callgrind_one_op*' <bench binary>` counts the
 //! instructions of exactly one verification.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use cucmsim_core::pki::identity::{CertType, IdentityRequest, NodeNames};
+use cucmsim_core::pki::identity::{CertType, Identity, IdentityRequest, NodeNames};
 use cucmsim_core::pki::keys::{
     Backend, EcdsaEncoding, KeyForge, KeyProfile, PrivateKey, PublicKey,
 };
+use cucmsim_core::pki::signer::{with_rsa_backend, RsaBackend};
 use cucmsim_core::tlv::content::{ClusterCerts, CucmVersion, NodeCerts};
 use cucmsim_core::tlv::{self, TrustListBuilder};
 use cucmsim_core::{DigestAlg, WallTime};
@@ -52,30 +58,77 @@ enum Op {
     Verify,
 }
 
-/// The implementation that actually runs for `backend`, per `pki::keys`.
-fn effective(op: Op, profile: KeyProfile, backend: Backend, digest: DigestAlg) -> Backend {
-    let ring_does_it = match (op, profile) {
-        // ring's RSA key pairs need a 2048-bit modulus or more; ring has no SHA-1 signing.
-        (Op::Sign, KeyProfile::Rsa { bits }) => bits >= 2048 && digest != DigestAlg::Sha1,
-        // Signing P-256 always uses the `p256` crate, whatever backend is asked for.
-        (Op::Sign, KeyProfile::EcP256) => false,
-        (Op::Verify, KeyProfile::Rsa { bits }) => bits >= 2048,
-        (Op::Verify, KeyProfile::EcP256) => digest == DigestAlg::Sha256,
-    };
-    if backend == Backend::Ring && ring_does_it {
-        Backend::Ring
-    } else {
-        Backend::RustCrypto
+/// What computes: an RSA backend (forced on the thread), or a backend for P-256.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Impl {
+    Rsa(RsaBackend),
+    Ec(Backend),
+}
+
+impl Impl {
+    /// The implementations measured for keys of `profile`.
+    fn all(profile: KeyProfile) -> Vec<Impl> {
+        match profile {
+            KeyProfile::Rsa { .. } => RsaBackend::ALL.iter().map(|&b| Impl::Rsa(b)).collect(),
+            KeyProfile::EcP256 => Backend::ALL.iter().map(|&b| Impl::Ec(b)).collect(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Impl::Rsa(b) => b.name(),
+            Impl::Ec(b) => b.name(),
+        }
+    }
+
+    /// Runs `f` with this implementation: the `Backend` to pass, the RSA backend forced.
+    fn run<T>(self, f: impl FnOnce(Backend) -> T) -> T {
+        match self {
+            Impl::Rsa(b) => with_rsa_backend(b, || f(Backend::Ring)),
+            Impl::Ec(b) => f(b),
+        }
+    }
+
+    /// From a callgrind spec: `aws-lc`, `ring`, `rsa` (RSA) or `ring`, `rustcrypto` (P-256).
+    fn parse(name: &str, profile: KeyProfile) -> Impl {
+        match profile {
+            KeyProfile::Rsa { .. } => Impl::Rsa(name.parse().expect("RSA backend")),
+            KeyProfile::EcP256 => Impl::Ec(match name {
+                "ring" => Backend::Ring,
+                "rustcrypto" => Backend::RustCrypto,
+                other => panic!("unknown backend {other:?}"),
+            }),
+        }
     }
 }
 
-/// `rustcrypto`, `ring`, or `ring_fallback_rustcrypto`.
-fn label(op: Op, profile: KeyProfile, backend: Backend, digest: DigestAlg) -> String {
-    let actual = effective(op, profile, backend, digest);
-    if actual == backend {
-        backend.name().to_string()
+/// The name of the implementation that actually runs for `imp`, per `pki::signer`.
+fn effective(op: Op, profile: KeyProfile, imp: Impl, digest: DigestAlg) -> &'static str {
+    match (imp, profile) {
+        (Impl::Rsa(RsaBackend::AwsLc), KeyProfile::Rsa { bits })
+            if (1024..=8192).contains(&bits) =>
+        {
+            "aws-lc"
+        }
+        // ring's RSA key pairs need a 2048-bit modulus or more; ring has no SHA-1 signing.
+        (Impl::Rsa(RsaBackend::Ring), KeyProfile::Rsa { bits })
+            if bits >= 2048 && (op == Op::Verify || digest != DigestAlg::Sha1) =>
+        {
+            "ring"
+        }
+        (Impl::Rsa(_), _) => "rsa",
+        (Impl::Ec(Backend::Ring), _) if op == Op::Verify && digest == DigestAlg::Sha256 => "ring",
+        (Impl::Ec(_), _) => "rustcrypto",
+    }
+}
+
+/// `aws-lc`, `ring`, `rsa`, `rustcrypto`, or `<asked>_fallback_<actual>`.
+fn label(op: Op, profile: KeyProfile, imp: Impl, digest: DigestAlg) -> String {
+    let actual = effective(op, profile, imp, digest);
+    if actual == imp.name() {
+        actual.to_string()
     } else {
-        format!("{}_fallback_{}", backend.name(), actual.name())
+        format!("{}_fallback_{actual}", imp.name())
     }
 }
 
@@ -87,26 +140,25 @@ fn digest_name(digest: DigestAlg) -> &'static str {
     }
 }
 
-/// The key for `profile`, generated once (KeyForge memoises process-wide), with ring's lazily
-/// parsed RSA key pair initialised by one signature.
+/// The key for `profile`, generated once (KeyForge memoises process-wide), with its lazily
+/// parsed native forms (aws-lc, ring) initialised by one signature each.
 fn key(profile: KeyProfile) -> Arc<PrivateKey> {
     let key = KeyForge::new(SEED).key(&format!("bench/{}", profile.name()), profile);
-    for backend in Backend::ALL {
-        key.sign(backend, DigestAlg::Sha256, MSG, EcdsaEncoding::Fixed)
+    for imp in Impl::all(profile) {
+        imp.run(|b| key.sign(b, DigestAlg::Sha256, MSG, EcdsaEncoding::Fixed))
             .expect("warm-up signature");
     }
     key
 }
 
-/// A signature over `MSG` and the public key, checked with both backends.
+/// A signature over `MSG` and the public key, checked with every implementation.
 fn signed(key: &PrivateKey, digest: DigestAlg) -> (PublicKey, Vec<u8>) {
     let public = key.public_key();
     let sig = key
         .sign(Backend::RustCrypto, digest, MSG, EcdsaEncoding::Fixed)
         .expect("sign");
-    for backend in Backend::ALL {
-        public
-            .verify(backend, digest, MSG, &sig)
+    for imp in Impl::all(key.profile()) {
+        imp.run(|b| public.verify(b, digest, MSG, &sig))
             .expect("a fresh signature verifies");
     }
     (public, sig)
@@ -117,12 +169,14 @@ fn sign_verify(c: &mut Criterion, digest: DigestAlg, profiles: &[KeyProfile]) {
     let mut group = c.benchmark_group(format!("sign_{}", digest_name(digest)));
     group.throughput(Throughput::Elements(1));
     for (profile, key) in &keys {
-        for backend in Backend::ALL {
-            let id = BenchmarkId::new(profile.name(), label(Op::Sign, *profile, backend, digest));
+        for imp in Impl::all(*profile) {
+            let id = BenchmarkId::new(profile.name(), label(Op::Sign, *profile, imp, digest));
             group.bench_function(id, |b| {
-                b.iter(|| {
-                    key.sign(backend, digest, black_box(MSG), EcdsaEncoding::Fixed)
-                        .expect("sign")
+                imp.run(|backend| {
+                    b.iter(|| {
+                        key.sign(backend, digest, black_box(MSG), EcdsaEncoding::Fixed)
+                            .expect("sign")
+                    })
                 })
             });
         }
@@ -133,13 +187,15 @@ fn sign_verify(c: &mut Criterion, digest: DigestAlg, profiles: &[KeyProfile]) {
     group.throughput(Throughput::Elements(1));
     for (profile, key) in &keys {
         let (public, sig) = signed(key, digest);
-        for backend in Backend::ALL {
-            let id = BenchmarkId::new(profile.name(), label(Op::Verify, *profile, backend, digest));
+        for imp in Impl::all(*profile) {
+            let id = BenchmarkId::new(profile.name(), label(Op::Verify, *profile, imp, digest));
             group.bench_function(id, |b| {
-                b.iter(|| {
-                    public
-                        .verify(backend, digest, black_box(MSG), black_box(&sig))
-                        .expect("verify")
+                imp.run(|backend| {
+                    b.iter(|| {
+                        public
+                            .verify(backend, digest, black_box(MSG), black_box(&sig))
+                            .expect("verify")
+                    })
                 })
             });
         }
@@ -172,6 +228,12 @@ fn bench_sha1(c: &mut Criterion) {
 /// TFTP node's CallManager as SAST and as CCM+TFTP, two TVS, CAPF — six RSA-2048 records,
 /// signed by the CallManager key with SHA-1 (CUCM's default).
 fn realistic_itl() -> Vec<u8> {
+    let (builder, signer) = realistic_itl_parts();
+    builder.sign(&signer.cert, &signer.key).expect("sign ITL")
+}
+
+/// The builder of [`realistic_itl`] and its signer.
+fn realistic_itl_parts() -> (TrustListBuilder, Identity) {
     let now = WallTime::from_ymd(2025, 3, 1).expect("date");
     let forge = KeyForge::new(SEED);
     let mk = |host: &str, t: CertType| {
@@ -200,7 +262,7 @@ fn realistic_itl() -> Vec<u8> {
     builder.digest = DigestAlg::Sha1;
     builder.records = cluster.itl_records(tftp);
     let signer = cluster.itl_signer(tftp).expect("signer");
-    builder.sign(&signer.cert, &signer.key).expect("sign ITL")
+    (builder, signer.clone())
 }
 
 fn parse_and_verify(bytes: &[u8], backend: Backend) -> usize {
@@ -213,8 +275,9 @@ fn parse_and_verify(bytes: &[u8], backend: Backend) -> usize {
 fn bench_itl(c: &mut Criterion) {
     let bytes = realistic_itl();
     let list = tlv::parse(&bytes).expect("parse");
-    for backend in Backend::ALL {
-        assert_eq!(parse_and_verify(&bytes, backend), 1, "signer is record 1");
+    for backend in RsaBackend::ALL {
+        let n = with_rsa_backend(backend, || parse_and_verify(&bytes, Backend::Ring));
+        assert_eq!(n, 1, "signer is record 1");
     }
     eprintln!(
         "itl: {} bytes, {} records, signer {:?}, digest SHA-1, RSA-2048",
@@ -225,14 +288,32 @@ fn bench_itl(c: &mut Criterion) {
     let mut group = c.benchmark_group("itl");
     group.throughput(Throughput::Elements(1));
     // The signer is RSA-2048, so ring verifies it itself (SHA-1 verification is allowed).
-    for backend in Backend::ALL {
+    for backend in RsaBackend::ALL {
         group.bench_function(BenchmarkId::new("parse+verify_self", backend.name()), |b| {
-            b.iter(|| parse_and_verify(black_box(&bytes), backend))
+            with_rsa_backend(backend, || {
+                b.iter(|| parse_and_verify(black_box(&bytes), Backend::Ring))
+            })
         });
     }
     group.bench_function("parse_only", |b| {
         b.iter(|| tlv::parse(black_box(&bytes)).expect("parse"))
     });
+    // Building and signing it (SHA-1: ring hands the signature to `rsa`).
+    let (builder, signer) = realistic_itl_parts();
+    for backend in RsaBackend::ALL {
+        let name = match backend {
+            RsaBackend::Ring => "ring_fallback_rsa",
+            other => other.name(),
+        };
+        group.bench_function(BenchmarkId::new("sign", name), |b| {
+            with_rsa_backend(backend, || {
+                b.iter(|| {
+                    let made = builder.sign(&signer.cert, &signer.key).expect("sign");
+                    assert_eq!(made, bytes);
+                })
+            })
+        });
+    }
     group.finish();
 }
 
@@ -250,46 +331,41 @@ fn callgrind_one_op(f: &dyn Fn()) {
     f();
 }
 
-/// `CUCMSIM_BENCH_CALLGRIND=<profile>/<backend>/<digest>` or `itl/<backend>`.
+/// `CUCMSIM_BENCH_CALLGRIND=<profile>/<impl>/<digest>` or `itl/<rsa backend>`.
 fn callgrind(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
-    let backend = |name: &str| match name {
-        "ring" => Backend::Ring,
-        "rustcrypto" => Backend::RustCrypto,
-        other => panic!("unknown backend {other:?}"),
-    };
     match parts.as_slice() {
         ["itl", b] => {
             let bytes = realistic_itl();
-            let backend = backend(b);
-            parse_and_verify(&bytes, backend);
-            callgrind_one_op(&|| {
-                black_box(parse_and_verify(black_box(&bytes), backend));
+            let backend: RsaBackend = b.parse().expect("RSA backend");
+            with_rsa_backend(backend, || {
+                parse_and_verify(&bytes, Backend::Ring);
+                callgrind_one_op(&|| {
+                    black_box(parse_and_verify(black_box(&bytes), Backend::Ring));
+                });
             });
         }
         [profile, b, d] => {
             let profile: KeyProfile = profile.parse().expect("key profile");
-            let digest = match *d {
-                "sha1" => DigestAlg::Sha1,
-                "sha256" => DigestAlg::Sha256,
-                other => panic!("unknown digest {other:?}"),
-            };
-            let backend = backend(b);
+            let digest = DigestAlg::parse(d).expect("digest");
+            let imp = Impl::parse(b, profile);
             let (public, sig) = signed(&key(profile), digest);
-            // Any one-time setup inside the backend happens outside the counted call.
-            public.verify(backend, digest, MSG, &sig).expect("verify");
-            callgrind_one_op(&|| {
-                public
-                    .verify(backend, digest, black_box(MSG), black_box(&sig))
-                    .expect("verify");
+            imp.run(|backend| {
+                // Any one-time setup inside the backend happens outside the counted call.
+                public.verify(backend, digest, MSG, &sig).expect("verify");
+                callgrind_one_op(&|| {
+                    public
+                        .verify(backend, digest, black_box(MSG), black_box(&sig))
+                        .expect("verify");
+                });
             });
             eprintln!(
                 "counted one verify: {profile} {} {}",
-                label(Op::Verify, profile, backend, digest),
+                label(Op::Verify, profile, imp, digest),
                 digest_name(digest)
             );
         }
-        _ => panic!("expected <profile>/<backend>/<digest> or itl/<backend>, got {spec:?}"),
+        _ => panic!("expected <profile>/<impl>/<digest> or itl/<backend>, got {spec:?}"),
     }
 }
 

@@ -85,6 +85,11 @@ unwritable directory.";
     after_help = CLI_EXAMPLES
 )]
 pub struct Cli {
+    /// The RSA implementation for every command: aws-lc (default), ring (SHA-1 signing falls
+    /// back to rsa) or rsa (pure Rust, the slowest). Signatures, verdicts and trace hashes are
+    /// the same with each; only speed differs. Default: $CUCMSIM_RSA, else aws-lc.
+    #[arg(long, global = true, value_name = "BACKEND")]
+    pub rsa_backend: Option<cucmsim_core::pki::RsaBackend>,
     #[command(subcommand)]
     pub command: Command,
 }

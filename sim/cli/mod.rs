@@ -26,6 +26,18 @@ pub mod run;
 use crate::bench;
 use args::{BenchCommand, Command, PkiCommand};
 
+/// Sets the process's RSA backend: `--rsa-backend`, else `CUCMSIM_RSA`, else aws-lc. `Err`
+/// (exit 2) when `CUCMSIM_RSA` names no backend and no flag overrides it.
+pub fn choose_rsa_backend(flag: Option<cucmsim_core::pki::RsaBackend>) -> Result<(), String> {
+    use cucmsim_core::pki::signer;
+    let chosen = match flag {
+        Some(b) => b,
+        None => signer::rsa_backend_from_env()?.unwrap_or_default(),
+    };
+    signer::set_rsa_backend(chosen);
+    Ok(())
+}
+
 /// Runs one command; returns its exit code.
 pub fn dispatch(command: Command) -> u8 {
     match command {

@@ -174,6 +174,8 @@ fn run_result(o: &Outcome, command: &str) -> RunResult {
             duplicated: 0,
         },
         tvs_mode: "identity".into(),
+        rsa_backend: cucmsim_core::pki::rsa_backend().name().to_string(),
+        signature_cache: Default::default(),
         reproduce: command.to_string(),
         latency: latency
             .iter()

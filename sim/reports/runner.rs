@@ -60,6 +60,12 @@ pub struct Report {
     pub execution: Execution,
     pub messages: Messages,
     pub tvs_mode: String,
+    /// The RSA implementation that signed and verified: `aws-lc`, `ring` or `rsa`
+    /// (`--rsa-backend`, `CUCMSIM_RSA`). Every backend gives the same bytes and trace hash.
+    pub rsa_backend: String,
+    /// RSA signatures of trust lists and signed configuration files during the run: handed
+    /// out again by the signature cache (hits) or computed (misses).
+    pub signature_cache: cucmsim_core::pki::sigcache::CacheStats,
     pub reproduce: String,
     /// Virtual-time latency percentiles by metric (see [`crate::metrics`]).
     pub latency: BTreeMap<String, Summary>,
@@ -179,7 +185,9 @@ pub fn execute_full(
     phones_override: Option<u32>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, String> {
+    cucmsim_core::pki::sigcache::new_run();
     let out = run_with(&c.spec, progress)?;
+    let signature_cache = cucmsim_core::pki::sigcache::stats();
     let trace = canonical(out.trace);
     let mut latency = latencies(&trace);
     if !out.tvs_service_ms.is_empty() {
@@ -237,6 +245,8 @@ pub fn execute_full(
             duplicated: out.counters.duplicated,
         },
         tvs_mode: format!("{:?}", c.spec.tls).to_lowercase(),
+        rsa_backend: cucmsim_core::pki::rsa_backend().name().to_string(),
+        signature_cache,
         reproduce: reproduce_command(c, phones_override),
         latency: latency
             .iter()

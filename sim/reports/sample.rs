@@ -82,6 +82,8 @@ pub fn report() -> Report {
             duplicated: 0,
         },
         tvs_mode: "identity".into(),
+        rsa_backend: "aws-lc".into(),
+        signature_cache: Default::default(),
         reproduce: "cucmsim run change.toml --seed 7".into(),
         latency: BTreeMap::new(),
         cpu_cost: [(

@@ -11,7 +11,8 @@
 //! byte-identical to a TVS record of its ITL ("Role is = 21", [C S5]) and valid at the phone's
 //! simulated wall clock; the TVS accepts the phone's certificate iff it chains to one of the
 //! given anchors at the TVS's clock. Whether a real TVS verifies the phone's certificate is [I];
-//! with no anchors it accepts any. Handshake signatures are checked by rustls with ring.
+//! with no anchors it accepts any. Handshake signatures are checked by rustls with ring and made
+//! by ring, or by aws-lc for RSA keys when it is the RSA backend.
 //! Time comes from a [`SimClock`] the caller sets before feeding bytes — never the host clock.
 //!
 //! Protocol: TLS 1.2 only. CUCM 14's TVS cipher list is all TLS 1.2 [C S19]; rustls offers its
@@ -59,8 +60,9 @@ impl rustls::time_provider::TimeProvider for SimClock {
     }
 }
 
+/// ring's provider, RSA private keys signing through the RSA backend ([`crate::pki::tls_signer`]).
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(crate::pki::tls_signer::provider())
 }
 
 fn algorithms() -> WebPkiSupportedAlgorithms {

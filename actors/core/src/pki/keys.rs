@@ -7,10 +7,13 @@
 //! ```
 //!
 //! Backends ([`Backend`]): `RustCrypto` (the `rsa` and `p256` crates) makes every signature the
-//! formats need, including RSA with SHA-1 (CUCM's default file digest); `Ring` is several times
-//! faster but cannot sign with SHA-1, verify RSA keys under 2048 bits, or use P-256 with SHA-1 or
-//! SHA-512 — for those it falls back to RustCrypto. Both give the same answer; only speed differs.
+//! formats need, including RSA with SHA-1 (CUCM's default file digest); `Ring` is the native
+//! path: RSA through the process's RSA backend ([`super::signer`]: aws-lc by default, ring or
+//! `rsa`), P-256 verification with SHA-256 through ring, the rest through RustCrypto. Both give
+//! the same answer; only speed differs. Trust lists and signed configs sign through
+//! [`PrivateKey::sign_cached`] ([`super::sigcache`]), so bytes signed again cost a look-up.
 
+use super::signer::{rsa_backend, signer, RsaForms, RsaSigner, RustCryptoSigner};
 use crate::digest::DigestAlg;
 use crate::error::SigError;
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
@@ -98,7 +101,8 @@ impl From<KeyProfile> for String {
 pub enum Backend {
     /// Pure Rust: the `rsa` and `p256` crates. Supports everything.
     RustCrypto,
-    /// `ring`, with RustCrypto fallback for what ring does not do.
+    /// The native path: RSA through the process's RSA backend ([`super::signer`], aws-lc by
+    /// default), P-256 SHA-256 verification through ring, RustCrypto for the rest.
     #[default]
     Ring,
 }
@@ -127,10 +131,10 @@ pub enum EcdsaEncoding {
 
 /// A private key.
 pub enum PrivateKey {
-    /// RSA, with a lazily parsed ring key pair for the fast signing path.
+    /// RSA, with its native forms (aws-lc, ring) parsed on first use.
     Rsa {
         key: Box<rsa::RsaPrivateKey>,
-        ring: OnceLock<Option<ring::rsa::KeyPair>>,
+        forms: Box<RsaForms>,
     },
     /// ECDSA P-256.
     EcP256(p256::ecdsa::SigningKey),
@@ -159,7 +163,7 @@ impl PrivateKey {
     pub fn from_rsa(key: rsa::RsaPrivateKey) -> PrivateKey {
         PrivateKey::Rsa {
             key: Box::new(key),
-            ring: OnceLock::new(),
+            forms: Box::default(),
         }
     }
 
@@ -211,22 +215,57 @@ impl PrivateKey {
         msg: &[u8],
         enc: EcdsaEncoding,
     ) -> Result<Vec<u8>, SigError> {
+        let memo = RSA_MEMO_ON.load(std::sync::atomic::Ordering::Relaxed);
+        self.sign_inner(backend, digest, msg, enc, memo)
+    }
+
+    /// [`sign`](Self::sign) through the signature cache ([`super::sigcache`]) for RSA on the
+    /// native path (`Backend::Ring`, no backend forced on this thread): for bytes that may be
+    /// signed again (trust lists, signed configuration files).
+    pub fn sign_cached(
+        &self,
+        backend: Backend,
+        digest: DigestAlg,
+        msg: &[u8],
+        enc: EcdsaEncoding,
+    ) -> Result<Vec<u8>, SigError> {
+        self.sign_inner(backend, digest, msg, enc, true)
+    }
+
+    fn sign_inner(
+        &self,
+        backend: Backend,
+        digest: DigestAlg,
+        msg: &[u8],
+        enc: EcdsaEncoding,
+        cached: bool,
+    ) -> Result<Vec<u8>, SigError> {
         use super::ops::{count, Op};
         match self {
-            PrivateKey::Rsa { key, ring } => {
+            PrivateKey::Rsa { key, forms } => {
+                // Counted per call, kept signatures too (the scale bound's operations).
                 count(match (key.size(), digest) {
                     (256, DigestAlg::Sha1) => Op::SignRsa2048Sha1,
                     (256, _) => Op::SignRsa2048Sha2,
                     _ => Op::SignRsaOther,
                 });
-                memoised_rsa(key, digest, msg, || {
-                    if backend == Backend::Ring && digest != DigestAlg::Sha1 {
-                        if let Some(pair) = ring.get_or_init(|| ring_rsa_pair(key)) {
-                            return ring_rsa_sign(pair, digest, msg);
-                        }
-                    }
-                    rsa_sign(key, digest, msg)
-                })
+                let hashed = digest.hash(msg);
+                let sign = || {
+                    let with: &dyn RsaSigner = match backend {
+                        Backend::Ring => signer(rsa_backend()),
+                        Backend::RustCrypto => &RustCryptoSigner,
+                    };
+                    with.sign(key, forms, digest, msg, &hashed)
+                };
+                // The pure-Rust reference and a forced backend always compute (cross-checks).
+                let cached = cached
+                    && backend == Backend::Ring
+                    && super::signer::forced_rsa_backend().is_none();
+                if cached {
+                    super::sigcache::get_or_sign(forms.fingerprint(key), digest, &hashed, sign)
+                } else {
+                    sign()
+                }
             }
             PrivateKey::EcP256(k) => {
                 count(Op::SignEc256);
@@ -256,84 +295,19 @@ impl PrivateKey {
 
 static RSA_MEMO_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-type SigMemo = Mutex<HashMap<[u8; 32], Vec<u8>>>;
+/// Signatures the signature cache keeps (per generation) once [`memoize_rsa_signatures`] ran.
+const MEMO_CAPACITY: usize = 100_000;
 
-fn sig_memo() -> &'static SigMemo {
-    static MEMO: OnceLock<SigMemo> = OnceLock::new();
-    MEMO.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-/// Memoises RSA signatures process-wide from now on: RSA PKCS#1 v1.5 is deterministic, so a
-/// memoised signature has the bytes a new one would. For many runs of one world (`cucmsim
-/// explore` signs the same ITLs and configurations in every case); off unless called.
+/// Sends every RSA signature through the signature cache from now on, and widens it to 100,000
+/// signatures a generation: RSA PKCS#1 v1.5 is deterministic, so a kept signature has the bytes
+/// a new one would. For many runs of one world (`cucmsim explore` signs the same ITLs,
+/// configurations and certificates in every case); off unless called.
 pub fn memoize_rsa_signatures() {
     RSA_MEMO_ON.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// `sign()` through the memo when it is on (keyed by the modulus, digest and message).
-fn memoised_rsa(
-    key: &rsa::RsaPrivateKey,
-    digest: DigestAlg,
-    msg: &[u8],
-    sign: impl FnOnce() -> Result<Vec<u8>, SigError>,
-) -> Result<Vec<u8>, SigError> {
-    if !RSA_MEMO_ON.load(std::sync::atomic::Ordering::Relaxed) {
-        return sign();
+    super::sigcache::keep_across_runs();
+    if super::sigcache::capacity() > 0 {
+        super::sigcache::set_capacity(super::sigcache::capacity().max(MEMO_CAPACITY));
     }
-    let mut h = sha2::Sha256::new();
-    h.update(key.n().to_bytes_be());
-    h.update([digest as u8]);
-    h.update(msg);
-    let id: [u8; 32] = h.finalize().into();
-    if let Some(sig) = sig_memo().lock().ok().and_then(|m| m.get(&id).cloned()) {
-        return Ok(sig);
-    }
-    let sig = sign()?;
-    if let Ok(mut m) = sig_memo().lock() {
-        if m.len() >= 100_000 {
-            m.clear(); // bounded: a long search keeps the recent signatures
-        }
-        m.insert(id, sig.clone());
-    }
-    Ok(sig)
-}
-
-fn ring_rsa_pair(key: &rsa::RsaPrivateKey) -> Option<ring::rsa::KeyPair> {
-    let der = key.to_pkcs8_der().ok()?;
-    ring::rsa::KeyPair::from_pkcs8(der.as_bytes()).ok()
-}
-
-fn ring_rsa_sign(
-    pair: &ring::rsa::KeyPair,
-    digest: DigestAlg,
-    msg: &[u8],
-) -> Result<Vec<u8>, SigError> {
-    let alg: &'static dyn ring::signature::RsaEncoding = match digest {
-        DigestAlg::Sha256 => &ring::signature::RSA_PKCS1_SHA256,
-        DigestAlg::Sha512 => &ring::signature::RSA_PKCS1_SHA512,
-        DigestAlg::Sha1 => {
-            return Err(SigError::Unsupported {
-                key: "rsa",
-                what: "ring SHA-1 signing".into(),
-            })
-        }
-    };
-    let mut sig = vec![0u8; pair.public().modulus_len()];
-    // PKCS#1 v1.5 is deterministic: ring's RNG argument is used only for blinding.
-    pair.sign(alg, &ring::rand::SystemRandom::new(), msg, &mut sig)
-        .map_err(|_| SigError::Malformed("ring RSA signing failed".into()))?;
-    Ok(sig)
-}
-
-fn rsa_sign(key: &rsa::RsaPrivateKey, digest: DigestAlg, msg: &[u8]) -> Result<Vec<u8>, SigError> {
-    let hashed = digest.hash(msg);
-    let scheme = match digest {
-        DigestAlg::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-        DigestAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-        DigestAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-    };
-    key.sign(scheme, &hashed)
-        .map_err(|e| SigError::Malformed(e.to_string()))
 }
 
 /// A public key.
@@ -398,16 +372,11 @@ impl PublicKey {
         });
         match self {
             PublicKey::Rsa(k) => {
-                if backend == Backend::Ring && k.size() >= 256 {
-                    return ring_verify_rsa(k, digest, msg, sig);
-                }
-                let scheme = match digest {
-                    DigestAlg::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-                    DigestAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                    DigestAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                let with: &dyn RsaSigner = match backend {
+                    Backend::Ring => signer(rsa_backend()),
+                    Backend::RustCrypto => &RustCryptoSigner,
                 };
-                k.verify(scheme, &digest.hash(msg), sig)
-                    .map_err(|_| SigError::Mismatch)
+                with.verify(k, digest, msg, &digest.hash(msg), sig)
             }
             PublicKey::EcP256(k) => {
                 if backend == Backend::Ring && digest == DigestAlg::Sha256 {
@@ -424,26 +393,6 @@ impl PublicKey {
             }
         }
     }
-}
-
-fn ring_verify_rsa(
-    k: &rsa::RsaPublicKey,
-    digest: DigestAlg,
-    msg: &[u8],
-    sig: &[u8],
-) -> Result<(), SigError> {
-    use ring::signature as rs;
-    let alg: &'static dyn rs::VerificationAlgorithm = match digest {
-        DigestAlg::Sha1 => &rs::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        DigestAlg::Sha256 => &rs::RSA_PKCS1_2048_8192_SHA256,
-        DigestAlg::Sha512 => &rs::RSA_PKCS1_2048_8192_SHA512,
-    };
-    let der = k
-        .to_pkcs1_der()
-        .map_err(|e| SigError::Malformed(e.to_string()))?;
-    rs::UnparsedPublicKey::new(alg, der.as_bytes())
-        .verify(msg, sig)
-        .map_err(|_| SigError::Mismatch)
 }
 
 fn ring_verify_p256(k: &p256::ecdsa::VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<(), SigError> {

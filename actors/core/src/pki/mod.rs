@@ -6,8 +6,10 @@
 //!                                     │                mic (Cisco root → manufacturing CA → MIC)
 //!                                     ▼
 //!                          store (named trust stores) ──► chain (verify at a wall time)
+//!  signer (RSA backends: aws-lc, ring, rsa) ◄── keys ──► sigcache (signatures kept by digest)
 //! ```
 
+pub mod awslc;
 pub mod cert;
 pub mod chain;
 pub mod cluster;
@@ -18,10 +20,16 @@ pub mod mic;
 pub mod ops;
 pub mod regen;
 pub mod shared_cert;
+pub mod sigcache;
+pub mod signer;
+#[cfg(test)]
+mod signer_tests;
 pub mod store;
+pub mod tls_signer;
 
 pub use cert::{CertSpec, Certificate, ExtKeyUsage, KeyUsage};
 pub use dn::DistinguishedName;
 pub use identity::{CertType, Identity, NodeNames};
 pub use keys::{Backend, KeyForge, KeyProfile, PrivateKey, PublicKey};
+pub use signer::{rsa_backend, set_rsa_backend, RsaBackend};
 pub use store::{StoreName, TrustStore};

@@ -1,6 +1,7 @@
 //! Counters of the public-key operations the simulated world performs, for the scale
 //! benchmark's bound ("verifications performed × single-verify cost ÷ cores"): every
-//! [`PublicKey::verify`](super::PublicKey::verify) and [`PrivateKey::sign`](super::PrivateKey::sign),
+//! [`PublicKey::verify`](super::PublicKey::verify) and [`PrivateKey::sign`](super::PrivateKey::sign)
+//! (also those the signature cache answers: within one run it hardly ever does),
 //! and each TLS handshake signature (counted by the verifier that checks it, which also counts
 //! the peer's matching signature: in TLS 1.2 each handshake signature is checked exactly once).
 //!

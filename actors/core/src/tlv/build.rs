@@ -207,7 +207,8 @@ pub fn sign_with_body(
     signed.extend_from_slice(&before_sig);
     signed.extend_from_slice(&after_sig);
     signed.extend_from_slice(body);
-    let signature = key.sign(
+    // Trust lists and configurations are often signed again byte for byte: kept signatures.
+    let signature = key.sign_cached(
         builder.backend,
         builder.digest,
         &signed,
