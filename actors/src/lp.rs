@@ -217,6 +217,9 @@ impl<M: Machine> LpState<M> {
         if run.fan_out < 2 || self.slots.len() != 1 || self.slots[0].failed {
             return;
         }
+        if !self.slots[0].machine.prepares() {
+            return;
+        }
         let upcoming: Vec<&Input> = self
             .queue
             .iter()

@@ -231,13 +231,7 @@ async fn drive(
         shards,
         "world built"
     );
-    let stage = Stage {
-        spec,
-        pkis: &m.pkis,
-        cas: &m.cas,
-    };
-    let steps = stage.play(&mut c, progress).await;
-    let harvest = c.finish().await;
+    let (steps, harvest) = conduct(spec, c, m.pkis, m.cas, progress).await?;
     root.stop(None);
     Ok(Driven {
         harvest: harvest?,
@@ -245,6 +239,45 @@ async fn drive(
         lps: n_lps,
         shards,
     })
+}
+
+type Conducted = (
+    Result<Vec<StepRun>, String>,
+    Result<cucmsim_actors::Harvested, String>,
+);
+
+/// Plays the scenario and harvests, with the conductor as a task on a worker thread: a
+/// logical process it wakes then runs on that same worker when it is the window's only one
+/// (no wake-up across threads per window, which costs tens of µs on a VM), and the other
+/// workers take the rest when a window has more. Progress comes back over a channel.
+async fn conduct(
+    spec: &WorldSpec,
+    mut c: Conductor,
+    pkis: BTreeMap<String, ClusterPki>,
+    cas: CaCerts,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Conducted, String> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let spec = spec.clone();
+    let mut task = tokio::spawn(async move {
+        let stage = Stage {
+            spec: &spec,
+            pkis: &pkis,
+            cas: &cas,
+        };
+        let steps = stage
+            .play(&mut c, &mut |p| {
+                let _ = tx.send(p);
+            })
+            .await;
+        (steps, c.finish().await)
+    });
+    loop {
+        tokio::select! {
+            done = &mut task => return done.map_err(|e| format!("the conductor failed: {e}")),
+            Some(p) = rx.recv() => progress(p),
+        }
+    }
 }
 
 /// Every fleet's phones with their MICs, built on `w.threads` threads (each phone from the

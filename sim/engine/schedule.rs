@@ -70,7 +70,7 @@ impl Stage<'_> {
     pub(super) async fn play(
         &self,
         c: &mut Conductor,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Vec<StepRun>, String> {
         let spec = self.spec;
         let end = spec.duration_ms;

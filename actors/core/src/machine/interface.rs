@@ -48,6 +48,12 @@ pub trait Machine: Send + 'static {
     /// the one they were computed from. It changes how fast a run goes, never what happens:
     /// the default does nothing.
     fn prepare(&mut self, _upcoming: &[&Input], _fan_out: usize) {}
+
+    /// Whether [`Machine::prepare`] does anything: the host looks for upcoming inputs only
+    /// then (a scan of its queue each window would cost more than it saves elsewhere).
+    fn prepares(&self) -> bool {
+        false
+    }
 }
 
 /// A boxed machine is a machine: a logical process hosting one service holds it so.
@@ -62,5 +68,9 @@ impl Machine for Box<dyn Machine> {
 
     fn prepare(&mut self, upcoming: &[&Input], fan_out: usize) {
         (**self).prepare(upcoming, fan_out)
+    }
+
+    fn prepares(&self) -> bool {
+        (**self).prepares()
     }
 }

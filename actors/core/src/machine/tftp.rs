@@ -408,6 +408,10 @@ impl crate::machine::Machine for Tftp {
         }
     }
 
+    fn prepares(&self) -> bool {
+        true
+    }
+
     /// Signs ahead, on up to `fan_out` threads, the per-device configs that upcoming
     /// requests ask for and that are not cached yet (a reset of thousands of phones asks for
     /// thousands of them in a few seconds). Each is kept with the build it was signed from,
