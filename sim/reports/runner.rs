@@ -34,6 +34,20 @@ pub struct Execution {
     pub letters_exchanged: u64,
 }
 
+impl Execution {
+    fn of(out: &crate::engine::RunOutput) -> Execution {
+        Execution {
+            threads: out.threads,
+            logical_processes: out.lps,
+            phone_shards: out.shards,
+            windows: out.windows.windows,
+            machine_events: out.windows.events,
+            lp_windows: out.windows.lp_windows,
+            letters_exchanged: out.windows.exchanged,
+        }
+    }
+}
+
 /// The machine-readable report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -188,16 +202,9 @@ pub fn execute_full(
     cucmsim_core::pki::sigcache::new_run();
     let out = run_with(&c.spec, progress)?;
     let signature_cache = cucmsim_core::pki::sigcache::stats();
+    let execution = Execution::of(&out);
     let trace = canonical(out.trace);
-    let mut latency = latencies(&trace);
-    if !out.tvs_service_ms.is_empty() {
-        let h = latency
-            .entry("tvs.service_ms")
-            .or_insert_with(super::metrics::new_histogram);
-        for ms in &out.tvs_service_ms {
-            h.saturating_record(ms * 1000);
-        }
-    }
+    let latency = latencies_with_tvs_service(&trace, &out.tvs_service_ms);
     let cpu = out.costs.into_histograms();
     let timeline = timeline(
         &trace,
@@ -229,15 +236,7 @@ pub fn execute_full(
         wall_time_s: out.wall_s,
         build_time_s: out.build_s,
         events: trace.len() as u64,
-        execution: Execution {
-            threads: out.threads,
-            logical_processes: out.lps,
-            phone_shards: out.shards,
-            windows: out.windows.windows,
-            machine_events: out.windows.events,
-            lp_windows: out.windows.lp_windows,
-            letters_exchanged: out.windows.exchanged,
-        },
+        execution,
         messages: Messages {
             sent: out.counters.sent,
             delivered: out.counters.delivered,
@@ -272,6 +271,23 @@ pub fn execute_full(
         cpu,
         timeline,
     })
+}
+
+/// The trace's latencies, and the time TVS sessions spent inside their TVS.
+fn latencies_with_tvs_service(
+    trace: &[Observation],
+    tvs_service_ms: &[u64],
+) -> BTreeMap<&'static str, hdrhistogram::Histogram<u64>> {
+    let mut latency = latencies(trace);
+    if !tvs_service_ms.is_empty() {
+        let h = latency
+            .entry("tvs.service_ms")
+            .or_insert_with(super::metrics::new_histogram);
+        for ms in tvs_service_ms {
+            h.saturating_record(ms * 1000);
+        }
+    }
+    latency
 }
 
 /// Phones registered at the end, by cluster.

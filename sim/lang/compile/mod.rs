@@ -60,11 +60,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         epoch: default_epoch(),
         duration_ms: 0,
     };
-    let meta = raw
-        .scenario
-        .as_ref()
-        .ok_or_else(|| cx.err(0..0, "missing [scenario] table (name, duration)"))?;
-    let meta = meta.get_ref();
+    let meta = scenario_table(&cx, &raw)?;
     limits::name(&cx, &meta.name)?;
     let duration_ms = limits::duration(&cx, &meta.duration)?;
     let cx = Ctx {
@@ -125,7 +121,7 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         link_rules,
         phone_key_pool: phone_key_pool(&cx, meta)?,
         latency_ms: (1, 2),
-        threads: 0,
+        threads: 0, // every core; `run --threads` sets it
     };
     Ok(Compiled {
         spec,
@@ -133,6 +129,13 @@ pub fn compile_with(file: &str, text: &str, raw: raw::File, o: Overrides) -> R<C
         source: PathBuf::from(file),
         intent: crate::lang::compiled::intent_of(text),
     })
+}
+
+/// The `[scenario]` table, which every file must have.
+fn scenario_table<'a>(cx: &Ctx<'_>, raw: &'a raw::File) -> R<&'a raw::Meta> {
+    let meta = raw.scenario.as_ref();
+    let meta = meta.ok_or_else(|| cx.err(0..0, "missing [scenario] table (name, duration)"))?;
+    Ok(meta.get_ref())
 }
 
 /// 2025-06-01T00:00:00Z, the epoch when the scenario gives none.
