@@ -43,6 +43,7 @@
 pub mod bench;
 pub mod checks;
 pub mod cli;
+pub mod cluster;
 pub mod engine;
 pub mod explore;
 pub mod lang;

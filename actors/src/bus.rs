@@ -16,7 +16,7 @@
 //!  the sender's LP orders the link (Fifo) ──► Letter due at t + delay
 //! ```
 
-use cucmsim_core::machine::{Addr, Msg, Now};
+use cucmsim_core::machine::{Addr, Input, Msg, Now};
 use cucmsim_core::WallTime;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -115,9 +115,9 @@ impl Routes {
 /// a capture on its port would): for every request flight, from its delivery to the TVS to the
 /// TVS's next message on that session — queueing and service, no network latency.
 ///
-/// Both ends write it, from different logical processes; a session's request and its answer
-/// are always at least one latency (one window) apart, so the order of writes is the order of
-/// virtual time whatever the threads.
+/// Only the TVS's own logical process writes it (a request when the TVS is handed it, the
+/// answer when the TVS sends it), so a phone on another thread or another node never has to
+/// see it, and the order of writes is the TVS's own.
 #[derive(Default)]
 struct TvsTime {
     /// (TVS host, phone, session) → (delivery time of the pending request, total so far).
@@ -125,20 +125,21 @@ struct TvsTime {
 }
 
 impl TvsTime {
-    fn on_send(&mut self, from: &Addr, to: &Addr, session: u64, sent_ms: u64, due_ms: u64) {
-        match (from, to) {
-            (Addr::Phone(p), Addr::Tvs(h)) => {
-                let e = self.sessions.entry((h.clone(), *p, session)).or_default();
-                e.0 = Some(due_ms);
-            }
-            (Addr::Tvs(h), Addr::Phone(p)) => {
-                if let Some(e) = self.sessions.get_mut(&(h.clone(), *p, session)) {
-                    if let Some(since) = e.0.take() {
-                        e.1 += sent_ms.saturating_sub(since);
-                    }
+    fn on_request(&mut self, tvs: &str, phone: u32, session: u64, at_ms: u64) {
+        let e = self
+            .sessions
+            .entry((tvs.to_string(), phone, session))
+            .or_default();
+        e.0 = Some(at_ms);
+    }
+
+    fn on_send(&mut self, from: &Addr, to: &Addr, session: u64, sent_ms: u64) {
+        if let (Addr::Tvs(h), Addr::Phone(p)) = (from, to) {
+            if let Some(e) = self.sessions.get_mut(&(h.clone(), *p, session)) {
+                if let Some(since) = e.0.take() {
+                    e.1 += sent_ms.saturating_sub(since);
                 }
             }
-            _ => {}
         }
     }
 }
@@ -333,14 +334,31 @@ impl Bus {
         }
     }
 
-    /// Notes a TVS-session message sent at `sent_ms` and delivered at `due_ms`.
-    pub fn note_tvs(&self, from: &Addr, to: &Addr, msg: &Msg, sent_ms: u64, due_ms: u64) {
-        if let Some(session) = msg.tvs_session() {
+    /// Notes a TVS-session message sent at `sent_ms` (the TVS's answers end a request's time).
+    pub fn note_tvs(&self, from: &Addr, to: &Addr, msg: &Msg, sent_ms: u64) {
+        if let (Addr::Tvs(_), Some(session)) = (from, msg.tvs_session()) {
             self.0
                 .tvs_time
                 .lock()
                 .expect("tvs time")
-                .on_send(from, to, session, sent_ms, due_ms);
+                .on_send(from, to, session, sent_ms);
+        }
+    }
+
+    /// Notes input `input` handed to `to` at `t_ms`: a phone's request flight to a TVS starts
+    /// that TVS's time on the session.
+    pub fn note_tvs_arrival(&self, to: &Addr, input: &Input, t_ms: u64) {
+        let Addr::Tvs(host) = to else {
+            return;
+        };
+        if let Input::Msg(Msg::TvsTls { phone, session, .. } | Msg::TvsPlain { phone, session, .. }) =
+            input
+        {
+            self.0
+                .tvs_time
+                .lock()
+                .expect("tvs time")
+                .on_request(host, *phone, *session, t_ms);
         }
     }
 

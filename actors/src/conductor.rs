@@ -18,6 +18,7 @@ use crate::bus::{Bus, Counters, Group, Skews};
 use crate::cost::CostMeter;
 use crate::letter::{Letter, HARNESS};
 use crate::lp::{Harvest, LpMsg, StepDelta, WindowDone};
+use crate::peer::{Peer, PeerFigures, PeerWindow};
 use crate::steps::{Cause, Mail, StepBook};
 use cucmsim_core::machine::{Addr, Input, Msg, Now, Observation};
 use ractor::concurrency::oneshot;
@@ -46,12 +47,23 @@ pub struct Harvested {
     pub costs: CostMeter,
     pub tvs_times: Vec<u64>,
     pub stats: WindowStats,
+    /// Per peer node of a distributed run (none in one process).
+    pub peers: Vec<PeerFigures>,
+}
+
+/// Where a logical process runs: here, or on peer node `n`.
+pub enum Home {
+    Local(ActorRef<LpMsg>),
+    Peer(usize),
 }
 
 /// The conductor of one run.
 pub struct Conductor {
     bus: Bus,
-    lps: Vec<ActorRef<LpMsg>>,
+    lps: Vec<Home>,
+    peers: Vec<Box<dyn Peer>>,
+    /// Per peer: windows taken part in, its own busy time, time at barriers (ns).
+    peer_time: Vec<(u64, u64, u64)>,
     inbox: Vec<Vec<Letter>>,
     /// Earliest due of each LP: its own queue (as last reported) and its inbox.
     queued_next: Vec<Option<u64>>,
@@ -78,10 +90,23 @@ impl Conductor {
     /// A conductor of these logical processes (index = position), each of which may already
     /// hold letters due from `first_due[i]`.
     pub fn new(bus: Bus, lps: Vec<ActorRef<LpMsg>>, first_due: Vec<Option<u64>>) -> Conductor {
+        let lps = lps.into_iter().map(Home::Local).collect();
+        Conductor::with_peers(bus, lps, vec![], first_due)
+    }
+
+    /// A conductor of logical processes some of which run on `peers` (a distributed run).
+    pub fn with_peers(
+        bus: Bus,
+        lps: Vec<Home>,
+        peers: Vec<Box<dyn Peer>>,
+        first_due: Vec<Option<u64>>,
+    ) -> Conductor {
         let n = lps.len();
         Conductor {
             bus,
             lps,
+            peer_time: vec![(0, 0, 0); peers.len()],
+            peers,
             inbox: (0..n).map(|_| vec![]).collect(),
             queued_next: first_due,
             inbox_next: vec![None; n],
@@ -205,35 +230,101 @@ impl Conductor {
     /// afterwards the barrier is at `end_ms`. An LP that fails (its actor stopped) ends the
     /// run with an error naming it and the virtual time.
     pub async fn run_window(&mut self, end_ms: u64) -> Result<(), String> {
+        let started = std::time::Instant::now();
         let mut waiting = vec![];
+        let mut remote: Vec<Vec<(u32, Vec<Letter>)>> = self.peers.iter().map(|_| vec![]).collect();
         for i in 0..self.lps.len() {
             let due = min_opt(self.queued_next[i], self.inbox_next[i]);
             if due.is_none_or(|d| d >= end_ms) {
                 continue;
             }
-            let (tx, rx) = oneshot();
             let letters = std::mem::take(&mut self.inbox[i]);
             self.stats.exchanged += letters.len() as u64;
+            self.stats.lp_windows += 1;
             self.inbox_next[i] = None;
+            let lp = match &self.lps[i] {
+                Home::Local(lp) => lp,
+                Home::Peer(p) => {
+                    remote[*p].push((i as u32, letters));
+                    continue;
+                }
+            };
+            let (tx, rx) = oneshot();
             let msg = LpMsg::Window {
                 end_ms,
                 letters,
                 skews: Arc::clone(&self.skews),
                 reply: tx.into(),
             };
-            self.lps[i]
-                .cast(msg)
-                .map_err(|e| self.lp_failed(i, &e.to_string()))?;
+            lp.cast(msg).map_err(|e| self.lp_failed(i, &e.to_string()))?;
             waiting.push((i, rx));
         }
+        let mut asked = vec![];
+        for (p, letters) in remote.into_iter().enumerate() {
+            if !letters.is_empty() {
+                let w = PeerWindow {
+                    end_ms,
+                    skews: Arc::clone(&self.skews),
+                    letters,
+                };
+                asked.push((p, self.peers[p].window(w)));
+            }
+        }
         self.stats.windows += 1;
-        self.stats.lp_windows += waiting.len() as u64;
+        let mut dones = Vec::with_capacity(waiting.len());
         for (i, rx) in waiting {
             let done = rx.await.map_err(|e| self.lp_failed(i, &e.to_string()))?;
+            dones.push((i, done));
+        }
+        let mut busy = vec![];
+        for (p, rx) in asked {
+            let answer = rx
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|e: String| self.peer_failed(p, &e))?;
+            busy.push((p, answer.busy_ns));
+            dones.extend(answer.done.into_iter().map(|(i, d)| (i as usize, d)));
+        }
+        let took = started.elapsed().as_nanos() as u64;
+        for (p, busy_ns) in busy {
+            let t = &mut self.peer_time[p];
+            t.0 += 1;
+            t.1 += busy_ns;
+            t.2 += took.saturating_sub(busy_ns);
+        }
+        // Absorbed in LP order, wherever each ran.
+        dones.sort_by_key(|(i, _)| *i);
+        for (i, done) in dones {
+            if i >= self.lps.len() {
+                return Err(format!("a peer answered for logical process {i}, which does not exist"));
+            }
             self.absorb(i, done);
         }
         self.now_ms = end_ms;
         Ok(())
+    }
+
+    fn peer_failed(&self, p: usize, why: &str) -> String {
+        format!(
+            "worker {} failed at virtual {} ms: {why}",
+            self.peers[p].name(),
+            self.now_ms
+        )
+    }
+
+    /// Each peer's figures so far.
+    pub fn peer_figures(&self) -> Vec<PeerFigures> {
+        self.peers
+            .iter()
+            .zip(&self.peer_time)
+            .map(|(p, (windows, busy, wait))| PeerFigures {
+                windows: *windows,
+                busy_ns: *busy,
+                barrier_wait_ns: *wait,
+                ..p.figures()
+            })
+            .collect()
     }
 
     fn lp_failed(&self, i: usize, why: &str) -> String {
@@ -279,11 +370,24 @@ impl Conductor {
         let mut costs = CostMeter::default();
         let mut traces = vec![std::mem::take(&mut self.trace)];
         for i in 0..self.lps.len() {
+            let Home::Local(lp) = &self.lps[i] else {
+                continue;
+            };
             let (tx, rx) = oneshot();
-            self.lps[i]
-                .cast(LpMsg::Finish(tx.into()))
+            lp.cast(LpMsg::Finish(tx.into()))
                 .map_err(|e| self.lp_failed(i, &e.to_string()))?;
             let h: Harvest = rx.await.map_err(|e| self.lp_failed(i, &e.to_string()))?;
+            traces.push(h.trace);
+            counters.add(&h.counters);
+            costs.merge(h.costs);
+        }
+        let asked: Vec<_> = self.peers.iter().map(|p| p.finish()).collect();
+        for (p, rx) in asked.into_iter().enumerate() {
+            let h = rx
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|e: String| self.peer_failed(p, &e))?;
             traces.push(h.trace);
             counters.add(&h.counters);
             costs.merge(h.costs);
@@ -305,6 +409,7 @@ impl Conductor {
             costs,
             tvs_times: self.bus.take_tvs_times(),
             stats: self.stats,
+            peers: self.peer_figures(),
         })
     }
 }

@@ -29,6 +29,7 @@
 //! cost.rs        CostMeter: real CPU time per (participant kind, input kind), HdrHistograms
 //! letter.rs      Letter and its total order (due, source, source sequence)
 //! lp.rs          Lp<M>: the logical process actor (a phone shard or one service)
+//! peer.rs        Peer: logical processes hosted by another node (distributed runs)
 //! steps.rs       Mail{input, cause}: which operator step's effects are still in flight
 //! supervisor.rs  the root supervisor, spawn_lp
 //! ```
@@ -38,6 +39,7 @@ pub mod conductor;
 pub mod cost;
 pub mod letter;
 pub mod lp;
+pub mod peer;
 pub mod steps;
 pub mod supervisor;
 

@@ -42,6 +42,10 @@ pub enum LpMsg {
     Finish(RpcReplyPort<Harvest>),
 }
 
+/// Local only: a window's letters travel between nodes as the distributed protocol's frames
+/// ([`crate::remote`]), never as this message.
+impl ractor::Message for LpMsg {}
+
 /// Inputs of an operator step sent and handled in one window, and when the last was handled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StepDelta {
@@ -236,6 +240,7 @@ impl<M: Machine> LpState<M> {
         let Some(s) = self.slots.get_mut(slot) else {
             return;
         };
+        run.bus.note_tvs_arrival(&s.addr, &input, t);
         if s.failed {
             return;
         }
@@ -307,7 +312,7 @@ impl<M: Machine> LpState<M> {
         if !msg.datagram() {
             due = self.fifo.order((fk, tk), t, due);
         }
-        run.bus.note_tvs(from, &to, &msg, t, due);
+        run.bus.note_tvs(from, &to, &msg, t);
         let cause = if matches!(to, Addr::Phone(_)) {
             Cause::NONE
         } else {

@@ -16,6 +16,7 @@
 //! director acts only at barriers, which depend on the world alone.
 
 mod director;
+pub mod distributed;
 pub mod prebuilt;
 pub mod run;
 pub mod schedule;

@@ -85,6 +85,8 @@ pub struct Shared<'a> {
     /// Plants the documented defect `explore --canary` must find (see
     /// `cucmsim_core::machine::tvs::Tvs::canary`); never set by a scenario.
     pub canary: bool,
+    /// Spread the run over worker nodes (`run --workers`); `None`: this process alone.
+    pub distribute: Option<&'a crate::cluster::Distribute>,
 }
 
 /// The worker threads `threads` asks for: 0 means every core.
@@ -142,7 +144,10 @@ pub fn run_shared(
         canary: shared.canary,
         threads,
     };
-    let d = rt.block_on(drive(spec, &world, &mut watch))?;
+    let d = match shared.distribute {
+        None => rt.block_on(drive(spec, &world, &mut watch))?,
+        Some(dist) => super::distributed::coordinate(spec, &world, dist, &rt, &mut watch)?,
+    };
     rt.shutdown_background();
     Ok(RunOutput {
         trace: d.harvest.trace,
@@ -161,29 +166,29 @@ pub fn run_shared(
 }
 
 /// What driving a world leaves.
-struct Driven {
-    harvest: cucmsim_actors::Harvested,
-    steps: Vec<StepRun>,
-    lps: usize,
-    shards: usize,
+pub(super) struct Driven {
+    pub(super) harvest: cucmsim_actors::Harvested,
+    pub(super) steps: Vec<StepRun>,
+    pub(super) lps: usize,
+    pub(super) shards: usize,
 }
 
 /// What the clusters and phones are built from.
-struct World<'a> {
-    forge: &'a KeyForge,
-    mfg: &'a ManufacturingCa,
-    prebuilt: &'a Prebuilt,
-    canary: bool,
-    threads: usize,
+pub(super) struct World<'a> {
+    pub(super) forge: &'a KeyForge,
+    pub(super) mfg: &'a ManufacturingCa,
+    pub(super) prebuilt: &'a Prebuilt,
+    pub(super) canary: bool,
+    pub(super) threads: usize,
 }
 
 /// The world's machines before they are placed: services (one logical process each, in this
 /// order) and phones (in fleet order).
-struct Machines {
-    services: Vec<Box<dyn Machine>>,
-    phones: Vec<Phone>,
-    cas: CaCerts,
-    pkis: BTreeMap<String, ClusterPki>,
+pub(super) struct Machines {
+    pub(super) services: Vec<Box<dyn Machine>>,
+    pub(super) phones: Vec<Phone>,
+    pub(super) cas: CaCerts,
+    pub(super) pkis: BTreeMap<String, ClusterPki>,
 }
 
 async fn drive(
@@ -204,9 +209,11 @@ async fn drive(
     };
     infra(spec, w, &mut m)?;
     clusters(spec, w, &mut m)?;
-    m.phones = build_phones(spec, w, progress)?;
+    m.phones = build_phones(spec, w, progress, &|_| true)?;
     let shards = (w.threads * 2).clamp(1, m.phones.len().max(1));
-    let routes = place(&m, shards)?;
+    let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
+    let phone_ids: Vec<u32> = m.phones.iter().map(|p| p.id).collect();
+    let routes = place(&services, &phone_ids, shards)?;
     let bus = Bus::new(
         spec.seed,
         spec.epoch,
@@ -217,8 +224,6 @@ async fn drive(
     let (root, _) = Actor::spawn(None, Supervisor, ())
         .await
         .map_err(|e| e.to_string())?;
-    let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
-    let phone_ids: Vec<u32> = m.phones.iter().map(|p| p.id).collect();
     let lps = spawn(&bus, &root, m.services, m.phones, (shards, w.threads)).await?;
     let n_lps = lps.len();
     let mut c = Conductor::new(bus, lps, vec![None; n_lps]);
@@ -241,7 +246,7 @@ async fn drive(
     })
 }
 
-type Conducted = (
+pub(super) type Conducted = (
     Result<Vec<StepRun>, String>,
     Result<cucmsim_actors::Harvested, String>,
 );
@@ -250,7 +255,7 @@ type Conducted = (
 /// logical process it wakes then runs on that same worker when it is the window's only one
 /// (no wake-up across threads per window, which costs tens of µs on a VM), and the other
 /// workers take the rest when a window has more. Progress comes back over a channel.
-async fn conduct(
+pub(super) async fn conduct(
     spec: &WorldSpec,
     mut c: Conductor,
     pkis: BTreeMap<String, ClusterPki>,
@@ -281,11 +286,13 @@ async fn conduct(
 }
 
 /// Every fleet's phones with their MICs, built on `w.threads` threads (each phone from the
-/// seed and its id alone, so the same phones whatever the threads), in fleet order.
-fn build_phones(
+/// seed and its id alone, so the same phones whatever the threads), in fleet order; only the
+/// `k`-th phones (in fleet order) for which `keep(k)` holds.
+pub(super) fn build_phones(
     spec: &WorldSpec,
     w: &World<'_>,
     progress: &mut dyn FnMut(Progress),
+    keep: &dyn Fn(usize) -> bool,
 ) -> Result<Vec<Phone>, String> {
     let build = world::PhoneBuild {
         forge: w.forge,
@@ -299,6 +306,12 @@ fn build_phones(
         let capf = world::phone_capf(spec, fleet, w.forge);
         jobs.extend((fleet.first..fleet.first + fleet.count).map(|id| (fleet, id, capf.clone())));
     }
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| keep(*k))
+        .map(|(_, j)| j)
+        .collect();
     let total = jobs.len() as u64;
     // About a hundred updates a build, at most 256 phones apart.
     let every = (total / 100).clamp(1, 256) as usize;
@@ -337,30 +350,38 @@ fn build_phones(
     Ok(phones)
 }
 
+/// Every phone's id, in fleet order.
+pub(super) fn phone_ids(spec: &WorldSpec) -> Vec<u32> {
+    spec.fleets
+        .iter()
+        .flat_map(|f| f.first..f.first + f.count)
+        .collect()
+}
+
 /// The routes: service `i` is logical process `i`; phone `k` (in fleet order) is on shard
 /// `k % shards`, slot `k / shards`.
-fn place(m: &Machines, shards: usize) -> Result<Routes, String> {
+pub(super) fn place(services: &[Addr], phone_ids: &[u32], shards: usize) -> Result<Routes, String> {
     let mut routes = Routes::default();
-    for (i, s) in m.services.iter().enumerate() {
+    for (i, s) in services.iter().enumerate() {
         let route = Route {
             lp: i as u32,
             slot: 0,
         };
-        routes.insert(&s.addr(), route)?;
+        routes.insert(s, route)?;
     }
-    let first_shard = m.services.len();
-    for (k, p) in m.phones.iter().enumerate() {
+    let first_shard = services.len();
+    for (k, id) in phone_ids.iter().enumerate() {
         let route = Route {
             lp: (first_shard + k % shards) as u32,
             slot: (k / shards) as u32,
         };
-        routes.insert(&Addr::Phone(p.id), route)?;
+        routes.insert(&Addr::Phone(*id), route)?;
     }
     Ok(routes)
 }
 
 /// Spawns the logical processes: one per service, then the phone shards.
-async fn spawn(
+pub(super) async fn spawn(
     bus: &Bus,
     root: &ActorRef<()>,
     services: Vec<Box<dyn Machine>>,
@@ -399,7 +420,7 @@ async fn spawn(
 
 /// The set-up at time 0: publishers started, DHCP told every fleet's option 150, then each
 /// phone's power-on, spread over the boot window from the seed.
-fn set_up(spec: &WorldSpec, c: &mut Conductor, services: &[Addr], phone_ids: &[u32]) {
+pub(super) fn set_up(spec: &WorldSpec, c: &mut Conductor, services: &[Addr], phone_ids: &[u32]) {
     for s in services.iter().filter(|s| matches!(s, Addr::Publisher(_))) {
         c.hand(s, Input::Start, Cause::NONE);
     }
@@ -421,7 +442,7 @@ fn set_up(spec: &WorldSpec, c: &mut Conductor, services: &[Addr], phone_ids: &[u
 
 /// SFTP, DHCP and the CAs outside the clusters, with each CA's root and issuing certificates
 /// (the manufacturing CA's too).
-fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+pub(super) fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
     m.services.push(Box::new(Sftp::default()));
     m.services.push(Box::new(Dhcp::default()));
     m.cas.insert(
@@ -438,7 +459,7 @@ fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String
 
 /// Every cluster: its nodes' services, then its publisher; with each cluster's install-time
 /// PKI.
-fn clusters(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+pub(super) fn clusters(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
     for (ix, c) in spec.clusters.iter().enumerate() {
         let publisher = world::publisher(spec, ix, w.forge, w.mfg, w.prebuilt)?;
         m.pkis.insert(c.name.clone(), publisher.pki.clone());

@@ -1,0 +1,301 @@
+//! The cluster's shared secret and everything derived from it: the node identity both ends
+//! of every QUIC connection present (one P-256 key derived from the secret, in a self-signed
+//! certificate), the verifier that accepts only that key, and ractor_cluster's cookie.
+//!
+//! Nobody without the secret completes a QUIC handshake with a node: the server demands a
+//! client certificate and both ends compare the peer's public key with the one derived from
+//! their own secret (certificate pinning; the handshake signature proves possession). The
+//! ractor_cluster cookie challenge, derived from the same secret, is a second check inside.
+
+use cucmsim_core::pki::cert::{CertSpec, Certificate};
+use cucmsim_core::pki::dn::DistinguishedName;
+use cucmsim_core::pki::PrivateKey;
+use cucmsim_core::WallTime;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName as RustlsDn, Error, SignatureScheme};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Arc;
+
+/// ALPN of the distributed protocol; a node speaking another version fails the handshake.
+pub const ALPN: &[u8] = b"cucmsim-cluster/1";
+/// The server name both ends use (the certificate is pinned, not named).
+pub const SERVER_NAME: &str = "cucmsim-cluster";
+/// The shortest secret accepted.
+pub const MIN_SECRET: usize = 16;
+
+/// The shared secret, and what is derived from it.
+pub struct Secret {
+    cert: CertificateDer<'static>,
+    key: Vec<u8>,
+    /// The derived public key (DER SubjectPublicKeyInfo) every peer must present.
+    spki: Vec<u8>,
+    cookie: String,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+fn derive(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"cucmsim cluster secret\0");
+    h.update(purpose.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    h.finalize().into()
+}
+
+impl Secret {
+    /// Reads the secret from `path` (its bytes, surrounding white space ignored).
+    pub fn load(path: &Path) -> Result<Secret, String> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("secret file {}: {e}", path.display()))?;
+        if !meta.is_file() || meta.len() > 64 * 1024 {
+            return Err(format!(
+                "secret file {}: not a regular file of at most 64 KiB",
+                path.display()
+            ));
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("secret file {}: {e}", path.display()))?;
+        Secret::from_bytes(bytes.trim_ascii())
+            .map_err(|e| format!("secret file {}: {e}", path.display()))
+    }
+
+    /// The secret `bytes` (at least [`MIN_SECRET`] of them).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Secret, String> {
+        if bytes.len() < MIN_SECRET {
+            return Err(format!(
+                "{} bytes; a secret has at least {MIN_SECRET} (e.g. `head -c 32 /dev/urandom | base64 > secret`)",
+                bytes.len()
+            ));
+        }
+        let mut scalar = derive(bytes, "node key");
+        let key = loop {
+            // Out of range with probability ~2^-128; the next hash then.
+            if let Ok(k) = p256::SecretKey::from_slice(&scalar) {
+                break k;
+            }
+            scalar = derive(&scalar, "node key");
+        };
+        use p256::pkcs8::EncodePrivateKey;
+        let pkcs8 = key
+            .to_pkcs8_der()
+            .map_err(|e| format!("deriving the node key: {e}"))?
+            .as_bytes()
+            .to_vec();
+        let private = PrivateKey::from_pkcs8_der(&pkcs8).map_err(|e| e.to_string())?;
+        let now = WallTime::from_ymd(2025, 1, 1).ok_or("a fixed date")?;
+        let spec = CertSpec {
+            subject: DistinguishedName::new([("CN", SERVER_NAME)]),
+            serial: derive(bytes, "serial")[..16].to_vec(),
+            not_before: now,
+            not_after: now.plus_s(WallTime::YEAR_S * 100),
+            ca: None,
+            key_usage: vec![],
+            ext_key_usage: vec![],
+            san_dns: vec![SERVER_NAME.to_string()],
+            san_uri: vec![],
+        };
+        let cert = Certificate::issue(&spec, &private, None).map_err(|e| e.to_string())?;
+        let spki = spki_of(cert.der()).ok_or("the derived certificate has no key")?;
+        Ok(Secret {
+            cert: CertificateDer::from(cert.der().to_vec()),
+            key: pkcs8,
+            spki,
+            cookie: hex::encode(derive(bytes, "ractor_cluster cookie")),
+        })
+    }
+
+    /// ractor_cluster's magic cookie.
+    pub fn cookie(&self) -> String {
+        self.cookie.clone()
+    }
+
+    fn key_der(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()))
+    }
+
+    fn verifier(&self) -> Arc<Pinned> {
+        Arc::new(Pinned {
+            spki: self.spki.clone(),
+            algs: provider().signature_verification_algorithms,
+        })
+    }
+
+    /// The QUIC server side: presents the node certificate, demands the peer's.
+    pub fn server_config(&self) -> Result<quinn::ServerConfig, String> {
+        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| e.to_string())?
+            .with_client_cert_verifier(self.verifier())
+            .with_single_cert(vec![self.cert.clone()], self.key_der())
+            .map_err(|e| e.to_string())?;
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
+            .map_err(|e| e.to_string())?;
+        let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+        config.transport_config(transport());
+        Ok(config)
+    }
+
+    /// The QUIC client side: presents the node certificate, accepts only the derived key.
+    pub fn client_config(&self) -> Result<quinn::ClientConfig, String> {
+        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(self.verifier())
+            .with_client_auth_cert(vec![self.cert.clone()], self.key_der())
+            .map_err(|e| e.to_string())?;
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
+            .map_err(|e| e.to_string())?;
+        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+        config.transport_config(transport());
+        Ok(config)
+    }
+}
+
+/// How long a silent peer is given: keep-alives every second, and a connection with nothing
+/// heard for [`IDLE_TIMEOUT_S`] is closed (a killed or frozen node ends the run in seconds).
+pub const IDLE_TIMEOUT_S: u64 = 5;
+
+fn transport() -> Arc<quinn::TransportConfig> {
+    let mut t = quinn::TransportConfig::default();
+    t.keep_alive_interval(Some(std::time::Duration::from_secs(1)));
+    t.max_idle_timeout(Some(
+        quinn::VarInt::from_u64(IDLE_TIMEOUT_S * 1000)
+            .expect("small")
+            .into(),
+    ));
+    // One long-lived stream per connection carries large window frames: a wide window.
+    t.stream_receive_window(quinn::VarInt::from_u32(64 << 20));
+    t.receive_window(quinn::VarInt::from_u32(128 << 20));
+    t.send_window(128 << 20);
+    Arc::new(t)
+}
+
+fn provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
+/// The DER SubjectPublicKeyInfo of a certificate.
+fn spki_of(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.tbs_certificate.subject_pki.raw.to_vec())
+}
+
+/// Accepts exactly the peer whose certificate carries the key derived from the secret.
+#[derive(Debug)]
+struct Pinned {
+    spki: Vec<u8>,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl Pinned {
+    fn check(&self, cert: &CertificateDer<'_>) -> Result<(), Error> {
+        match spki_of(cert.as_ref()) {
+            Some(k) if k == self.spki => Ok(()),
+            _ => Err(Error::General(
+                "the peer's key is not the cluster's (another secret)".into(),
+            )),
+        }
+    }
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        self.check(end_entity).map(|_| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(Error::General("TLS 1.2 is not spoken here".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for Pinned {
+    fn root_hint_subjects(&self) -> &[RustlsDn] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        self.check(end_entity).map(|_| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(Error::General("TLS 1.2 is not spoken here".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_secret_derives_the_same_key_and_another_does_not() {
+        let a = Secret::from_bytes(b"0123456789abcdef-one").unwrap();
+        let b = Secret::from_bytes(b"0123456789abcdef-one").unwrap();
+        let c = Secret::from_bytes(b"0123456789abcdef-two").unwrap();
+        assert_eq!(a.spki, b.spki);
+        assert_ne!(a.spki, c.spki);
+        assert_ne!(a.cookie(), c.cookie());
+        assert!(a.verifier().check(&b.cert).is_ok());
+        assert!(a.verifier().check(&c.cert).is_err());
+        assert!(Secret::from_bytes(b"short").is_err());
+    }
+}
