@@ -11,6 +11,19 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The bounds of every cost histogram: 1 ns to 10 min, 2 significant digits.
+pub const HIST_LOWEST: u64 = 1;
+/// See [`HIST_LOWEST`].
+pub const HIST_HIGHEST: u64 = 600_000_000_000;
+/// See [`HIST_LOWEST`].
+pub const HIST_SIGFIG: u8 = 2;
+
+/// An empty histogram with the meter's bounds ([`HIST_LOWEST`] …).
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(HIST_LOWEST, HIST_HIGHEST, HIST_SIGFIG)
+        .expect("valid histogram bounds")
+}
+
 /// Histograms of handling cost in nanoseconds (2 significant digits, up to 10 min), keyed
 /// `kind/input` (`phone/TftpReply`): the shell names them with `Addr::kind` and `Input::kind`
 /// (the message's variant name, `Msg::kind`).
@@ -23,10 +36,35 @@ impl CostMeter {
     /// Records one handled input.
     pub fn record(&mut self, kind: &'static str, input: &'static str, took: Duration) {
         let ns = (took.as_nanos() as u64).max(1);
-        let h = self.hists.entry((kind, input)).or_insert_with(|| {
-            Histogram::new_with_bounds(1, 600_000_000_000, 2).expect("valid histogram bounds")
-        });
+        let h = self
+            .hists
+            .entry((kind, input))
+            .or_insert_with(new_histogram);
         h.saturating_record(ns);
+    }
+
+    /// Every histogram with its (participant kind, input kind), in key order.
+    pub fn histograms(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &'static str, &Histogram<u64>)> + '_ {
+        self.hists.iter().map(|((k, i), h)| (*k, *i, h))
+    }
+
+    /// Adds histogram `h` (with the meter's bounds, [`new_histogram`]) under `kind/input`;
+    /// `Err` when its bounds differ from those of the histogram already there.
+    pub fn add_histogram(
+        &mut self,
+        kind: &'static str,
+        input: &'static str,
+        h: Histogram<u64>,
+    ) -> Result<(), hdrhistogram::AdditionError> {
+        match self.hists.get_mut(&(kind, input)) {
+            Some(mine) => mine.add(&h),
+            None => {
+                self.hists.insert((kind, input), h);
+                Ok(())
+            }
+        }
     }
 
     /// Every histogram, keyed `kind/input`.

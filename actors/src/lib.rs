@@ -19,7 +19,8 @@
 //!  (the real CPU time of each on_input goes to the LP's CostMeter, never into virtual time)
 //! ```
 //! No trust decision lives here (design.md principle 4), and nothing here matches on a
-//! message's variants: labels come from `Msg::kind`, connections from `Msg::session`.
+//! message's variants (labels come from `Msg::kind`, connections from `Msg::session`) except
+//! `remote`, whose codec mirrors the phone-facing ones for the distributed window protocol.
 //!
 //! ## Layout
 //!
@@ -30,6 +31,7 @@
 //! letter.rs      Letter and its total order (due, source, source sequence)
 //! lp.rs          Lp<M>: the logical process actor (a phone shard or one service)
 //! peer.rs        Peer: logical processes hosted by another node (distributed runs)
+//! remote/        the distributed window protocol's frames (WindowReq, WindowResp, FinishResp)
 //! steps.rs       Mail{input, cause}: which operator step's effects are still in flight
 //! supervisor.rs  the root supervisor, spawn_lp
 //! ```
@@ -40,6 +42,7 @@ pub mod cost;
 pub mod letter;
 pub mod lp;
 pub mod peer;
+pub mod remote;
 pub mod steps;
 pub mod supervisor;
 
