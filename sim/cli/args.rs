@@ -26,6 +26,8 @@ Examples:
   cucmsim run scenarios/migration/itl_no_import.toml --seed 7
   cucmsim run scenarios/enrollment/mass_lsc.toml --phones 2000 --out /tmp/lsc
   cucmsim run my-migration.toml --json > report.json
+  cucmsim run scenarios/migration/itl_bulk.toml --workers 10.0.0.2:7400,10.0.0.3:7400 \\
+          --secret cluster.secret              phones on two `cucmsim worker`s, same trace
 
 Open report.html (in --out) in a browser: the verdict, the phones per cluster, the failures
 with example timelines and the plots. Progress goes to stderr: a bar on a terminal, a plain
@@ -139,6 +141,11 @@ pub enum Command {
     /// enrollment on real sockets against `serve` or any server; per-operation HdrHistograms.
     #[command(after_help = crate::wire::farm::FARM_EXAMPLES)]
     Farm(crate::wire::farm::FarmArgs),
+    /// A node of distributed runs: hosts phone shards of the runs a coordinator (`cucmsim run
+    /// SCENARIO --workers ADDR,… --secret FILE`) spreads over it, one run at a time. The nodes
+    /// talk ractor_cluster over QUIC; only nodes with the same secret file are let in.
+    #[command(after_help = crate::cluster::worker::WORKER_EXAMPLES)]
+    Worker(crate::cluster::worker::WorkerArgs),
     /// Public-key infrastructure tools.
     #[command(after_help = PKI_EXAMPLES)]
     Pki {

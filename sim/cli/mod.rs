@@ -60,5 +60,6 @@ pub fn dispatch(command: Command) -> u8 {
         } => demo::run(&args),
         Command::Serve(args) => crate::wire::serve::run(&args),
         Command::Farm(args) => crate::wire::farm::run(&args),
+        Command::Worker(args) => crate::cluster::worker::run(&args.config()),
     }
 }

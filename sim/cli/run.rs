@@ -14,7 +14,7 @@ use crate::lang::compile::Overrides;
 use crate::lang::load_with;
 use crate::reports::outdir::prepare;
 use crate::reports::output::write_all;
-use crate::reports::runner::{execute_full, summary, write_trace};
+use crate::reports::runner::{execute_on, summary, write_trace};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// [default: the scenario's `tls`, full unless it says].
     #[arg(long, value_enum)]
     pub tls: Option<TlsArg>,
+    /// Spread the run over these workers (`cucmsim worker`, HOST:PORT, comma-separated): the
+    /// phones are built and run there, the services here; the trace is the one-process trace.
+    #[arg(long, value_delimiter = ',', requires = "secret")]
+    pub workers: Vec<String>,
+    /// The cluster's shared secret file (with --workers; the same file on every node).
+    #[arg(long, requires = "workers")]
+    pub secret: Option<PathBuf>,
 }
 
 /// `--tls` values.
@@ -101,8 +108,18 @@ pub fn run(args: &RunArgs) -> u8 {
             return 2;
         }
     };
+    let cluster = match connect(args, &compiled) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cucmsim run: {e}");
+            return 2;
+        }
+    };
     let mut progress = RunProgress::new(args.quiet || args.json, "cucmsim run: ");
-    let result = execute_full(&compiled, args.phones, &mut |p| progress.update(p));
+    let result = execute_on(&compiled, args.phones, cluster.as_ref(), &mut |p| {
+        progress.update(p)
+    });
+    drop(cluster);
     progress.finish();
     let mut result = match result {
         Ok(r) => r,
@@ -164,4 +181,51 @@ fn command_line() -> String {
         });
     }
     words.join(" ")
+}
+
+/// With `--workers`: the connected workers (each said hello: same build, same secret, free).
+fn connect(
+    args: &RunArgs,
+    compiled: &crate::lang::Compiled,
+) -> Result<Option<crate::cluster::Cluster>, String> {
+    use std::net::ToSocketAddrs;
+    if args.workers.is_empty() {
+        return Ok(None);
+    }
+    let secret = args.secret.as_deref().ok_or("--workers needs --secret")?;
+    let secret = std::sync::Arc::new(crate::cluster::secret::Secret::load(secret)?);
+    let mut workers = vec![];
+    for w in &args.workers {
+        let addr = w
+            .to_socket_addrs()
+            .map_err(|e| format!("--workers {w}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("--workers {w}: no address"))?;
+        workers.push(addr);
+    }
+    let (name, text) = match &args.scenario {
+        None => (
+            crate::lang::DEFAULT_NAME.to_string(),
+            crate::lang::DEFAULT_SCENARIO.to_string(),
+        ),
+        Some(p) => (
+            p.display().to_string(),
+            crate::lang::read_scenario(p).map_err(|e| e.to_string())?,
+        ),
+    };
+    let dist = crate::cluster::Distribute {
+        workers,
+        secret,
+        source: crate::cluster::Source {
+            name,
+            text,
+            seed: args.seed,
+            phones: args.phones,
+            tls: args.tls.map(|t| match t {
+                TlsArg::Full => "full".to_string(),
+                TlsArg::Identity => "identity".to_string(),
+            }),
+        },
+    };
+    dist.connect(&compiled.spec).map(Some)
 }

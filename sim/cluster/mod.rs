@@ -63,6 +63,7 @@ pub struct WorkerInfo {
 pub struct Cluster {
     node: Node,
     workers: Vec<WorkerInfo>,
+    source: Source,
 }
 
 /// A reason a distributed run cannot keep a scenario's semantics, if any.
@@ -117,7 +118,11 @@ impl Distribute {
                 actor,
             });
         }
-        Ok(Cluster { node, workers })
+        Ok(Cluster {
+            node,
+            workers,
+            source: self.source.clone(),
+        })
     }
 }
 
@@ -192,8 +197,8 @@ impl Cluster {
         spec: &WorldSpec,
         services: &[Addr],
         placement: &Placement,
-        source: &Source,
     ) -> Result<Vec<Box<dyn Peer>>, String> {
+        let source = &self.source;
         let fp = fingerprint(spec);
         let services: Vec<(String, String)> = services.iter().map(proto::addr_text).collect();
         let mut pending = vec![];

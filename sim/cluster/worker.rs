@@ -28,6 +28,47 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{watch, Mutex};
 
+/// `cucmsim worker --help` examples.
+pub const WORKER_EXAMPLES: &str = "Examples:
+  head -c 32 /dev/urandom | base64 > cluster.secret     # the same file on every node
+  cucmsim worker --listen 0.0.0.0:7400 --secret cluster.secret
+  cucmsim worker --listen 127.0.0.1:0 --secret cluster.secret --threads 4 --once
+  # then, on the coordinator:
+  cucmsim run scenarios/migration/itl_bulk.toml --workers 10.0.0.2:7400,10.0.0.3:7400 \\
+          --secret cluster.secret";
+
+/// Arguments of `cucmsim worker`.
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    /// QUIC address to listen on (port 0: any free port, printed on the first line).
+    #[arg(long)]
+    pub listen: SocketAddr,
+    /// The shared secret file (at least 16 bytes; the same on every node).
+    #[arg(long)]
+    pub secret: PathBuf,
+    /// Threads the hosted phones run on [default: every core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Accept only runs of this scenario file (another is refused at load).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Exit after one run (or when its coordinator is lost).
+    #[arg(long)]
+    pub once: bool,
+}
+
+impl WorkerArgs {
+    pub fn config(&self) -> WorkerConfig {
+        WorkerConfig {
+            listen: self.listen,
+            secret: self.secret.clone(),
+            threads: self.threads.unwrap_or(0) as usize,
+            scenario: self.scenario.clone(),
+            once: self.once,
+        }
+    }
+}
+
 /// What `cucmsim worker` is told.
 pub struct WorkerConfig {
     pub listen: SocketAddr,

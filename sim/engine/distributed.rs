@@ -15,7 +15,7 @@ use super::run::{
     Progress, World,
 };
 use super::spec::WorldSpec;
-use crate::cluster::{Cluster, Distribute};
+use crate::cluster::Cluster;
 use cucmsim_actors::conductor::Home;
 use cucmsim_actors::lp::LpMsg;
 use cucmsim_actors::peer::Peer;
@@ -56,15 +56,14 @@ impl Placement {
     }
 }
 
-/// Drives `spec` with its phones on `dist`'s workers; the services here.
+/// Drives `spec` with its phones on `cluster`'s workers; the services here.
 pub(super) fn coordinate(
     spec: &WorldSpec,
     w: &World<'_>,
-    dist: &Distribute,
+    cluster: &Cluster,
     rt: &tokio::runtime::Runtime,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Driven, String> {
-    let cluster = dist.connect(spec)?;
     let mut m = Machines {
         services: vec![],
         phones: vec![],
@@ -81,7 +80,7 @@ pub(super) fn coordinate(
         done: 0,
         total: ids.len() as u64,
     });
-    let peers = cluster.load(spec, &services, &placement, &dist.source)?;
+    let peers = cluster.load(spec, &services, &placement)?;
     progress(Progress::Building {
         done: ids.len() as u64,
         total: ids.len() as u64,
@@ -121,7 +120,6 @@ pub(super) fn coordinate(
             shards: placement.shards,
         })
     });
-    drop(cluster);
     out
 }
 

@@ -55,6 +55,8 @@ pub struct RunOutput {
     pub shards: usize,
     /// Windows, events and letters exchanged.
     pub windows: WindowStats,
+    /// A distributed run's workers: traffic, windows, barrier waits.
+    pub peers: Vec<cucmsim_actors::peer::PeerFigures>,
 }
 
 /// Where a run is, for a progress display.
@@ -86,7 +88,7 @@ pub struct Shared<'a> {
     /// `cucmsim_core::machine::tvs::Tvs::canary`); never set by a scenario.
     pub canary: bool,
     /// Spread the run over worker nodes (`run --workers`); `None`: this process alone.
-    pub distribute: Option<&'a crate::cluster::Distribute>,
+    pub distribute: Option<&'a crate::cluster::Cluster>,
 }
 
 /// The worker threads `threads` asks for: 0 means every core.
@@ -162,6 +164,7 @@ pub fn run_shared(
         lps: d.lps,
         shards: d.shards,
         windows: d.harvest.stats,
+        peers: d.harvest.peers,
     })
 }
 

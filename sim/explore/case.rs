@@ -53,6 +53,7 @@ pub fn run_text(
     let shared = Shared {
         prebuilt: Some(prebuilt),
         canary,
+        distribute: None,
     };
     // Explore runs its cases side by side, one thread each.
     let spec = WorldSpec {

@@ -8,7 +8,7 @@ use super::report::{by_state, canonical, failures, trace_hash};
 use crate::checks::expect::{evaluate, Outcome};
 use crate::checks::phones::phones_at;
 use crate::engine::spec::{Event, WorldSpec};
-use crate::engine::{run_with, Progress, StepRun};
+use crate::engine::{Progress, StepRun};
 use crate::lang::{fmt_ms, Compiled};
 use cucmsim_core::machine::{Observation, ServiceAction};
 use hdrhistogram::Histogram;
@@ -32,6 +32,28 @@ pub struct Execution {
     pub lp_windows: u64,
     /// Letters handed between logical processes at the barriers.
     pub letters_exchanged: u64,
+    /// A distributed run's workers (`run --workers`); none in one process.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeFigures>,
+}
+
+/// One worker of a distributed run.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeFigures {
+    /// Its address.
+    pub node: String,
+    pub phones: u64,
+    /// Windows it took part in.
+    pub windows: u64,
+    /// Frame bytes and letters sent to it and received from it.
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub letters_out: u64,
+    pub letters_in: u64,
+    /// Its own time running windows, and its time at barriers (each window's length at the
+    /// coordinator less that), seconds.
+    pub busy_s: f64,
+    pub barrier_wait_s: f64,
 }
 
 impl Execution {
@@ -44,6 +66,21 @@ impl Execution {
             machine_events: out.windows.events,
             lp_windows: out.windows.lp_windows,
             letters_exchanged: out.windows.exchanged,
+            nodes: out
+                .peers
+                .iter()
+                .map(|p| NodeFigures {
+                    node: p.name.clone(),
+                    phones: p.phones,
+                    windows: p.windows,
+                    bytes_out: p.bytes_out,
+                    bytes_in: p.bytes_in,
+                    letters_out: p.letters_out,
+                    letters_in: p.letters_in,
+                    busy_s: p.busy_ns as f64 / 1e9,
+                    barrier_wait_s: p.barrier_wait_ns as f64 / 1e9,
+                })
+                .collect(),
         }
     }
 }
@@ -199,8 +236,22 @@ pub fn execute_full(
     phones_override: Option<u32>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, String> {
+    execute_on(c, phones_override, None, progress)
+}
+
+/// [`execute_full`], with the phones on `cluster`'s workers when one is given.
+pub fn execute_on(
+    c: &Compiled,
+    phones_override: Option<u32>,
+    cluster: Option<&crate::cluster::Cluster>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunResult, String> {
     cucmsim_core::pki::sigcache::new_run();
-    let out = run_with(&c.spec, progress)?;
+    let shared = crate::engine::Shared {
+        distribute: cluster,
+        ..Default::default()
+    };
+    let out = crate::engine::run_shared(&c.spec, &shared, progress)?;
     let signature_cache = cucmsim_core::pki::sigcache::stats();
     let execution = Execution::of(&out);
     let trace = canonical(out.trace);
