@@ -30,6 +30,8 @@ mod wire_msg;
 mod wire_trace;
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod tests;
 
 use crate::bus::{Counters, Group};
