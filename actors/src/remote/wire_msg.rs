@@ -6,7 +6,9 @@
 //! carries a private key or a service's state (`TvsStores`, `TftpRebuild`, `TftpTomcat`,
 //! `CapfConfig`, …), never travels: [`input_to_wire`] refuses it with
 //! [`CodecError::CannotTravel`]. The mirror is grouped (boot, TVS, CAPF, HTTPS) so that every
-//! conversion back is one exhaustive match.
+//! conversion back is one exhaustive match. Shared payloads (`Arc<[u8]>` fields: files,
+//! certificates) are indices into the frame's payload table ([`BlobsOut`], [`BlobsIn`]);
+//! TLS flights and requests (`Vec<u8>`, one session's own) travel inline.
 
 use super::{malformed, CodecError};
 use cucmsim_core::machine::{Input, Msg};
