@@ -3,7 +3,7 @@
 //! postcard underneath.
 
 use super::names;
-use super::wire_msg::{input_from_wire, input_to_wire, WInput};
+use super::wire_msg::{input_from_wire, input_to_wire, BlobsIn, BlobsOut, WInput};
 use super::wire_trace::{observation_from_wire, observation_to_wire, WObservation};
 use super::{malformed, CodecError, FinishResp, WindowReq, WindowResp, MAX_FRAME, VERSION};
 use crate::bus::{Counters, Group};
@@ -12,6 +12,11 @@ use crate::letter::Letter;
 use crate::lp::{StepDelta, WindowDone};
 use crate::steps::{Cause, Mail};
 use serde::{Deserialize, Serialize};
+use serde_bytes::Bytes;
+use std::collections::BTreeMap;
+
+/// Cost histograms by (participant kind, input kind), as a frame is read.
+type Hists = BTreeMap<(&'static str, &'static str), hdrhistogram::Histogram<u64>>;
 
 /// The first header byte of each frame kind.
 const TAG_REQ: u8 = b'W';
@@ -38,6 +43,9 @@ struct WGroup<'a> {
 
 #[derive(Serialize, Deserialize)]
 struct WReq<'a> {
+    /// The shared payloads its letters name ([`BlobsOut`]).
+    #[serde(borrow)]
+    blobs: Vec<&'a Bytes>,
     end_ms: u64,
     #[serde(borrow)]
     skews: Vec<(WGroup<'a>, i64)>,
@@ -57,6 +65,9 @@ struct WDone<'a> {
 
 #[derive(Serialize, Deserialize)]
 struct WResp<'a> {
+    /// The shared payloads its letters name ([`BlobsOut`]).
+    #[serde(borrow)]
+    blobs: Vec<&'a Bytes>,
     #[serde(borrow)]
     done: Vec<(u32, WDone<'a>)>,
     busy_ns: u64,
@@ -83,23 +94,24 @@ struct WFinish<'a> {
 
 /// Encodes a window request.
 pub fn encode_window_req(r: &WindowReq) -> Result<Vec<u8>, CodecError> {
+    let mut blobs = BlobsOut::default();
+    let mut letters = Vec::with_capacity(r.letters.len());
+    for (lp, ls) in &r.letters {
+        let ls = ls
+            .iter()
+            .map(|l| letter_to_wire(l, &mut blobs))
+            .collect::<Result<_, _>>()?;
+        letters.push((*lp, ls));
+    }
     let w = WReq {
+        blobs: blobs.list,
         end_ms: r.end_ms,
         skews: r
             .skews
             .iter()
             .map(|(g, s)| (group_to_wire(g), *s))
             .collect(),
-        letters: r
-            .letters
-            .iter()
-            .map(|(lp, ls)| {
-                Ok((
-                    *lp,
-                    ls.iter().map(letter_to_wire).collect::<Result<_, _>>()?,
-                ))
-            })
-            .collect::<Result<_, CodecError>>()?,
+        letters,
     };
     frame(TAG_REQ, &w)
 }
@@ -107,6 +119,15 @@ pub fn encode_window_req(r: &WindowReq) -> Result<Vec<u8>, CodecError> {
 /// Decodes a window request.
 pub fn decode_window_req(b: &[u8]) -> Result<WindowReq, CodecError> {
     let w: WReq<'_> = unframe(TAG_REQ, b)?;
+    let blobs = BlobsIn::new(w.blobs);
+    let mut letters = Vec::with_capacity(w.letters.len());
+    for (lp, ls) in w.letters {
+        let ls = ls
+            .into_iter()
+            .map(|l| letter_from_wire(l, &blobs))
+            .collect::<Result<_, _>>()?;
+        letters.push((lp, ls));
+    }
     Ok(WindowReq {
         end_ms: w.end_ms,
         skews: w
@@ -114,22 +135,21 @@ pub fn decode_window_req(b: &[u8]) -> Result<WindowReq, CodecError> {
             .into_iter()
             .map(|(g, s)| (group_from_wire(g), s))
             .collect(),
-        letters: w
-            .letters
-            .into_iter()
-            .map(|(lp, ls)| (lp, ls.into_iter().map(letter_from_wire).collect()))
-            .collect(),
+        letters,
     })
 }
 
 /// Encodes a window's answer.
 pub fn encode_window_resp(r: &WindowResp) -> Result<Vec<u8>, CodecError> {
+    let mut blobs = BlobsOut::default();
+    let done = r
+        .done
+        .iter()
+        .map(|(lp, d)| Ok((*lp, done_to_wire(d, &mut blobs)?)))
+        .collect::<Result<_, CodecError>>()?;
     let w = WResp {
-        done: r
-            .done
-            .iter()
-            .map(|(lp, d)| Ok((*lp, done_to_wire(d)?)))
-            .collect::<Result<_, CodecError>>()?,
+        blobs: blobs.list,
+        done,
         busy_ns: r.busy_ns,
     };
     frame(TAG_RESP, &w)
@@ -138,12 +158,13 @@ pub fn encode_window_resp(r: &WindowResp) -> Result<Vec<u8>, CodecError> {
 /// Decodes a window's answer.
 pub fn decode_window_resp(b: &[u8]) -> Result<WindowResp, CodecError> {
     let w: WResp<'_> = unframe(TAG_RESP, b)?;
+    let blobs = BlobsIn::new(w.blobs);
     Ok(WindowResp {
         done: w
             .done
             .into_iter()
-            .map(|(lp, d)| (lp, done_from_wire(d)))
-            .collect(),
+            .map(|(lp, d)| Ok((lp, done_from_wire(d, &blobs)?)))
+            .collect::<Result<_, CodecError>>()?,
         busy_ns: w.busy_ns,
     })
 }
@@ -167,11 +188,14 @@ pub fn encode_finish(r: &FinishResp) -> Result<Vec<u8>, CodecError> {
 pub fn decode_finish(b: &[u8]) -> Result<FinishResp, CodecError> {
     let w: WFinish<'_> = unframe(TAG_FINISH, b)?;
     let (sent, delivered, dropped, duplicated) = w.counters;
-    let mut costs = CostMeter::default();
+    let mut hists = BTreeMap::new();
     for h in w.costs {
-        let (kind, input, hist) = hist_from_wire(h)?;
+        hist_from_wire(h, &mut hists)?;
+    }
+    let mut costs = CostMeter::default();
+    for ((kind, input), h) in hists {
         costs
-            .add_histogram(kind, input, hist)
+            .add_histogram(kind, input, h)
             .map_err(|e| malformed(format!("cost histogram {kind}/{input}: {e:?}")))?;
     }
     Ok(FinishResp {
@@ -244,28 +268,28 @@ fn tag_name(tag: u8) -> &'static str {
     }
 }
 
-fn letter_to_wire(l: &Letter) -> Result<WLetter<'_>, CodecError> {
+fn letter_to_wire<'a>(l: &'a Letter, blobs: &mut BlobsOut<'a>) -> Result<WLetter<'a>, CodecError> {
     Ok(WLetter {
         due_ms: l.due_ms,
         src: l.src,
         seq: l.seq,
         slot: l.slot,
         cause: l.mail.cause.0,
-        input: input_to_wire(&l.mail.input)?,
+        input: input_to_wire(&l.mail.input, blobs)?,
     })
 }
 
-fn letter_from_wire(w: WLetter<'_>) -> Letter {
-    Letter {
+fn letter_from_wire(w: WLetter<'_>, blobs: &BlobsIn) -> Result<Letter, CodecError> {
+    Ok(Letter {
         due_ms: w.due_ms,
         src: w.src,
         seq: w.seq,
         slot: w.slot,
         mail: Mail {
-            input: input_from_wire(w.input),
+            input: input_from_wire(w.input, blobs)?,
             cause: Cause(w.cause),
         },
-    }
+    })
 }
 
 fn group_to_wire(g: &Group) -> WGroup<'_> {
@@ -282,12 +306,12 @@ fn group_from_wire(w: WGroup<'_>) -> Group {
     }
 }
 
-fn done_to_wire(d: &WindowDone) -> Result<WDone<'_>, CodecError> {
+fn done_to_wire<'a>(d: &'a WindowDone, blobs: &mut BlobsOut<'a>) -> Result<WDone<'a>, CodecError> {
     Ok(WDone {
         out: d
             .out
             .iter()
-            .map(|(lp, l)| Ok((*lp, letter_to_wire(l)?)))
+            .map(|(lp, l)| Ok((*lp, letter_to_wire(l, blobs)?)))
             .collect::<Result<_, CodecError>>()?,
         next_due: d.next_due,
         steps: d
@@ -299,13 +323,13 @@ fn done_to_wire(d: &WindowDone) -> Result<WDone<'_>, CodecError> {
     })
 }
 
-fn done_from_wire(w: WDone<'_>) -> WindowDone {
-    WindowDone {
+fn done_from_wire(w: WDone<'_>, blobs: &BlobsIn) -> Result<WindowDone, CodecError> {
+    Ok(WindowDone {
         out: w
             .out
             .into_iter()
-            .map(|(lp, l)| (lp, letter_from_wire(l)))
-            .collect(),
+            .map(|(lp, l)| Ok((lp, letter_from_wire(l, blobs)?)))
+            .collect::<Result<_, CodecError>>()?,
         next_due: w.next_due,
         steps: w
             .steps
@@ -320,7 +344,7 @@ fn done_from_wire(w: WDone<'_>) -> WindowDone {
             })
             .collect(),
         events: w.events,
-    }
+    })
 }
 
 fn hist_to_wire<'a>(
@@ -337,11 +361,10 @@ fn hist_to_wire<'a>(
     }
 }
 
-/// A cost histogram back, re-recorded value by value into one with the meter's bounds (the
-/// only bounds a meter uses; anything else is refused rather than allocated).
-fn hist_from_wire(
-    w: WHist<'_>,
-) -> Result<(&'static str, &'static str, hdrhistogram::Histogram<u64>), CodecError> {
+/// A cost histogram back, re-recorded value by value into the one of its key in `into`, with
+/// the meter's bounds (the only bounds a meter uses; anything else is refused rather than
+/// allocated). One histogram per distinct key, however many entries name it.
+fn hist_from_wire(w: WHist<'_>, into: &mut Hists) -> Result<(), CodecError> {
     let kind = names::addr_kind(w.kind)
         .ok_or_else(|| malformed(format!("unknown participant kind {:?}", w.kind)))?;
     let input = names::input_kind(w.input)
@@ -353,10 +376,12 @@ fn hist_from_wire(
             w.bounds
         )));
     }
-    let mut h = cost::new_histogram();
+    let h = into
+        .entry((kind, input))
+        .or_insert_with(cost::new_histogram);
     for (value, count) in w.recorded {
         h.record_n(value, count)
             .map_err(|e| malformed(format!("cost histogram {kind}/{input}: {e:?}")))?;
     }
-    Ok((kind, input, h))
+    Ok(())
 }

@@ -650,3 +650,82 @@ fn size_of_a_typical_window() {
     );
     assert_eq!(decode_window_req(&bytes).unwrap().letters[0].1.len(), 1000);
 }
+
+/// A boot window's replies of one file carry its bytes once, and arrive sharing one `Arc`.
+#[test]
+fn shared_payloads_travel_once() {
+    let itl: Arc<[u8]> = (0..6000u32).map(|i| i as u8).collect();
+    let copy: Arc<[u8]> = Arc::from(&itl[..]);
+    let letters: Vec<Letter> = (0..1000u32)
+        .map(|i| {
+            let bytes = Some(if i % 2 == 0 {
+                itl.clone()
+            } else {
+                copy.clone()
+            });
+            let m = Msg::TftpReply {
+                file: format!("ITLSEP{i:012X}.tlv"),
+                bytes,
+            };
+            Letter {
+                due_ms: 7,
+                src: 1,
+                seq: u64::from(i),
+                slot: i,
+                mail: Mail::plain(Input::Msg(m)),
+            }
+        })
+        .collect();
+    let done = WindowDone {
+        out: letters.into_iter().map(|l| (4, l)).collect(),
+        ..WindowDone::default()
+    };
+    let bytes = encode_window_resp(&WindowResp {
+        done: vec![(9, done)],
+        busy_ns: 1,
+    })
+    .unwrap();
+    println!(
+        "1,000 TftpReply letters of one 6,000-byte file: {} bytes",
+        bytes.len()
+    );
+    assert!(bytes.len() < 6000 + 1000 * 40, "{} bytes", bytes.len());
+    let back = decode_window_resp(&bytes).unwrap();
+    let payload = |l: &Letter| match &l.mail.input {
+        Input::Msg(Msg::TftpReply { bytes: Some(b), .. }) => b.clone(),
+        other => panic!("{other:?}"),
+    };
+    let out = &back.done[0].1.out;
+    let first = payload(&out[0].1);
+    assert_eq!(first[..], itl[..]);
+    assert!(out.iter().all(|(_, l)| Arc::ptr_eq(&payload(l), &first)));
+}
+
+#[test]
+fn a_payload_the_frame_lacks_is_malformed() {
+    let m = Msg::TftpReply {
+        file: "f".into(),
+        bytes: Some(Arc::from(&[0xab][..])),
+    };
+    let l = Letter {
+        due_ms: 0,
+        src: 0,
+        seq: 0,
+        slot: 0,
+        mail: Mail::plain(Input::Msg(m)),
+    };
+    let bytes = encode_window_req(&WindowReq {
+        end_ms: 0,
+        skews: vec![],
+        letters: vec![(0, vec![l])],
+    })
+    .unwrap();
+    // Header, one payload of one byte (0xab), then the rest: drop the payload.
+    assert_eq!(bytes[2..5], [1, 1, 0xab]);
+    let without = [&bytes[..2], &[0], &bytes[5..]].concat();
+    let err = decode_window_req(&without).unwrap_err();
+    assert!(
+        err.to_string().contains("payload 0 of a frame that has 0"),
+        "{err}"
+    );
+}

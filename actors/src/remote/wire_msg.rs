@@ -6,12 +6,15 @@
 //! carries a private key or a service's state (`TvsStores`, `TftpRebuild`, `TftpTomcat`,
 //! `CapfConfig`, …), never travels: [`input_to_wire`] refuses it with
 //! [`CodecError::CannotTravel`]. The mirror is grouped (boot, TVS, CAPF, HTTPS) so that every
-//! conversion back is one exhaustive match.
+//! conversion back is one exhaustive match. Shared payloads (`Arc<[u8]>` fields: files,
+//! certificates) are indices into the frame's payload table ([`BlobsOut`], [`BlobsIn`]);
+//! TLS flights and requests (`Vec<u8>`, one session's own) travel inline.
 
-use super::CodecError;
+use super::{malformed, CodecError};
 use cucmsim_core::machine::{Input, Msg};
 use serde::{Deserialize, Serialize};
 use serde_bytes::Bytes;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// [`Input`] on the wire.
@@ -47,19 +50,16 @@ pub(super) enum WBoot<'a> {
     },
     TftpReply {
         file: &'a str,
-        #[serde(borrow)]
-        bytes: Option<&'a Bytes>,
+        bytes: Option<u32>,
     },
     Register {
         phone: u32,
         device: &'a str,
-        #[serde(borrow)]
-        secure_cert: Option<&'a Bytes>,
+        secure_cert: Option<u32>,
     },
     RegisterAck {
         cluster: &'a str,
-        #[serde(borrow)]
-        server_cert: Option<&'a Bytes>,
+        server_cert: Option<u32>,
     },
     RegisterAbort {
         phone: u32,
@@ -91,15 +91,13 @@ pub(super) enum WTvs<'a> {
     Plain {
         phone: u32,
         session: u64,
-        #[serde(borrow)]
-        client_cert: Option<&'a Bytes>,
+        client_cert: Option<u32>,
         #[serde(borrow)]
         request: &'a Bytes,
     },
     PlainReply {
         session: u64,
-        #[serde(borrow)]
-        server_cert: &'a Bytes,
+        server_cert: u32,
         #[serde(borrow)]
         reply: &'a Bytes,
     },
@@ -123,8 +121,7 @@ pub(super) enum WCapf<'a> {
         phone: u32,
         session: u64,
         ipv6: bool,
-        #[serde(borrow)]
-        server_cert: Option<&'a Bytes>,
+        server_cert: Option<u32>,
         #[serde(borrow)]
         bytes: &'a Bytes,
     },
@@ -146,8 +143,7 @@ pub(super) enum WCapf<'a> {
 pub(super) enum WHttps<'a> {
     Open {
         server: &'a str,
-        #[serde(borrow)]
-        cert: &'a Bytes,
+        cert: u32,
     },
     TftpOpen {
         tftp: &'a str,
@@ -163,8 +159,7 @@ pub(super) enum WHttps<'a> {
         session: u64,
         #[serde(borrow)]
         bytes: &'a Bytes,
-        #[serde(borrow)]
-        server_cert: Option<&'a Bytes>,
+        server_cert: Option<u32>,
     },
 }
 
@@ -172,51 +167,87 @@ fn b(x: &[u8]) -> &Bytes {
     Bytes::new(x)
 }
 
-fn ob(x: &Option<Arc<[u8]>>) -> Option<&Bytes> {
-    x.as_deref().map(Bytes::new)
+/// The shared payloads of a frame being written (files, certificates: every `Arc<[u8]>` of
+/// its messages), each distinct byte string once; messages name them by index. A boot
+/// window's thousand `TftpReply`s of one ITL carry its bytes once, and the receiver's
+/// letters share one `Arc` again.
+#[derive(Default)]
+pub(super) struct BlobsOut<'a> {
+    index: HashMap<&'a [u8], u32>,
+    pub(super) list: Vec<&'a Bytes>,
 }
 
-fn arc(x: &Bytes) -> Arc<[u8]> {
-    Arc::from(&x[..])
+impl<'a> BlobsOut<'a> {
+    fn put(&mut self, x: &'a [u8]) -> u32 {
+        let next = self.list.len() as u32;
+        let ix = *self.index.entry(x).or_insert(next);
+        if ix == next {
+            self.list.push(Bytes::new(x));
+        }
+        ix
+    }
+
+    fn opt(&mut self, x: &'a Option<Arc<[u8]>>) -> Option<u32> {
+        x.as_deref().map(|x| self.put(x))
+    }
 }
 
-fn oarc(x: Option<&Bytes>) -> Option<Arc<[u8]>> {
-    x.map(arc)
+/// The shared payloads of a frame being read.
+pub(super) struct BlobsIn(Vec<Arc<[u8]>>);
+
+impl BlobsIn {
+    pub(super) fn new(list: Vec<&Bytes>) -> BlobsIn {
+        BlobsIn(list.into_iter().map(|x| Arc::from(&x[..])).collect())
+    }
+
+    fn get(&self, ix: u32) -> Result<Arc<[u8]>, CodecError> {
+        self.0
+            .get(ix as usize)
+            .cloned()
+            .ok_or_else(|| malformed(format!("payload {ix} of a frame that has {}", self.0.len())))
+    }
+
+    fn opt(&self, ix: Option<u32>) -> Result<Option<Arc<[u8]>>, CodecError> {
+        ix.map(|ix| self.get(ix)).transpose()
+    }
 }
 
 /// The wire form of `input`, borrowing from it; `CannotTravel` for a message that never
 /// leaves its node.
-pub(super) fn input_to_wire(input: &Input) -> Result<WInput<'_>, CodecError> {
+pub(super) fn input_to_wire<'a>(
+    input: &'a Input,
+    blobs: &mut BlobsOut<'a>,
+) -> Result<WInput<'a>, CodecError> {
     Ok(match input {
         Input::Start => WInput::Start,
         Input::Timer(t) => WInput::Timer(*t),
-        Input::Msg(m) => WInput::Msg(to_wire(m)?),
+        Input::Msg(m) => WInput::Msg(to_wire(m, blobs)?),
     })
 }
 
 /// The input a wire form stands for.
-pub(super) fn input_from_wire(w: WInput<'_>) -> Input {
-    match w {
+pub(super) fn input_from_wire(w: WInput<'_>, blobs: &BlobsIn) -> Result<Input, CodecError> {
+    Ok(match w {
         WInput::Start => Input::Start,
         WInput::Timer(t) => Input::Timer(t),
-        WInput::Msg(WMsg::Boot(m)) => Input::Msg(boot_from_wire(m)),
-        WInput::Msg(WMsg::Tvs(m)) => Input::Msg(tvs_from_wire(m)),
-        WInput::Msg(WMsg::Capf(m)) => Input::Msg(capf_from_wire(m)),
-        WInput::Msg(WMsg::Https(m)) => Input::Msg(https_from_wire(m)),
-    }
+        WInput::Msg(WMsg::Boot(m)) => Input::Msg(boot_from_wire(m, blobs)?),
+        WInput::Msg(WMsg::Tvs(m)) => Input::Msg(tvs_from_wire(m, blobs)?),
+        WInput::Msg(WMsg::Capf(m)) => Input::Msg(capf_from_wire(m, blobs)?),
+        WInput::Msg(WMsg::Https(m)) => Input::Msg(https_from_wire(m, blobs)?),
+    })
 }
 
 /// The wire form of a travelling message.
-pub(super) fn to_wire(m: &Msg) -> Result<WMsg<'_>, CodecError> {
-    boot_to_wire(m)
+pub(super) fn to_wire<'a>(m: &'a Msg, blobs: &mut BlobsOut<'a>) -> Result<WMsg<'a>, CodecError> {
+    boot_to_wire(m, blobs)
         .map(WMsg::Boot)
-        .or_else(|| tvs_to_wire(m).map(WMsg::Tvs))
-        .or_else(|| capf_to_wire(m).map(WMsg::Capf))
-        .or_else(|| https_to_wire(m).map(WMsg::Https))
+        .or_else(|| tvs_to_wire(m, blobs).map(WMsg::Tvs))
+        .or_else(|| capf_to_wire(m, blobs).map(WMsg::Capf))
+        .or_else(|| https_to_wire(m, blobs).map(WMsg::Https))
         .ok_or(CodecError::CannotTravel(m.kind()))
 }
 
-fn boot_to_wire(m: &Msg) -> Option<WBoot<'_>> {
+fn boot_to_wire<'a>(m: &'a Msg, blobs: &mut BlobsOut<'a>) -> Option<WBoot<'a>> {
     Some(match m {
         Msg::DhcpRequest { phone } => WBoot::DhcpRequest { phone: *phone },
         Msg::DhcpAck { option150 } => WBoot::DhcpAck {
@@ -228,7 +259,7 @@ fn boot_to_wire(m: &Msg) -> Option<WBoot<'_>> {
         },
         Msg::TftpReply { file, bytes } => WBoot::TftpReply {
             file,
-            bytes: ob(bytes),
+            bytes: blobs.opt(bytes),
         },
         Msg::Register {
             phone,
@@ -237,14 +268,14 @@ fn boot_to_wire(m: &Msg) -> Option<WBoot<'_>> {
         } => WBoot::Register {
             phone: *phone,
             device,
-            secure_cert: ob(secure_cert),
+            secure_cert: blobs.opt(secure_cert),
         },
         Msg::RegisterAck {
             cluster,
             server_cert,
         } => WBoot::RegisterAck {
             cluster,
-            server_cert: ob(server_cert),
+            server_cert: blobs.opt(server_cert),
         },
         Msg::RegisterAbort { phone } => WBoot::RegisterAbort { phone: *phone },
         Msg::RegisterReject { reason } => WBoot::RegisterReject { reason },
@@ -260,8 +291,8 @@ fn boot_to_wire(m: &Msg) -> Option<WBoot<'_>> {
     })
 }
 
-fn boot_from_wire(w: WBoot<'_>) -> Msg {
-    match w {
+fn boot_from_wire(w: WBoot<'_>, blobs: &BlobsIn) -> Result<Msg, CodecError> {
+    Ok(match w {
         WBoot::DhcpRequest { phone } => Msg::DhcpRequest { phone },
         WBoot::DhcpAck { option150 } => Msg::DhcpAck {
             option150: option150.into_iter().map(str::to_owned).collect(),
@@ -272,7 +303,7 @@ fn boot_from_wire(w: WBoot<'_>) -> Msg {
         },
         WBoot::TftpReply { file, bytes } => Msg::TftpReply {
             file: file.to_owned(),
-            bytes: oarc(bytes),
+            bytes: blobs.opt(bytes)?,
         },
         WBoot::Register {
             phone,
@@ -281,14 +312,14 @@ fn boot_from_wire(w: WBoot<'_>) -> Msg {
         } => Msg::Register {
             phone,
             device: device.to_owned(),
-            secure_cert: oarc(secure_cert),
+            secure_cert: blobs.opt(secure_cert)?,
         },
         WBoot::RegisterAck {
             cluster,
             server_cert,
         } => Msg::RegisterAck {
             cluster: cluster.to_owned(),
-            server_cert: oarc(server_cert),
+            server_cert: blobs.opt(server_cert)?,
         },
         WBoot::RegisterAbort { phone } => Msg::RegisterAbort { phone },
         WBoot::RegisterReject { reason } => Msg::RegisterReject {
@@ -299,10 +330,10 @@ fn boot_from_wire(w: WBoot<'_>) -> Msg {
         WBoot::Reset => Msg::Reset,
         WBoot::PowerOff => Msg::PowerOff,
         WBoot::EraseTrustLists => Msg::EraseTrustLists,
-    }
+    })
 }
 
-fn tvs_to_wire(m: &Msg) -> Option<WTvs<'_>> {
+fn tvs_to_wire<'a>(m: &'a Msg, blobs: &mut BlobsOut<'a>) -> Option<WTvs<'a>> {
     Some(match *m {
         Msg::TvsTls {
             phone,
@@ -321,7 +352,7 @@ fn tvs_to_wire(m: &Msg) -> Option<WTvs<'_>> {
         } => WTvs::Plain {
             phone,
             session,
-            client_cert: ob(client_cert),
+            client_cert: blobs.opt(client_cert),
             request: b(request),
         },
         Msg::TvsPlainReply {
@@ -330,7 +361,7 @@ fn tvs_to_wire(m: &Msg) -> Option<WTvs<'_>> {
             ref reply,
         } => WTvs::PlainReply {
             session,
-            server_cert: b(server_cert),
+            server_cert: blobs.put(server_cert),
             reply: b(reply),
         },
         Msg::TvsAbort {
@@ -341,8 +372,8 @@ fn tvs_to_wire(m: &Msg) -> Option<WTvs<'_>> {
     })
 }
 
-fn tvs_from_wire(w: WTvs<'_>) -> Msg {
-    match w {
+fn tvs_from_wire(w: WTvs<'_>, blobs: &BlobsIn) -> Result<Msg, CodecError> {
+    Ok(match w {
         WTvs::Tls {
             phone,
             session,
@@ -360,7 +391,7 @@ fn tvs_from_wire(w: WTvs<'_>) -> Msg {
         } => Msg::TvsPlain {
             phone,
             session,
-            client_cert: oarc(client_cert),
+            client_cert: blobs.opt(client_cert)?,
             request: request.to_vec(),
         },
         WTvs::PlainReply {
@@ -369,17 +400,17 @@ fn tvs_from_wire(w: WTvs<'_>) -> Msg {
             reply,
         } => Msg::TvsPlainReply {
             session,
-            server_cert: arc(server_cert),
+            server_cert: blobs.get(server_cert)?,
             reply: reply.to_vec(),
         },
         WTvs::Abort { session, reason } => Msg::TvsAbort {
             session,
             reason: reason.to_owned(),
         },
-    }
+    })
 }
 
-fn capf_to_wire(m: &Msg) -> Option<WCapf<'_>> {
+fn capf_to_wire<'a>(m: &'a Msg, blobs: &mut BlobsOut<'a>) -> Option<WCapf<'a>> {
     Some(match *m {
         Msg::CapfTls {
             phone,
@@ -402,7 +433,7 @@ fn capf_to_wire(m: &Msg) -> Option<WCapf<'_>> {
             phone,
             session,
             ipv6,
-            server_cert: ob(server_cert),
+            server_cert: blobs.opt(server_cert),
             bytes: b(bytes),
         },
         Msg::CapfAbort {
@@ -415,8 +446,8 @@ fn capf_to_wire(m: &Msg) -> Option<WCapf<'_>> {
     })
 }
 
-fn capf_from_wire(w: WCapf<'_>) -> Msg {
-    match w {
+fn capf_from_wire(w: WCapf<'_>, blobs: &BlobsIn) -> Result<Msg, CodecError> {
+    Ok(match w {
         WCapf::Tls {
             phone,
             session,
@@ -438,7 +469,7 @@ fn capf_from_wire(w: WCapf<'_>) -> Msg {
             phone,
             session,
             ipv6,
-            server_cert: oarc(server_cert),
+            server_cert: blobs.opt(server_cert)?,
             bytes: bytes.to_vec(),
         },
         WCapf::Abort { session, reason } => Msg::CapfAbort {
@@ -447,17 +478,17 @@ fn capf_from_wire(w: WCapf<'_>) -> Msg {
         },
         WCapf::Close { phone, session } => Msg::CapfClose { phone, session },
         WCapf::Keepalive { session } => Msg::CapfKeepalive { session },
-    }
+    })
 }
 
-fn https_to_wire(m: &Msg) -> Option<WHttps<'_>> {
+fn https_to_wire<'a>(m: &'a Msg, blobs: &mut BlobsOut<'a>) -> Option<WHttps<'a>> {
     Some(match *m {
         Msg::HttpsOpen {
             ref server,
             ref cert,
         } => WHttps::Open {
             server,
-            cert: b(cert),
+            cert: blobs.put(cert),
         },
         Msg::TftpHttpsOpen {
             ref tftp,
@@ -482,17 +513,17 @@ fn https_to_wire(m: &Msg) -> Option<WHttps<'_>> {
         } => WHttps::TftpReply {
             session,
             bytes: b(bytes),
-            server_cert: ob(server_cert),
+            server_cert: blobs.opt(server_cert),
         },
         _ => return None,
     })
 }
 
-fn https_from_wire(w: WHttps<'_>) -> Msg {
-    match w {
+fn https_from_wire(w: WHttps<'_>, blobs: &BlobsIn) -> Result<Msg, CodecError> {
+    Ok(match w {
         WHttps::Open { server, cert } => Msg::HttpsOpen {
             server: server.to_owned(),
-            cert: arc(cert),
+            cert: blobs.get(cert)?,
         },
         WHttps::TftpOpen {
             tftp,
@@ -517,7 +548,7 @@ fn https_from_wire(w: WHttps<'_>) -> Msg {
         } => Msg::TftpHttpsReply {
             session,
             bytes: bytes.to_vec(),
-            server_cert: oarc(server_cert),
+            server_cert: blobs.opt(server_cert)?,
         },
-    }
+    })
 }
