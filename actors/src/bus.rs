@@ -351,8 +351,9 @@ impl Bus {
         let Addr::Tvs(host) = to else {
             return;
         };
-        if let Input::Msg(Msg::TvsTls { phone, session, .. } | Msg::TvsPlain { phone, session, .. }) =
-            input
+        if let Input::Msg(
+            Msg::TvsTls { phone, session, .. } | Msg::TvsPlain { phone, session, .. },
+        ) = input
         {
             self.0
                 .tvs_time

@@ -256,7 +256,8 @@ impl Conductor {
                 skews: Arc::clone(&self.skews),
                 reply: tx.into(),
             };
-            lp.cast(msg).map_err(|e| self.lp_failed(i, &e.to_string()))?;
+            lp.cast(msg)
+                .map_err(|e| self.lp_failed(i, &e.to_string()))?;
             waiting.push((i, rx));
         }
         let mut asked = vec![];
@@ -297,7 +298,9 @@ impl Conductor {
         dones.sort_by_key(|(i, _)| *i);
         for (i, done) in dones {
             if i >= self.lps.len() {
-                return Err(format!("a peer answered for logical process {i}, which does not exist"));
+                return Err(format!(
+                    "a peer answered for logical process {i}, which does not exist"
+                ));
             }
             self.absorb(i, done);
         }

@@ -105,9 +105,12 @@ impl Distribute {
                 version: crate::version().to_string(),
                 coordinator: name.clone(),
             };
-            let answer =
-                node.rt
-                    .block_on(call(&actor, WorkerMsg::Hello, json(&hello), CONNECT_TIMEOUT));
+            let answer = node.rt.block_on(call(
+                &actor,
+                WorkerMsg::Hello,
+                json(&hello),
+                CONNECT_TIMEOUT,
+            ));
             let ok: HelloOk = answer
                 .and_then(|a| from_json(&a))
                 .map_err(|e| format!("worker {addr} refused: {e}"))?;
@@ -144,7 +147,11 @@ async fn find_worker(
                 .filter(|id| !claimed.contains(id))
                 .copied()
                 .collect();
-            let lost = s.down.iter().find(|(id, _)| !claimed.contains(id)).map(|(_, n)| n.clone());
+            let lost = s
+                .down
+                .iter()
+                .find(|(id, _)| !claimed.contains(id))
+                .map(|(_, n)| n.clone());
             (fresh, lost)
         };
         if let (true, Some(who)) = (fresh.is_empty(), lost) {
@@ -177,9 +184,14 @@ pub(crate) async fn call(
     payload: Vec<u8>,
     timeout: Duration,
 ) -> Result<Vec<u8>, String> {
-    match actor.call(|reply| variant(payload, reply), Some(timeout)).await {
+    match actor
+        .call(|reply| variant(payload, reply), Some(timeout))
+        .await
+    {
         Ok(ractor::rpc::CallResult::Success(answer)) => open(answer),
-        Ok(ractor::rpc::CallResult::Timeout) => Err(format!("no answer in {} s", timeout.as_secs())),
+        Ok(ractor::rpc::CallResult::Timeout) => {
+            Err(format!("no answer in {} s", timeout.as_secs()))
+        }
         Ok(ractor::rpc::CallResult::SenderError) => Err("the worker dropped the call".into()),
         Err(e) => Err(format!("the call failed: {e}")),
     }
@@ -219,7 +231,13 @@ impl Cluster {
             // Building a million phones' keys takes minutes: no call timeout, liveness is
             // the QUIC connection's.
             pending.push(self.node.rt.spawn(async move {
-                call(&actor, WorkerMsg::Load, json(&load), Duration::from_secs(24 * 3600)).await
+                call(
+                    &actor,
+                    WorkerMsg::Load,
+                    json(&load),
+                    Duration::from_secs(24 * 3600),
+                )
+                .await
             }));
         }
         let mut peers: Vec<Box<dyn Peer>> = vec![];

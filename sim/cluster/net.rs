@@ -17,10 +17,10 @@
 
 use super::secret::{Secret, SERVER_NAME};
 use ractor::{Actor, ActorRef};
+use ractor_cluster::node::{NodeConnectionMode, NodeServerSessionInformation};
 use ractor_cluster::{
     BoxRead, BoxWrite, ClusterBidiStream, NodeEventSubscription, NodeServer, NodeServerMessage,
 };
-use ractor_cluster::node::{NodeConnectionMode, NodeServerSessionInformation};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -98,7 +98,12 @@ pub struct Node {
 
 impl Node {
     /// Starts node `name`: a QUIC endpoint on `bind` (a server when `listen`), the node server.
-    pub fn start(name: &str, bind: SocketAddr, listen: bool, secret: Arc<Secret>) -> Result<Node, String> {
+    pub fn start(
+        name: &str,
+        bind: SocketAddr,
+        listen: bool,
+        secret: Arc<Secret>,
+    ) -> Result<Node, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("cucmsim-net")

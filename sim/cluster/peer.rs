@@ -8,9 +8,7 @@ use super::proto::WorkerMsg;
 use super::{call, WorkerInfo};
 use cucmsim_actors::lp::Harvest;
 use cucmsim_actors::peer::{Peer, PeerDone, PeerFigures, PeerWindow};
-use cucmsim_actors::remote::{
-    decode_finish, decode_window_resp, encode_window_req, WindowReq,
-};
+use cucmsim_actors::remote::{decode_finish, decode_window_resp, encode_window_req, WindowReq};
 use ractor::ActorRef;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -122,7 +120,11 @@ impl Peer for RemotePeer {
             let resp = decode_window_resp(&answer).map_err(|e| e.to_string())?;
             let mut f = figures.lock().expect("figures");
             f.bytes_in += answer.len() as u64;
-            f.letters_in += resp.done.iter().map(|(_, d)| d.out.len() as u64).sum::<u64>();
+            f.letters_in += resp
+                .done
+                .iter()
+                .map(|(_, d)| d.out.len() as u64)
+                .sum::<u64>();
             Ok(PeerDone {
                 done: resp.done,
                 busy_ns: resp.busy_ns,

@@ -54,8 +54,8 @@ fn derive(secret: &[u8], purpose: &str) -> [u8; 32] {
 impl Secret {
     /// Reads the secret from `path` (its bytes, surrounding white space ignored).
     pub fn load(path: &Path) -> Result<Secret, String> {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("secret file {}: {e}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("secret file {}: {e}", path.display()))?;
         if !meta.is_file() || meta.len() > 64 * 1024 {
             return Err(format!(
                 "secret file {}: not a regular file of at most 64 KiB",
@@ -138,8 +138,8 @@ impl Secret {
             .with_single_cert(vec![self.cert.clone()], self.key_der())
             .map_err(|e| e.to_string())?;
         tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
-            .map_err(|e| e.to_string())?;
+        let crypto =
+            quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| e.to_string())?;
         let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         config.transport_config(transport());
         Ok(config)
@@ -155,8 +155,8 @@ impl Secret {
             .with_client_auth_cert(vec![self.cert.clone()], self.key_der())
             .map_err(|e| e.to_string())?;
         tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
-            .map_err(|e| e.to_string())?;
+        let crypto =
+            quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| e.to_string())?;
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         config.transport_config(transport());
         Ok(config)
@@ -219,7 +219,8 @@ impl ServerCertVerifier for Pinned {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        self.check(end_entity).map(|_| ServerCertVerified::assertion())
+        self.check(end_entity)
+            .map(|_| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -256,7 +257,8 @@ impl ClientCertVerifier for Pinned {
         _intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        self.check(end_entity).map(|_| ClientCertVerified::assertion())
+        self.check(end_entity)
+            .map(|_| ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

@@ -19,7 +19,9 @@ use crate::lang::compile::Overrides;
 use cucmsim_actors::bus::Counters;
 use cucmsim_actors::cost::CostMeter;
 use cucmsim_actors::lp::LpMsg;
-use cucmsim_actors::remote::{decode_window_req, encode_finish, encode_window_resp, FinishResp, WindowResp};
+use cucmsim_actors::remote::{
+    decode_window_req, encode_finish, encode_window_resp, FinishResp, WindowResp,
+};
 use ractor::concurrency::oneshot;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::net::SocketAddr;
@@ -127,7 +129,12 @@ fn serve(cfg: &WorkerConfig) -> Result<(), String> {
         )),
     };
     let threads = crate::engine::run::resolve_threads(cfg.threads);
-    let node = Node::start(&format!("worker@{}", cfg.listen), cfg.listen, true, secret)?;
+    let node = Node::start(
+        &format!("worker-{}", std::process::id()),
+        cfg.listen,
+        true,
+        secret,
+    )?;
     node.serve();
     let current = Arc::new(Mutex::new(Current::default()));
     let (finished, mut finished_rx) = watch::channel(0u64);
@@ -152,9 +159,18 @@ fn serve(cfg: &WorkerConfig) -> Result<(), String> {
     let mut sessions = node.sessions.clone();
     let once = cfg.once;
     node.rt.block_on(async move {
+        // With --once: after the run, until the coordinator has the harvest and hangs up.
+        let mut linger: Option<tokio::time::Instant> = None;
         loop {
+            let grace = async {
+                match linger {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
+                _ = grace => break,
                 r = sessions.changed() => {
                     if r.is_err() { break; }
                     let lost = coordinator_lost(&sessions.borrow());
@@ -169,7 +185,11 @@ fn serve(cfg: &WorkerConfig) -> Result<(), String> {
                     }
                 }
                 r = finished_rx.changed() => {
-                    if r.is_err() || once { break; }
+                    if r.is_err() { break; }
+                    if once {
+                        let wait = std::time::Duration::from_secs(super::secret::IDLE_TIMEOUT_S + 1);
+                        linger = Some(tokio::time::Instant::now() + wait);
+                    }
                 }
             }
         }
@@ -253,7 +273,9 @@ impl Worker {
         std::thread::spawn(move || {
             let _ = tx.send(build(&load, threads));
         });
-        let hosted = rx.await.map_err(|_| "building the phones failed".to_string())??;
+        let hosted = rx
+            .await
+            .map_err(|_| "building the phones failed".to_string())??;
         let phones = hosted.phones;
         let mut c = self.current.lock().await;
         if c.coordinator.is_none() {
@@ -294,7 +316,10 @@ impl Worker {
         }
         let mut done = Vec::with_capacity(waiting.len());
         for (lp, rx) in waiting {
-            done.push((lp, rx.await.map_err(|e| format!("logical process {lp}: {e}"))?));
+            done.push((
+                lp,
+                rx.await.map_err(|e| format!("logical process {lp}: {e}"))?,
+            ));
         }
         let resp = WindowResp {
             done,
@@ -343,7 +368,8 @@ fn build(load: &Load, threads: usize) -> Result<Hosted, String> {
         phones: load.phones,
         tls,
     };
-    let mut compiled = crate::lang::parse_with(&load.name, &load.text, o).map_err(|e| e.to_string())?;
+    let mut compiled =
+        crate::lang::parse_with(&load.name, &load.text, o).map_err(|e| e.to_string())?;
     compiled.spec.threads = threads;
     let fp = fingerprint(&compiled.spec);
     if fp != load.fingerprint {

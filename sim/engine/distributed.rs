@@ -191,7 +191,10 @@ pub fn host(
         for p in phones {
             let (k, id) = k_of.next().ok_or("more phones than the plan")?;
             debug_assert_eq!(*id, p.id);
-            slabs.get_mut(&(k % shards)).ok_or("a phone off the plan")?.push(p);
+            slabs
+                .get_mut(&(k % shards))
+                .ok_or("a phone off the plan")?
+                .push(p);
         }
         let mut lps = BTreeMap::new();
         for (s, slab) in slabs {
