@@ -4,6 +4,7 @@ mod artefacts;
 mod bench;
 mod catalogue;
 mod cli;
+mod distributed;
 mod engine;
 mod enrollment;
 mod explore;

@@ -32,7 +32,7 @@ fn trace_at(spec: &WorldSpec, prebuilt: &Prebuilt, threads: usize) -> Vec<Observ
     };
     let shared = Shared {
         prebuilt: Some(prebuilt),
-        canary: false,
+        ..Shared::default()
     };
     let out = run_shared(&spec, &shared, &mut |_| {}).unwrap();
     assert_eq!(out.threads, threads);

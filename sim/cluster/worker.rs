@@ -269,6 +269,7 @@ impl Worker {
         }
         let started = Instant::now();
         let threads = self.threads;
+        let load_name = load.name.clone();
         let (tx, rx) = oneshot();
         std::thread::spawn(move || {
             let _ = tx.send(build(&load, threads));
@@ -278,6 +279,12 @@ impl Worker {
             .map_err(|_| "building the phones failed".to_string())??;
         let phones = hosted.phones;
         let mut c = self.current.lock().await;
+        println!(
+            "cucmsim worker: hosting {phones} phones of {} for {} (built in {:.1} s)",
+            load_name,
+            c.coordinator.as_deref().unwrap_or("?"),
+            started.elapsed().as_secs_f64()
+        );
         if c.coordinator.is_none() {
             hosted.stop();
             return Err("the run was abandoned while loading".into());
@@ -347,6 +354,10 @@ impl Worker {
             out.costs.merge(h.costs);
         }
         let frame = encode_finish(&out).map_err(|e| e.to_string());
+        println!(
+            "cucmsim worker: run finished ({} observations handed over)",
+            out.trace.len()
+        );
         c.reset();
         c.done += 1;
         let _ = self.finished.send(c.done);
@@ -393,4 +404,47 @@ fn build(load: &Load, threads: usize) -> Result<Hosted, String> {
         return Err("a shard off the plan".into());
     }
     host(&compiled.spec, &services, &placement, &load.hosted, threads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker() -> Worker {
+        Worker {
+            threads: 1,
+            bound: None,
+            current: Arc::new(Mutex::new(Current::default())),
+            finished: watch::channel(0).0,
+        }
+    }
+
+    fn hello(version: &str, protocol: u32, who: &str) -> Vec<u8> {
+        json(&Hello {
+            protocol,
+            version: version.to_string(),
+            coordinator: who.to_string(),
+        })
+    }
+
+    #[tokio::test]
+    async fn another_version_or_a_second_coordinator_is_refused_at_hello() {
+        let w = worker();
+        let err = w.hello(&hello("0.0.9 (git 1234567)", PROTOCOL, "a")).await;
+        assert!(err
+            .unwrap_err()
+            .contains("run the same build on every node"));
+        let err = w.hello(&hello(crate::version(), PROTOCOL + 1, "a")).await;
+        assert!(err.is_err());
+        let ok: HelloOk = from_json(
+            &w.hello(&hello(crate::version(), PROTOCOL, "a"))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(ok.threads, 1);
+        let busy = w.hello(&hello(crate::version(), PROTOCOL, "b")).await;
+        assert_eq!(busy.unwrap_err(), "busy with a run of a");
+        assert!(w.window(&[]).await.is_err(), "no run loaded");
+    }
 }
