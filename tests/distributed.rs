@@ -142,7 +142,7 @@ fn interrupted(signal: &str) {
         "secret",
         "a cluster secret of more than 16 bytes\n",
     );
-    let mut w = worker(&key, &[]);
+    let w = worker(&key, &[]);
     // A long run: a week of keepalives, so the kill lands mid-run.
     let started = Instant::now();
     let mut coordinator = Command::new(BIN)

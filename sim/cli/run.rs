@@ -74,8 +74,9 @@ pub enum TlsArg {
     Identity,
 }
 
-/// `cucmsim run`; returns the exit code.
-pub fn run(args: &RunArgs) -> u8 {
+/// The scenario with the command line's overrides, if this machine can hold its phones (with
+/// `--workers` the workers hold them and each checks its own share).
+fn compile(args: &RunArgs) -> Result<crate::lang::Compiled, String> {
     let tls = args.tls.map(|t| {
         if t == TlsArg::Full {
             TlsMode::Full
@@ -88,18 +89,24 @@ pub fn run(args: &RunArgs) -> u8 {
         phones: args.phones,
         tls,
     };
-    let mut compiled = match load_with(args.scenario.as_deref(), overrides) {
+    let mut compiled = load_with(args.scenario.as_deref(), overrides).map_err(|e| e.to_string())?;
+    if args.workers.is_empty() {
+        super::memory::fits(compiled.spec.phone_count(), super::memory::available())
+            .map_err(|e| format!("cucmsim run: {e}"))?;
+    }
+    compiled.spec.threads = args.threads.unwrap_or(0) as usize;
+    Ok(compiled)
+}
+
+/// `cucmsim run`; returns the exit code.
+pub fn run(args: &RunArgs) -> u8 {
+    let compiled = match compile(args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return 2;
         }
     };
-    if let Err(e) = super::memory::fits(compiled.spec.phone_count(), super::memory::available()) {
-        eprintln!("cucmsim run: {e}");
-        return 2;
-    }
-    compiled.spec.threads = args.threads.unwrap_or(0) as usize;
     let seed = compiled.spec.seed;
     let dir = match prepare(args.out.as_deref(), &compiled.spec.name, seed, args.force) {
         Ok(d) => d,

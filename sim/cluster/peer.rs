@@ -77,10 +77,15 @@ pub(crate) async fn race_down<T>(
             }
         }
     };
-    tokio::select! {
+    let r = tokio::select! {
         r = work => r,
-        why = down => Err(why),
-    }
+        why = down => return Err(why),
+    };
+    // A call that failed because the session went away says so.
+    r.map_err(|e| match sessions.borrow().down.get(&id) {
+        Some(why) => format!("its connection was lost ({why}): killed, frozen or cut off"),
+        None => e,
+    })
 }
 
 /// A join handle's result, or an error once `w`'s session is gone.

@@ -403,6 +403,11 @@ fn build(load: &Load, threads: usize) -> Result<Hosted, String> {
     if load.hosted.iter().any(|s| *s >= load.shards) {
         return Err("a shard off the plan".into());
     }
+    let total = compiled.spec.phone_count() as usize;
+    let mine = (0..total)
+        .filter(|k| load.hosted.contains(&(k % load.shards.max(1))))
+        .count();
+    crate::cli::memory::fits(mine as u32, crate::cli::memory::available())?;
     host(&compiled.spec, &services, &placement, &load.hosted, threads)
 }
 

@@ -239,6 +239,19 @@ pub fn execute_full(
     execute_on(c, phones_override, None, progress)
 }
 
+/// Runs `spec` here, or with its phones on `cluster`'s workers.
+fn run_on(
+    spec: &crate::engine::WorldSpec,
+    cluster: Option<&crate::cluster::Cluster>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<crate::engine::RunOutput, String> {
+    let shared = crate::engine::Shared {
+        distribute: cluster,
+        ..Default::default()
+    };
+    crate::engine::run_shared(spec, &shared, progress)
+}
+
 /// [`execute_full`], with the phones on `cluster`'s workers when one is given.
 pub fn execute_on(
     c: &Compiled,
@@ -247,11 +260,7 @@ pub fn execute_on(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunResult, String> {
     cucmsim_core::pki::sigcache::new_run();
-    let shared = crate::engine::Shared {
-        distribute: cluster,
-        ..Default::default()
-    };
-    let out = crate::engine::run_shared(&c.spec, &shared, progress)?;
+    let out = run_on(&c.spec, cluster, progress)?;
     let signature_cache = cucmsim_core::pki::sigcache::stats();
     let execution = Execution::of(&out);
     let trace = canonical(out.trace);
