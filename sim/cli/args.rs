@@ -138,7 +138,7 @@ pub enum Command {
     /// Wire mode: a fleet's phones (own MICs from the seed) doing boot, TVS queries or CAPF
     /// enrollment on real sockets against `serve` or any server; per-operation HdrHistograms.
     #[command(after_help = crate::wire::farm::FARM_EXAMPLES)]
-    Farm(crate::wire::farm::FarmArgs),
+    Farm(Box<crate::wire::farm::FarmArgs>),
     /// Public-key infrastructure tools.
     #[command(after_help = PKI_EXAMPLES)]
     Pki {

@@ -10,6 +10,7 @@
 //!             session answered (Tvs::has_session false) ─► close; `tvs.session` recorded
 //!  no byte for 10 s (stalled handshake, silent client) ─► close, "timeout"; garbage ─► TLS alert, close
 //! ```
+//! The same sessions arrive on QUIC streams ([`super::quic`]) through [`handle`].
 //! Like usecallmanager's `tvsd`, one request per connection; a phone opens a new session for
 //! the next question.
 
@@ -20,8 +21,8 @@ use cucmsim_core::machine::{Effect, Msg};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
@@ -58,29 +59,35 @@ pub async fn serve(listener: TcpListener, server: Arc<TvsServer>) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let Ok(permit) = server.limit.clone().try_acquire_owned() else {
-            hist::record(
-                &server.rec,
-                "tvs.session",
-                1,
-                Err("refused: connection limit"),
-            );
-            drop(stream);
-            continue;
-        };
-        let server = server.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let id = server.shards.next.fetch_add(1, Ordering::Relaxed);
-            let r = session(stream, id, &server).await;
-            let us = started.elapsed().as_micros() as u64;
-            if let Err(e) = &r {
-                tracing::debug!(%peer, conn = id, "TVS session failed: {e}");
-            }
-            hist::record(&server.rec, "tvs.session", us, hist::res(&r));
-            drop(permit);
-        });
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(handle(stream, peer.to_string(), server.clone()));
     }
+}
+
+/// One phone's session on any byte stream (a TCP connection, a QUIC stream): admitted under
+/// the connection limit, served, recorded as `tvs.session`.
+pub async fn handle<S>(stream: S, peer: String, server: Arc<TvsServer>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Ok(permit) = server.limit.clone().try_acquire_owned() else {
+        hist::record(
+            &server.rec,
+            "tvs.session",
+            1,
+            Err("refused: connection limit"),
+        );
+        return;
+    };
+    let started = Instant::now();
+    let id = server.shards.next.fetch_add(1, Ordering::Relaxed);
+    let r = session(stream, id, &server).await;
+    let us = started.elapsed().as_micros() as u64;
+    if let Err(e) = &r {
+        tracing::debug!(%peer, conn = id, "TVS session failed: {e}");
+    }
+    hist::record(&server.rec, "tvs.session", us, hist::res(&r));
+    drop(permit);
 }
 
 /// What one flight produced: bytes to write, and whether the session is over (`Some`: ok or
@@ -129,8 +136,10 @@ fn short(reason: &str) -> String {
         .collect()
 }
 
-async fn session(mut stream: TcpStream, id: u32, server: &TvsServer) -> Result<(), String> {
-    let _ = stream.set_nodelay(true);
+async fn session<S>(mut stream: S, id: u32, server: &TvsServer) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut buf = vec![0u8; 16 * 1024];
     let result = loop {
         let n = match timeout(IDLE, stream.read(&mut buf)).await {

@@ -12,6 +12,7 @@
 
 use super::conn::TlsConn;
 use super::Ctx;
+use crate::wire::quic::Service;
 use cucmsim_core::capf::{CapfClient, CapfFlash, CapfMessage, ClientOutcome, ClientSettings};
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::pki::Identity;
@@ -72,7 +73,6 @@ fn client(phone: &Phone, ctx: &Ctx) -> CapfClient {
 
 /// Enrolls `phone` at the farm's CAPF.
 pub async fn enroll(phone: Phone, ctx: Arc<Ctx>, deadline: Instant) -> Result<(), String> {
-    let addr = ctx.capf.ok_or("no --capf address")?;
     let clock = SimClock::default();
     clock.set(ctx.clock.wall());
     let config = pinned_client_config(
@@ -85,7 +85,7 @@ pub async fn enroll(phone: Phone, ctx: Arc<Ctx>, deadline: Instant) -> Result<()
     // The name is not checked: the phone pins the CAPF record itself.
     let tls = TlsEnd::client(config, "capf")?;
     let mut client = client(&phone, &ctx);
-    let mut conn = TlsConn::connect(addr, tls, deadline).await?;
+    let mut conn = TlsConn::connect(&ctx.transport, Service::Capf, ctx.capf, tls, deadline).await?;
     conn.handshake().await?;
     let mut pending = vec![];
     let outcome = loop {

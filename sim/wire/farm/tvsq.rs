@@ -13,6 +13,7 @@
 
 use super::conn::TlsConn;
 use super::Ctx;
+use crate::wire::quic::Service;
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::tls::{client_config, SimClock, TlsEnd};
 use cucmsim_core::tvs::{TvsBody, TvsMessage};
@@ -68,7 +69,6 @@ pub async fn query(
     n: u64,
     ask: Ask,
 ) -> Result<(), String> {
-    let addr = ctx.tvs.ok_or("no --tvs address")?;
     let clock = SimClock::default();
     clock.set(ctx.clock.wall());
     let config = client_config(
@@ -80,7 +80,7 @@ pub async fn query(
     let tls = TlsEnd::client(config, "tvs")?;
     let target = &ctx.fleet.query_target;
     let request = request(&phone, &ctx, ask, n);
-    let mut conn = TlsConn::connect(addr, tls, deadline).await?;
+    let mut conn = TlsConn::connect(&ctx.transport, Service::Tvs, ctx.tvs, tls, deadline).await?;
     conn.handshake().await?;
     conn.send(&request.encode()).await?;
     let mut pending = vec![];
