@@ -40,6 +40,7 @@ fn serve_args(scenario: &str, cluster: &str) -> ServeArgs {
         export_keys: None,
         capf_key_type: false,
         capf_require_version: None,
+        tvs_decode: Default::default(),
         out: None,
         force: false,
     }
@@ -80,6 +81,7 @@ fn farm_args(scenario: &str, fleet: &str, workload: Workload) -> FarmArgs {
         scenario_clock: false,
         identity: vec![],
         capf_version: None,
+        tvs_decode: Default::default(),
         baseline: false,
         coordinate: None,
         farms: None,
@@ -654,4 +656,176 @@ fn a_coordinator_whose_farms_do_not_come_stops_with_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("only 1 of 3 farms joined"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_farm_that_vanishes_mid_run_is_named_in_the_coordinators_error() {
+    use std::io::BufRead;
+    use tokio::net::TcpStream;
+    async fn frame(s: &mut TcpStream, v: serde_json::Value) {
+        let body = serde_json::to_vec(&v).unwrap();
+        s.write_all(&(body.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        s.write_all(&body).await.unwrap();
+    }
+    async fn read(s: &mut TcpStream) -> serde_json::Value {
+        let n = s.read_u32().await.unwrap() as usize;
+        let mut b = vec![0; n];
+        s.read_exact(&mut b).await.unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+    let dead = dead_tcp().await.to_string();
+    let mut c = farm_process(
+        &[
+            "--scenario",
+            "scenarios/default.toml",
+            "--fleet",
+            "lobby",
+            "--tvs",
+            &dead,
+            "--workload",
+            "tvs-query",
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+            "--timeout",
+            "1s",
+            "--coordinate",
+            "127.0.0.1:0",
+            "--farms",
+            "2",
+        ]
+        .map(String::from),
+    );
+    let mut err = std::io::BufReader::new(c.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "coordinator ended early"
+        );
+        if let Some(rest) = line.split("coordinating on ").nth(1) {
+            break rest.split(':').take(2).collect::<Vec<_>>().join(":");
+        }
+    };
+    // A farm that joins, is told to go, and vanishes.
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    frame(
+        &mut s,
+        serde_json::json!({"type": "join", "version": 1, "phones": 200}),
+    )
+    .await;
+    assert_eq!(read(&mut s).await["type"], "assign");
+    frame(&mut s, serde_json::json!({"type": "ready"})).await;
+    assert_eq!(read(&mut s).await["type"], "go");
+    drop(s);
+    let t0 = Instant::now();
+    let o = tokio::task::spawn_blocking(move || c.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let rest = std::io::read_to_string(err).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(2), "{rest}");
+    assert!(
+        rest.contains("farm 1 (") && rest.contains("disappeared"),
+        "{rest}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(15));
+}
+
+/// One TLS session to TVS at `addr` as phone 0 of the lobby, sending `request` as it is;
+/// the plaintext answer (empty when the server closed without one).
+async fn tvs_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    use cucmsim_core::tls::{client_config, SimClock, TlsEnd};
+    let spec = lang::load(&root("scenarios/default.toml")).unwrap().spec;
+    let fleet = farm::Fleet::new(&spec, "lobby").unwrap();
+    let phone = fleet.phone(0).unwrap();
+    let clock = SimClock::default();
+    clock.set(WireClock::new(0).wall());
+    let certs = fleet.tvs_certs.clone();
+    let config = client_config(certs, (&phone.cert, &phone.key), &phone.chain, &clock).unwrap();
+    let mut tls = TlsEnd::client(config, "tvs").unwrap();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 16384];
+    let mut sent = false;
+    let mut plain = vec![];
+    loop {
+        if tls.is_established() && !sent {
+            tls.send(request).unwrap();
+            sent = true;
+        }
+        let out = tls.take_outgoing();
+        if !out.is_empty() {
+            s.write_all(&out).await.unwrap();
+        }
+        let n = match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return plain,
+        };
+        if tls.feed(&buf[..n]).is_err() {
+            return plain;
+        }
+        plain.extend(tls.take_plain());
+        if farm::tvs_frame(&plain).is_some() {
+            return plain;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tvs_decoding_rules_are_settings_of_serve() {
+    use cucmsim::wire::tvs::{TvsDecodeArgs, UnknownArg};
+    use cucmsim_core::tvs::{TvsBody, TvsMessage};
+    // A CERT_VERIFICATION of the publisher's Tomcat with an element 6 (not in §2.2) in it.
+    let spec = lang::load(&root("scenarios/default.toml")).unwrap().spec;
+    let fleet = farm::Fleet::new(&spec, "lobby").unwrap();
+    let mut req = TvsMessage {
+        session: 1001,
+        body: TvsBody::VerifyReq {
+            device_name: "CP-8861-SEP001122000000".into(),
+            certificate: fleet.verify_target.der().to_vec(),
+        },
+    }
+    .encode();
+    req.extend_from_slice(&[6, 0, 2, 0xAB, 0xCD]);
+    let len = u16::from_be_bytes([req[8], req[9]]) + 5;
+    req[8..10].copy_from_slice(&len.to_be_bytes());
+    let mut old = req.clone();
+    old[1] = 2; // another version
+    let lenient = start("scenarios/default.toml", "src").await;
+    let answer = TvsMessage::decode(&tvs_raw(lenient.addrs.tvs.unwrap(), &req).await).unwrap();
+    assert!(
+        matches!(answer.body, TvsBody::VerifyRes { valid: true, .. }),
+        "{answer:?}"
+    );
+    assert!(
+        tvs_raw(lenient.addrs.tvs.unwrap(), &old).await.is_empty(),
+        "version 2 refused"
+    );
+    let served = lenient.stop();
+    assert!(
+        served.errors.keys().any(|k| k.contains("version 2")),
+        "{}",
+        served.table()
+    );
+    let mut args = serve_args("scenarios/default.toml", "src");
+    args.tvs_decode = TvsDecodeArgs {
+        tvs_unknown: Some(UnknownArg::Refuse),
+        ..TvsDecodeArgs::default()
+    };
+    let clock = WireClock::new(0);
+    let s = services(&spec, "src", &ServeOptions::default(), clock.wall()).unwrap();
+    let strict = serve::start(&args, s, clock).await.unwrap();
+    assert!(tvs_raw(strict.addrs.tvs.unwrap(), &req).await.is_empty());
+    let served = strict.stop();
+    assert!(
+        served
+            .errors
+            .keys()
+            .any(|k| k.contains("unknown element tag 6")),
+        "{}",
+        served.table()
+    );
 }

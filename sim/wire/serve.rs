@@ -110,6 +110,8 @@ pub struct ServeArgs {
     /// [default: any].
     #[arg(long)]
     pub capf_require_version: Option<u8>,
+    #[command(flatten)]
+    pub tvs_decode: super::tvs::TvsDecodeArgs,
     /// Where report.json goes (never over an earlier report without --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -222,6 +224,10 @@ pub async fn start(args: &ServeArgs, s: Services, clock: WireClock) -> Result<Ru
     };
     let tvs: Vec<_> = (0..shards(args))
         .filter_map(|_| s.new_tvs(clock.wall()))
+        .map(|mut t| {
+            t.decode = args.tvs_decode.rules();
+            t
+        })
         .collect();
     if let Some(tftp) = s.tftp {
         let files = files(tftp, clock);

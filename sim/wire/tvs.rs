@@ -16,8 +16,10 @@
 
 use super::clock::WireClock;
 use super::hist::{self, Shared};
+use clap::{Args, ValueEnum};
 use cucmsim_core::machine::tvs::Tvs;
 use cucmsim_core::machine::{Effect, Msg};
+use cucmsim_core::tvs::{DecodeRules, Duplicates, UnknownElements};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +27,56 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
+
+/// How TVS messages are decoded where reference §2.2 is silent [I] (serve: requests; farm:
+/// answers); the defaults are the core's [`DecodeRules::default`].
+#[derive(Args, Debug, Clone, Default)]
+pub struct TvsDecodeArgs {
+    /// TVS messages whose version byte is not 1 are accepted (default: refused, §2.2).
+    #[arg(long)]
+    pub tvs_any_version: bool,
+    /// A TVS element that appears twice: the first counts, the last counts (as
+    /// usecallmanager's tvsd), or the message is refused [default: first].
+    #[arg(long, value_enum)]
+    pub tvs_duplicates: Option<DuplicatesArg>,
+    /// A TVS element §2.2 does not list: skipped, or the message refused (as tvsd) [default: skip].
+    #[arg(long, value_enum)]
+    pub tvs_unknown: Option<UnknownArg>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DuplicatesArg {
+    First,
+    Last,
+    Refuse,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnknownArg {
+    Skip,
+    Refuse,
+}
+
+impl TvsDecodeArgs {
+    /// The rules these flags give.
+    pub fn rules(&self) -> DecodeRules {
+        let d = DecodeRules::default();
+        DecodeRules {
+            require_version: !self.tvs_any_version,
+            duplicates: match self.tvs_duplicates {
+                None => d.duplicates,
+                Some(DuplicatesArg::First) => Duplicates::First,
+                Some(DuplicatesArg::Last) => Duplicates::Last,
+                Some(DuplicatesArg::Refuse) => Duplicates::Refuse,
+            },
+            unknown: match self.tvs_unknown {
+                None => d.unknown,
+                Some(UnknownArg::Skip) => UnknownElements::Skip,
+                Some(UnknownArg::Refuse) => UnknownElements::Refuse,
+            },
+        }
+    }
+}
 
 /// A connection that sends nothing this long is closed.
 pub const IDLE: Duration = Duration::from_secs(10);
@@ -109,6 +161,10 @@ fn feed(server: &TvsServer, id: u32, bytes: Vec<u8>) -> (Vec<u8>, Option<Result<
                 msg: Msg::TvsTls { bytes, .. },
                 ..
             } => out.extend(bytes),
+            Effect::Send {
+                msg: Msg::TvsAbort { reason, .. },
+                ..
+            } if reason.starts_with("TVS:") => end = Some(Err(reason)),
             Effect::Send {
                 msg: Msg::TvsAbort { reason, .. },
                 ..

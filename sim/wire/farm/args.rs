@@ -153,6 +153,8 @@ pub struct FarmArgs {
     /// else 2]; usecallmanager's capfd wants 3.
     #[arg(long)]
     pub capf_version: Option<u8>,
+    #[command(flatten)]
+    pub tvs_decode: crate::wire::tvs::TvsDecodeArgs,
     /// After the run, measure raw in-memory TLS handshakes (same phone and TVS certificates,
     /// every core) and report the farm's sessions/s against them.
     #[arg(long)]

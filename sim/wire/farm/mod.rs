@@ -55,6 +55,8 @@ pub struct Ctx {
     /// The slice of the fleet this farm runs: phones `first .. first + phones`.
     pub first: u32,
     pub phones: u32,
+    /// How TVS answers are decoded.
+    pub tvs_rules: cucmsim_core::tvs::DecodeRules,
 }
 
 /// Checks the addresses a workload needs.
@@ -172,6 +174,7 @@ pub fn ctx(a: &FarmArgs) -> Result<Ctx, String> {
         transport,
         rec: Shared::default(),
         packet_timeout: packet,
+        tvs_rules: a.tvs_decode.rules(),
     })
 }
 

@@ -22,11 +22,7 @@ use tokio::time::Instant;
 
 /// Bytes of a whole TVS message at the front of `b`, once complete.
 pub fn tvs_frame(b: &[u8]) -> Option<usize> {
-    if b.len() < 10 {
-        return None;
-    }
-    let n = 10 + u16::from_be_bytes([b[8], b[9]]) as usize;
-    (b.len() >= n).then_some(n)
+    TvsMessage::complete_len(b)
 }
 
 /// What a session asks.
@@ -86,7 +82,8 @@ pub async fn query(
     let mut pending = vec![];
     let bytes = conn.recv(&mut pending, tvs_frame).await?;
     conn.close().await;
-    let answer = TvsMessage::decode(&bytes).map_err(|e| format!("TVS: {e}"))?;
+    let answer =
+        TvsMessage::decode_with(&bytes, &ctx.tvs_rules).map_err(|e| format!("TVS: {e}"))?;
     if answer.session != request.session {
         return Err("TVS: answer for another session".into());
     }
