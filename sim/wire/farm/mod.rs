@@ -27,6 +27,7 @@ mod run;
 mod tvsq;
 
 pub use args::{parse_addr, FarmArgs, TransportKind, Workload, FARM_EXAMPLES};
+pub use enroll::capf_client;
 pub use fleet::Fleet;
 
 pub use run::{drive, execute, prepare, Load, Outcome, Plan};
