@@ -20,6 +20,7 @@ Over QUIC to `serve --quic-port 4433` (every phone's session on its own stream):
 Two farms, one report (start the coordinator first; it prints where it listens):
   cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 10.0.0.5:2445 --workload tvs-query --clients 64 --duration 30s --coordinate 0.0.0.0:7400 --farms 2
   cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 10.0.0.5:2445 --join 10.0.0.9:7400
+
 Phones for an external server (MICs from your MIC CA, the server's certificates pinned):
   cucmsim farm --phones 1000 --mac-start 001122000000 --mic-ca keys/mic-ca --identity TVS=keys/pub/TVS.pem --identity ITLRecovery=keys/ITLRecovery.pem --tvs 10.0.0.5:2445 --workload tvs-query --rate 100
 
