@@ -829,3 +829,47 @@ async fn tvs_decoding_rules_are_settings_of_serve() {
         served.table()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_resets_a_quic_stream_that_names_no_service_and_bad_phone_ranges_are_refused() {
+    use cucmsim::wire::quic::dial::QuicPool;
+    use cucmsim::wire::quic::LinkKeys;
+    let server = start("scenarios/default.toml", "src").await;
+    let seed = lang::load(&root("scenarios/default.toml"))
+        .unwrap()
+        .spec
+        .seed;
+    let pool = QuicPool::new(
+        server.addrs.quic.unwrap(),
+        &LinkKeys::derive(seed).unwrap(),
+        1,
+    )
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let (_send, mut recv) = pool.stream(b"ntp\n", deadline).await.unwrap();
+    let mut buf = [0u8; 8];
+    let e: std::io::Error = recv.read(&mut buf).await.unwrap_err().into();
+    assert_eq!(
+        cucmsim::wire::quic::dial::io_reason(&e),
+        "QUIC: stream refused (bad header)"
+    );
+    // The same connection still serves files.
+    let itl = pool.tftp_get("ITLFile.tlv", deadline).await.unwrap();
+    assert!(itl.is_some_and(|b| b.len() > 100));
+    assert_eq!(pool.tftp_get("nothing.here", deadline).await.unwrap(), None);
+    drop(server);
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::Boot);
+    (a.scenario, a.fleet, a.phones, a.mic_ca) = (None, None, Some(3), Some("/nonexistent".into()));
+    a.tftp = Some("127.0.0.1:9".parse().unwrap());
+    for (mac, want) in [
+        ("00AB1200000", "12 hex digits"),
+        ("00AB1200000G", "12 hex digits"),
+    ] {
+        a.mac_start = Some(mac.into());
+        let e = farm::context(&a).err().unwrap();
+        assert!(e.contains(want), "{e}");
+    }
+    a.mac_start = Some("00AB12000000".into());
+    let e = farm::context(&a).err().unwrap();
+    assert!(e.contains("--mic-ca") && e.contains("/nonexistent"), "{e}");
+}

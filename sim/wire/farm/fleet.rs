@@ -94,6 +94,15 @@ impl Fleet {
         dir: &std::path::Path,
         seed: Option<u64>,
     ) -> Result<Fleet, String> {
+        if n == 0 {
+            return Err("--phones must be at least 1".into());
+        }
+        if mac.len() != 12 || !mac.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("--mac-start {mac:?}: 12 hex digits expected"));
+        }
+        if model.is_empty() || !model.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("--model {model:?}: letters and digits expected"));
+        }
         let text = format!(
             "[scenario]\nname = \"farm_phones\"\nseed = {}\nduration = \"1 h\"\n\n[[cluster]]\nname = \"external\"\n\
              version = \"14SU2\"\n  [[cluster.node]]\n  name = \"external\"\n  ip = \"10.0.0.1\"\n\n\
