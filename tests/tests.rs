@@ -21,4 +21,5 @@ mod scenarios;
 mod seeds;
 mod support;
 mod threads;
+mod vectors;
 mod wire;

@@ -140,7 +140,7 @@ pub enum Command {
     /// Wire mode: a fleet's phones (own MICs from the seed) doing boot, TVS queries or CAPF
     /// enrollment on real sockets against `serve` or any server; per-operation HdrHistograms.
     #[command(after_help = crate::wire::farm::FARM_EXAMPLES)]
-    Farm(crate::wire::farm::FarmArgs),
+    Farm(Box<crate::wire::farm::FarmArgs>),
     /// A node of distributed runs: hosts phone shards of the runs a coordinator (`cucmsim run
     /// SCENARIO --workers ADDR,… --secret FILE`) spreads over it, one run at a time. The nodes
     /// talk ractor_cluster over QUIC; only nodes with the same secret file are let in.

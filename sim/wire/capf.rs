@@ -13,6 +13,7 @@
 //!      Observe(capf_status …)    ─► the connection's outcome; tracing under RUST_LOG
 //!  EOF / 30 s of silence (no key generation in progress) ─► CapfClose{n}; `capf.session` recorded
 //! ```
+//! The same sessions arrive on QUIC streams ([`super::quic`]) through [`handle`].
 //! One machine serves every connection (its device records and LSC serials must stay one
 //! copy), so CAPF's handshakes and signatures take one core at a time, under a mutex held only
 //! while an input is handled — never across a socket wait, so a slow phone holds up nobody.
@@ -25,8 +26,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::timeout;
 
@@ -129,39 +130,47 @@ pub async fn serve(listener: TcpListener, server: Arc<CapfServer>) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let Ok(permit) = server.limit.clone().try_acquire_owned() else {
-            hist::record(
-                &server.rec,
-                "capf.session",
-                1,
-                Err("refused: connection limit"),
-            );
-            drop(stream);
-            continue;
-        };
-        let server = server.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let id = server.next.fetch_add(1, Ordering::Relaxed);
-            let r = connection(stream, id, peer.is_ipv6(), &server).await;
-            let us = started.elapsed().as_micros() as u64;
-            if let Err(e) = &r {
-                tracing::debug!(%peer, conn = id, "CAPF session failed: {e}");
-            }
-            let op = "capf.session";
-            hist::record(&server.rec, op, us, hist::res(&r));
-            drop(permit);
-        });
+        let _ = stream.set_nodelay(true);
+        let ipv6 = peer.is_ipv6();
+        tokio::spawn(handle(stream, peer.to_string(), ipv6, server.clone()));
     }
 }
 
-async fn connection(
-    mut stream: TcpStream,
+/// One phone's session on any byte stream (a TCP connection, a QUIC stream): admitted under
+/// the connection limit, served, recorded as `capf.session`.
+pub async fn handle<S>(stream: S, peer: String, ipv6: bool, server: Arc<CapfServer>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Ok(permit) = server.limit.clone().try_acquire_owned() else {
+        hist::record(
+            &server.rec,
+            "capf.session",
+            1,
+            Err("refused: connection limit"),
+        );
+        return;
+    };
+    let started = Instant::now();
+    let id = server.next.fetch_add(1, Ordering::Relaxed);
+    let r = connection(stream, id, ipv6, &server).await;
+    let us = started.elapsed().as_micros() as u64;
+    if let Err(e) = &r {
+        tracing::debug!(%peer, conn = id, "CAPF session failed: {e}");
+    }
+    hist::record(&server.rec, "capf.session", us, hist::res(&r));
+    drop(permit);
+}
+
+async fn connection<S>(
+    mut stream: S,
     id: u32,
     ipv6: bool,
     server: &Arc<CapfServer>,
-) -> Result<(), String> {
-    let _ = stream.set_nodelay(true);
+) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let (tx, mut rx) = mpsc::unbounded_channel();
     server
         .conns

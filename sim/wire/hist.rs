@@ -4,14 +4,34 @@
 //!
 //! ```text
 //!  record("tvs.session", Ok(µs)) ─► histogram + ok      record("boot", Err("timeout")) ─► failed + errors["timeout"]
+//!  to_wire() ─► V2-serialized histograms (hex) for `farm --join` ─► from_wire() ─► merge()
 //!  to_json() ─► {"operations": {name: {count, ok, failed, p50_ms, p90_ms, p99_ms, p999_ms, max_ms}},
 //!                "errors": {reason: count}}
 //! ```
 
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+/// One operation as it travels between farms.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpWire {
+    pub name: String,
+    pub ok: u64,
+    pub failed: u64,
+    /// The latency histogram, HdrHistogram V2 serialization, hex.
+    pub histogram_v2: String,
+}
+
+/// A recorder as it travels between farms (`farm --join` to `--coordinate`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RecorderWire {
+    pub ops: Vec<OpWire>,
+    pub errors: BTreeMap<String, u64>,
+}
 
 /// One operation's figures.
 #[derive(Clone, Debug)]
@@ -54,16 +74,61 @@ impl Recorder {
     }
 
     /// Adds another recorder's counts (histograms added, not averaged).
-    pub fn merge(&mut self, other: &Recorder) {
+    pub fn merge(&mut self, other: &Recorder) -> Result<(), String> {
         for (name, s) in &other.ops {
             let mine = self.ops.entry(name.clone()).or_insert_with(OpStats::new);
-            let _ = mine.latency_us.add(&s.latency_us);
+            mine.latency_us
+                .add(&s.latency_us)
+                .map_err(|e| format!("{name}: histograms do not add: {e:?}"))?;
             mine.ok += s.ok;
             mine.failed += s.failed;
         }
         for (reason, n) in &other.errors {
             *self.errors.entry(reason.clone()).or_default() += n;
         }
+        Ok(())
+    }
+
+    /// The recorder for another process: each histogram in HdrHistogram's V2 encoding (hex).
+    pub fn to_wire(&self) -> Result<RecorderWire, String> {
+        let mut ops = vec![];
+        for (name, s) in &self.ops {
+            let mut bytes = vec![];
+            V2Serializer::new()
+                .serialize(&s.latency_us, &mut bytes)
+                .map_err(|e| format!("{name}: {e:?}"))?;
+            ops.push(OpWire {
+                name: name.clone(),
+                ok: s.ok,
+                failed: s.failed,
+                histogram_v2: hex::encode(bytes),
+            });
+        }
+        Ok(RecorderWire {
+            ops,
+            errors: self.errors.clone(),
+        })
+    }
+
+    /// A recorder back from [`Recorder::to_wire`].
+    pub fn from_wire(w: &RecorderWire) -> Result<Recorder, String> {
+        let mut r = Recorder {
+            errors: w.errors.clone(),
+            ..Recorder::default()
+        };
+        for op in &w.ops {
+            let bytes = hex::decode(&op.histogram_v2).map_err(|e| format!("{}: {e}", op.name))?;
+            let h: Histogram<u64> = Deserializer::new()
+                .deserialize(&mut bytes.as_slice())
+                .map_err(|e| format!("{}: histogram: {e:?}", op.name))?;
+            let mut s = OpStats::new();
+            s.latency_us
+                .add(&h)
+                .map_err(|e| format!("{}: histogram: {e:?}", op.name))?;
+            (s.ok, s.failed) = (op.ok, op.failed);
+            r.ops.insert(op.name.clone(), s);
+        }
+        Ok(r)
     }
 
     /// Operations that succeeded / failed, summed over every operation named `op`.
@@ -152,7 +217,8 @@ mod tests {
         a.record("tvs", 3_000, Err("timeout"));
         let mut b = Recorder::default();
         b.record("tvs", 2_000, Ok(()));
-        a.merge(&b);
+        let b = Recorder::from_wire(&b.to_wire().unwrap()).unwrap();
+        a.merge(&b).unwrap();
         assert_eq!(a.counts("tvs"), (2, 1));
         let j = a.to_json();
         assert_eq!(j["operations"]["tvs"]["count"], 3);

@@ -68,6 +68,16 @@ pub fn parse_identity(s: &str) -> Result<IdentityArg, String> {
     })
 }
 
+/// A certificate and its PKCS#8 key from two PEM files (the key must match).
+pub fn read_pair(cert_path: &str, key_path: &str) -> Result<Identity, String> {
+    let a = parse_identity(&format!("TVS={cert_path},{key_path}"))?;
+    Ok(Identity {
+        cert_type: None,
+        cert: a.cert,
+        key: a.key.ok_or_else(|| format!("{key_path}: no key"))?,
+    })
+}
+
 /// Puts the given identities into the publisher's PKI (node `node`'s, or the cluster-wide
 /// CAPF and ITLRecovery) before it starts; the trust stores follow.
 pub fn apply(

@@ -19,6 +19,7 @@ pub mod farm;
 pub mod hist;
 pub mod http;
 pub mod identity;
+pub mod quic;
 pub mod serve;
 pub mod tftp;
 pub mod tvs;

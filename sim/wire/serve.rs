@@ -4,13 +4,15 @@
 //!
 //! ```text
 //!  scenario ──world::services──► Tftp · Tvs (× shards) · Capf machines
-//!  bind ──► "cucmsim serve: listening tftp=… http=… tvs=… capf=…" (ports 0: ephemeral, actual shown)
+//!  bind ──► "cucmsim serve: listening tftp=… http=… tvs=… capf=… quic=…" (ports 0: ephemeral, actual shown)
+//!  --quic-port ──► quic/serve.rs: farms' streams to the same TVS · CAPF · files
 //!  run until SIGINT / SIGTERM / --duration ──► report.json (server latencies) in --out, table on stderr
 //! ```
 
 use super::capf::CapfServer;
 use super::clock::WireClock;
 use super::hist::{self, Recorder, Shared};
+use super::quic::LinkKeys;
 use super::tftp::Files;
 use super::tvs::{TvsServer, TvsShards};
 use super::world::{services, ServeOptions, Services};
@@ -33,9 +35,10 @@ Examples:
   cucmsim serve scenarios/wire/enroll.toml --cluster hq --tftp-port 0 --tvs-port 0 --duration 60s
   cucmsim serve scenarios/default.toml --cluster src --tftp-port 0 --export-keys /tmp/keys --duration 1s
   cucmsim serve scenarios/wire/enroll.toml --cluster hq --capf-key-type --capf-require-version 3
+  cucmsim serve scenarios/default.toml --cluster src --tftp-port 0 --tvs-port 0 --quic-port 4433
 
 The first stdout line names the addresses (ports 0 are chosen by the system):
-  cucmsim serve: listening tftp=127.0.0.1:41000 http=127.0.0.1:41001 tvs=… capf=…
+  cucmsim serve: listening tftp=127.0.0.1:41000 http=127.0.0.1:41001 tvs=… capf=… quic=…
 Stops on Ctrl-C, SIGTERM or after --duration, then writes report.json (server-side latency
 per operation) under --out [default: results/<scenario>-serve/<seed>/].
 Exit codes: 0 stopped cleanly, 2 bad scenario, arguments, port or output directory.";
@@ -69,6 +72,14 @@ pub struct ServeArgs {
     /// CAPF port (TLS over TCP; 0 = any).
     #[arg(long, default_value_t = 3804)]
     pub capf_port: u16,
+    /// QUIC port for farms (`farm --transport quic`): every phone's TVS/CAPF session and TFTP
+    /// file on its own stream (0 = any) [default: no QUIC].
+    #[arg(long)]
+    pub quic_port: Option<u16>,
+    /// The QUIC link's keys from files (`serve.pem`, `serve.key`, `farm.pem`: only farms with
+    /// the farm key get in) [default: both derived from the seed].
+    #[arg(long)]
+    pub quic_keys: Option<PathBuf>,
     /// Stop after this long (e.g. 30s, 10m) [default: until Ctrl-C or SIGTERM].
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<f64>,
@@ -99,6 +110,8 @@ pub struct ServeArgs {
     /// [default: any].
     #[arg(long)]
     pub capf_require_version: Option<u8>,
+    #[command(flatten)]
+    pub tvs_decode: super::tvs::TvsDecodeArgs,
     /// Where report.json goes (never over an earlier report without --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -114,6 +127,7 @@ pub struct Addrs {
     pub http: Option<SocketAddr>,
     pub tvs: Option<SocketAddr>,
     pub capf: Option<SocketAddr>,
+    pub quic: Option<SocketAddr>,
 }
 
 impl Addrs {
@@ -121,11 +135,12 @@ impl Addrs {
     pub fn line(&self) -> String {
         let show = |a: &Option<SocketAddr>| a.map_or("-".to_string(), |a| a.to_string());
         format!(
-            "cucmsim serve: listening tftp={} http={} tvs={} capf={}",
+            "cucmsim serve: listening tftp={} http={} tvs={} capf={} quic={}",
             show(&self.tftp),
             show(&self.http),
             show(&self.tvs),
-            show(&self.capf)
+            show(&self.capf),
+            show(&self.quic)
         )
     }
 }
@@ -201,11 +216,22 @@ pub async fn start(args: &ServeArgs, s: Services, clock: WireClock) -> Result<Ru
     let rec: Shared = Arc::default();
     let mut addrs = Addrs::default();
     let mut tasks = vec![];
+    let mut quic = super::quic::serve::Backends {
+        tvs: None,
+        capf: None,
+        files: None,
+        rec: rec.clone(),
+    };
     let tvs: Vec<_> = (0..shards(args))
         .filter_map(|_| s.new_tvs(clock.wall()))
+        .map(|mut t| {
+            t.decode = args.tvs_decode.rules();
+            t
+        })
         .collect();
     if let Some(tftp) = s.tftp {
         let files = files(tftp, clock);
+        quic.files = Some(files.clone());
         let addr = SocketAddr::new(args.bind, args.tftp_port);
         let udp = UdpSocket::bind(addr)
             .await
@@ -231,13 +257,23 @@ pub async fn start(args: &ServeArgs, s: Services, clock: WireClock) -> Result<Ru
             rec: rec.clone(),
             limit: Arc::new(Semaphore::new(args.max_conns.max(1))),
         });
+        quic.tvs = Some(server.clone());
         tasks.push(tokio::spawn(super::tvs::serve(l, server)));
     }
     if let Some(capf) = s.capf {
         let (l, a) = tcp("CAPF", args.bind, args.capf_port).await?;
         addrs.capf = Some(a);
         let server = CapfServer::new(capf, clock, rec.clone(), args.max_conns.max(1));
+        quic.capf = Some(server.clone());
         tasks.push(tokio::spawn(super::capf::serve(l, server)));
+    }
+    if let Some(port) = args.quic_port {
+        let keys = LinkKeys::from_args(args.quic_keys.as_deref(), s.seed)?;
+        let streams = u32::try_from(args.max_conns).unwrap_or(u32::MAX);
+        let config = super::quic::server_config(&keys, streams)?;
+        let endpoint = super::quic::serve::bind(SocketAddr::new(args.bind, port), config)?;
+        addrs.quic = Some(endpoint.local_addr().map_err(|e| e.to_string())?);
+        tasks.push(tokio::spawn(super::quic::serve::serve(endpoint, quic)));
     }
     Ok(Running { addrs, rec, tasks })
 }

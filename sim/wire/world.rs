@@ -64,6 +64,8 @@ pub struct Services {
     pub capf: Option<Capf>,
     /// The CAPF host (the publisher, by default).
     pub capf_host: Option<String>,
+    /// The scenario's seed (the QUIC link keys derive from it).
+    pub seed: u64,
 }
 
 impl Services {
@@ -125,8 +127,9 @@ pub fn services(
     }
     if let Some(dir) = &opts.export {
         let n = identity::export(&publisher, &mfg, dir)?;
+        super::quic::LinkKeys::derive(spec.seed)?.write(&dir.join("quic"))?;
         eprintln!(
-            "cucmsim serve: {n} identities with their keys written to {}",
+            "cucmsim serve: {n} identities with their keys (and the QUIC link keys, quic/) written to {}",
             dir.display()
         );
     }
@@ -164,6 +167,7 @@ pub fn services(
         tvs_inputs: bus.tvs_inputs,
         capf: bus.capf,
         capf_host,
+        seed: spec.seed,
     })
 }
 

@@ -67,6 +67,7 @@ pub mod sgn;
 pub mod tls;
 pub mod tlv;
 pub mod tvs;
+pub mod tvs_decode;
 pub mod version;
 pub mod wall;
 

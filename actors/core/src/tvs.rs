@@ -17,15 +17,19 @@ use crate::pki::dn;
 use crate::pki::store::{map_id, StoreName, TrustStore};
 use crate::pki::Certificate;
 use crate::tlv::Role;
+use crate::tvs_decode::{elements, frame_len};
+pub use crate::tvs_decode::{DecodeRules, Duplicates, UnknownElements};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Protocol discriminator of every TVS message.
 pub const DISCRIMINATOR: u8 = 0x57;
+/// The version byte of every TVS message (§2.2).
+pub const VERSION: u8 = 1;
 /// TTL of a TVS answer, and the phone's cache lifetime: 24 hours [C S5].
 pub const TTL_S: u32 = 86_400;
 
-mod tag {
+pub(crate) mod tag {
     pub const DEVICE_NAME: u8 = 1;
     pub const CERTIFICATE: u8 = 2;
     pub const SUBJECT: u8 = 3;
@@ -99,6 +103,11 @@ fn put_roles(out: &mut Vec<u8>, roles: &[Role]) {
 }
 
 impl TvsMessage {
+    /// Bytes of a whole message at the front of `b` (header + body length), once complete.
+    pub fn complete_len(b: &[u8]) -> Option<usize> {
+        frame_len(b)
+    }
+
     fn command(&self) -> u8 {
         match self.body {
             TvsBody::VerifyReq { .. } => 1,
@@ -158,15 +167,21 @@ impl TvsMessage {
                 put(&mut body, tag::TTL, &ttl_s.to_be_bytes());
             }
         }
-        let mut out = vec![DISCRIMINATOR, 1, self.command(), 0];
+        let mut out = vec![DISCRIMINATOR, VERSION, self.command(), 0];
         out.extend_from_slice(&self.session.to_be_bytes());
         out.extend_from_slice(&(body.len() as u16).to_be_bytes());
         out.extend_from_slice(&body);
         out
     }
 
-    /// Decodes one message. The reserved byte is ignored (Cisco's TVS sent 0xF7 there).
+    /// Decodes one message under the default [`DecodeRules`]. The reserved byte is ignored
+    /// (Cisco's TVS sent 0xF7 there).
     pub fn decode(bytes: &[u8]) -> Result<TvsMessage, TvsDecodeError> {
+        TvsMessage::decode_with(bytes, &DecodeRules::default())
+    }
+
+    /// Decodes one message: the version byte, repeated and unknown elements as `rules` say.
+    pub fn decode_with(bytes: &[u8], rules: &DecodeRules) -> Result<TvsMessage, TvsDecodeError> {
         let err = |m: String| TvsDecodeError(m);
         if bytes.len() < 10 {
             return Err(err(format!("{} bytes, a header needs 10", bytes.len())));
@@ -177,12 +192,15 @@ impl TvsMessage {
                 bytes[0]
             )));
         }
+        if rules.require_version && bytes[1] != VERSION {
+            return Err(err(format!("version {}, expected {VERSION}", bytes[1])));
+        }
         let session = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
         let len = u16::from_be_bytes([bytes[8], bytes[9]]) as usize;
         let body = bytes
             .get(10..10 + len)
             .ok_or_else(|| err(format!("body length {len} past the end")))?;
-        let fields = elements(body)?;
+        let fields = elements(body, rules)?;
         let text = |t: u8| -> String {
             let v = fields.get(&t).copied().unwrap_or_default();
             let v = if t == tag::DEVICE_NAME && v.first() == Some(&1) {
@@ -236,25 +254,6 @@ impl TvsMessage {
         };
         Ok(TvsMessage { session, body })
     }
-}
-
-/// The elements of a message body by tag (`tag len16 value`; the first of a repeated tag wins).
-fn elements(body: &[u8]) -> Result<BTreeMap<u8, &[u8]>, TvsDecodeError> {
-    let err = |m: String| TvsDecodeError(m);
-    let mut fields: BTreeMap<u8, &[u8]> = BTreeMap::new();
-    let mut pos = 0;
-    while pos < body.len() {
-        let head = body
-            .get(pos..pos + 3)
-            .ok_or_else(|| err(format!("truncated element at body byte {pos}")))?;
-        let l = u16::from_be_bytes([head[1], head[2]]) as usize;
-        let value = body
-            .get(pos + 3..pos + 3 + l)
-            .ok_or_else(|| err(format!("element {} overruns the body", head[0])))?;
-        fields.entry(head[0]).or_insert(value);
-        pos += 3 + l;
-    }
-    Ok(fields)
 }
 
 /// Which role a certificate earns from the store it sits in (§4.1, [I] where marked).

@@ -5,8 +5,8 @@
 //! ```text
 //!  PowerOn ─► Phone::handle ─► effects:
 //!    Send DhcpRequest        ─► DhcpAck{option150} fed back at once
-//!    Send TftpGet{file}      ─► RFC 1350 read ─► TftpReply{file, bytes | not found}   (`tftp.get`)
-//!    Send TvsTls{session, b} ─► that session's TCP connection (opened on its first flight);
+//!    Send TftpGet{file}      ─► RFC 1350 read (over QUIC: a "tftp" stream) ─► TftpReply{file, bytes | not found}
+//!    Send TvsTls{session, b} ─► that session's TCP connection or QUIC stream (opened on its first flight);
 //!                               what it reads comes back as TvsTls, its end as TvsAbort (`tvs.session`)
 //!    Timer{after_ms, token}  ─► real sleep ─► Timer(token)
 //!    Send Register / CAPF    ─► the config was accepted: boot done (ok)
@@ -19,6 +19,8 @@
 use super::conn::io_reason;
 use super::Ctx;
 use crate::wire::hist;
+use crate::wire::quic::dial::{BoxRead, BoxWrite, Transport};
+use crate::wire::quic::Service;
 use crate::wire::tftp;
 use cucmsim_core::machine::phone::{Phone, PhoneInput, State};
 use cucmsim_core::machine::{Addr, Effect, Msg};
@@ -26,8 +28,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::time::{timeout_at, Instant};
 
@@ -41,7 +41,7 @@ enum Ev {
 /// Boots `phone` against the farm's servers.
 pub async fn boot(mut phone: Phone, ctx: Arc<Ctx>, deadline: Instant) -> Result<(), String> {
     let (tx, mut rx) = unbounded_channel();
-    let mut tvs: HashMap<u64, OwnedWriteHalf> = HashMap::new();
+    let mut tvs: HashMap<u64, BoxWrite> = HashMap::new();
     let _ = tx.send(Ev::Input(PhoneInput::PowerOn));
     let mut last_note = None;
     loop {
@@ -82,7 +82,7 @@ async fn effect(
     e: Effect,
     ctx: &Arc<Ctx>,
     tx: &UnboundedSender<Ev>,
-    tvs: &mut HashMap<u64, OwnedWriteHalf>,
+    tvs: &mut HashMap<u64, BoxWrite>,
     deadline: Instant,
 ) -> Option<Result<(), String>> {
     match e {
@@ -119,21 +119,23 @@ async fn effect(
 
 /// One TFTP read, its answer fed to the phone (a failure: no file, and the reason noted).
 async fn fetch(ctx: Arc<Ctx>, file: String, tx: UnboundedSender<Ev>, deadline: Instant) {
-    let Some(server) = ctx.tftp else {
-        let _ = tx.send(Ev::Note("tftp", "no --tftp address".into()));
-        return;
-    };
     let started = std::time::Instant::now();
-    let total = deadline.saturating_duration_since(Instant::now());
-    let r = tftp::get(server, &file, ctx.packet_timeout, total).await;
+    let r = match (&ctx.transport, ctx.tftp) {
+        (Transport::Quic(pool), _) => pool.tftp_get(&file, deadline).await,
+        (_, Some(server)) => {
+            let total = deadline.saturating_duration_since(Instant::now());
+            let r = tftp::get(server, &file, ctx.packet_timeout, total).await;
+            r.map_err(|e| e.to_string())
+        }
+        (_, None) => Err("no --tftp address".into()),
+    };
     let us = started.elapsed().as_micros() as u64;
     let bytes = match r {
         Ok(b) => {
             hist::record(&ctx.rec, "tftp.get", us, Ok(()));
             b.map(Arc::from)
         }
-        Err(e) => {
-            let reason = e.to_string();
+        Err(reason) => {
             hist::record(&ctx.rec, "tftp.get", us, Err(&reason));
             let _ = tx.send(Ev::Note("tftp", reason));
             // The phone's own TFTP timer decides what a lost file means.
@@ -150,22 +152,16 @@ async fn tvs_flight(
     bytes: Vec<u8>,
     ctx: &Arc<Ctx>,
     tx: &UnboundedSender<Ev>,
-    conns: &mut HashMap<u64, OwnedWriteHalf>,
+    conns: &mut HashMap<u64, BoxWrite>,
     deadline: Instant,
 ) {
     let w = match conns.entry(session) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {
-            let Some(addr) = ctx.tvs else {
-                return abort(tx, session, "no --tvs address".into());
+            let (read, write) = match ctx.transport.open(Service::Tvs, ctx.tvs, deadline).await {
+                Ok(s) => s,
+                Err(e) => return abort(tx, session, e),
             };
-            let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => return abort(tx, session, io_reason(&e)),
-                Err(_) => return abort(tx, session, "timeout".into()),
-            };
-            let _ = stream.set_nodelay(true);
-            let (read, write) = stream.into_split();
             tokio::spawn(tvs_reader(read, phone, session, ctx.clone(), tx.clone()));
             v.insert(write)
         }
@@ -183,7 +179,7 @@ fn abort(tx: &UnboundedSender<Ev>, session: u64, reason: String) {
 
 /// Reads a TVS connection until it ends: each read a TvsTls flight for the phone.
 async fn tvs_reader(
-    mut read: tokio::net::tcp::OwnedReadHalf,
+    mut read: BoxRead,
     phone: u32,
     session: u64,
     ctx: Arc<Ctx>,

@@ -1,37 +1,29 @@
-//! A phone's TLS session on a real TCP connection: the core's sans-I/O [`TlsEnd`] (the same
-//! client configurations and certificate checks the simulated phones use) pumped over a
-//! tokio socket, every step bounded by the operation's deadline.
+//! A phone's TLS session on a real byte stream — its own TCP connection, or its own QUIC
+//! stream ([`crate::wire::quic::dial`]): the core's sans-I/O [`TlsEnd`] (the same client
+//! configurations and certificate checks the simulated phones use) pumped over it, every step
+//! bounded by the operation's deadline.
 //!
 //! ```text
-//!  connect (refused │ timeout) ─► ClientHello ─► read ─► feed (TLS alert │ bad certificate) ─► …
+//!  open (TCP connect │ QUIC stream; refused │ timeout) ─► ClientHello ─► read ─► feed (TLS alert │ bad certificate) ─► …
 //!  established ─► send(request) ─► read until the caller's decoder has a whole message
 //! ```
 //! Failures come back as short reasons for the farm's error table: `refused`, `timeout`,
 //! `reset`, `closed`, `TLS alert: …`, `TLS: …`.
 
+pub use crate::wire::quic::dial::io_reason;
+use crate::wire::quic::dial::{BoxRead, BoxWrite, Transport};
+use crate::wire::quic::Service;
 use cucmsim_core::tls::TlsEnd;
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-/// One TLS session over TCP.
+/// One TLS session over a byte stream.
 pub struct TlsConn {
-    tcp: TcpStream,
+    r: BoxRead,
+    w: BoxWrite,
     pub tls: TlsEnd,
     deadline: Instant,
-}
-
-/// A socket error as a short reason.
-pub fn io_reason(e: &std::io::Error) -> String {
-    use std::io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionRefused => "refused".into(),
-        K::ConnectionReset => "reset".into(),
-        K::TimedOut => "timeout".into(),
-        K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => "closed".into(),
-        k => format!("{k}"),
-    }
 }
 
 /// A TLS error from rustls as a short reason.
@@ -44,19 +36,22 @@ pub fn tls_reason(e: &str) -> String {
 }
 
 impl TlsConn {
-    /// Connects and starts the handshake; everything must be done by `deadline`.
+    /// Opens the stream to `service` (over TCP: at `addr`); everything must be done by
+    /// `deadline`.
     pub async fn connect(
-        addr: SocketAddr,
+        transport: &Transport,
+        service: Service,
+        addr: Option<SocketAddr>,
         tls: TlsEnd,
         deadline: Instant,
     ) -> Result<TlsConn, String> {
-        let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(io_reason(&e)),
-            Err(_) => return Err("timeout".into()),
-        };
-        let _ = tcp.set_nodelay(true);
-        Ok(TlsConn { tcp, tls, deadline })
+        let (r, w) = transport.open(service, addr, deadline).await?;
+        Ok(TlsConn {
+            r,
+            w,
+            tls,
+            deadline,
+        })
     }
 
     /// Writes what TLS has to send.
@@ -65,7 +60,7 @@ impl TlsConn {
         if out.is_empty() {
             return Ok(());
         }
-        match timeout_at(self.deadline, self.tcp.write_all(&out)).await {
+        match timeout_at(self.deadline, self.w.write_all(&out)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(io_reason(&e)),
             Err(_) => Err("timeout".into()),
@@ -75,7 +70,7 @@ impl TlsConn {
     /// Reads once and feeds TLS.
     async fn read_some(&mut self) -> Result<(), String> {
         let mut buf = [0u8; 16 * 1024];
-        let n = match timeout_at(self.deadline, self.tcp.read(&mut buf)).await {
+        let n = match timeout_at(self.deadline, self.r.read(&mut buf)).await {
             Ok(Ok(0)) => return Err("closed".into()),
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(io_reason(&e)),
@@ -122,6 +117,6 @@ impl TlsConn {
 
     /// Closes the write side (the server sees EOF).
     pub async fn close(mut self) {
-        let _ = timeout_at(self.deadline, self.tcp.shutdown()).await;
+        let _ = timeout_at(self.deadline, self.w.shutdown()).await;
     }
 }

@@ -11,7 +11,8 @@
 //! ```
 
 use super::conn::TlsConn;
-use super::Ctx;
+use super::{Ctx, Fleet};
+use crate::wire::quic::Service;
 use cucmsim_core::capf::{CapfClient, CapfFlash, CapfMessage, ClientOutcome, ClientSettings};
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::pki::Identity;
@@ -20,8 +21,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 /// The label prefix of the phone's generated keys, as the simulated phone names them.
-fn key_label(phone: &Phone, ctx: &Ctx) -> String {
-    let profile = &ctx.fleet.capf_profile;
+fn key_label(phone: &Phone, fleet: &Fleet) -> String {
+    let profile = &fleet.capf_profile;
     if profile.key_pool > 0 {
         format!("lsc-pool/{}", phone.id % profile.key_pool)
     } else {
@@ -33,16 +34,16 @@ fn key_label(phone: &Phone, ctx: &Ctx) -> String {
 /// a farm measures the server, and an RSA key costs 65–200 ms to make (the seed's keys are
 /// memoised, so the session then finds it made). Both profiles CAPF may ask for are made.
 pub fn warm(phone: &Phone, ctx: &Ctx) {
-    let label = format!("{}#0", key_label(phone, ctx));
+    let label = format!("{}#0", key_label(phone, &ctx.fleet));
     for profile in ctx.fleet.lsc_profiles(&phone.device) {
         let _ = ctx.fleet.capf_profile.forge.key(&label, profile);
     }
 }
 
-/// The phone-side CAPF client the simulated phone would build.
-fn client(phone: &Phone, ctx: &Ctx) -> CapfClient {
-    let profile = &ctx.fleet.capf_profile;
-    let key_label = key_label(phone, ctx);
+/// The phone-side CAPF client the simulated phone of `fleet` would build.
+pub fn capf_client(phone: &Phone, fleet: &Fleet) -> CapfClient {
+    let profile = &fleet.capf_profile;
+    let key_label = key_label(phone, fleet);
     let auth_string = if profile.unique_auth_string {
         Some(cucmsim_core::capf::device::unique_auth_string(
             profile.forge.seed(),
@@ -65,14 +66,13 @@ fn client(phone: &Phone, ctx: &Ctx) -> CapfClient {
         request_in_progress: true,
     };
     let mut c = CapfClient::new(settings, None, CapfFlash::default());
-    c.config_mode = Some(ctx.fleet.capf_mode(&phone.device));
-    c.capf_cert = Some(ctx.fleet.capf_cert.clone());
+    c.config_mode = Some(fleet.capf_mode(&phone.device));
+    c.capf_cert = Some(fleet.capf_cert.clone());
     c
 }
 
 /// Enrolls `phone` at the farm's CAPF.
 pub async fn enroll(phone: Phone, ctx: Arc<Ctx>, deadline: Instant) -> Result<(), String> {
-    let addr = ctx.capf.ok_or("no --capf address")?;
     let clock = SimClock::default();
     clock.set(ctx.clock.wall());
     let config = pinned_client_config(
@@ -84,8 +84,8 @@ pub async fn enroll(phone: Phone, ctx: Arc<Ctx>, deadline: Instant) -> Result<()
     )?;
     // The name is not checked: the phone pins the CAPF record itself.
     let tls = TlsEnd::client(config, "capf")?;
-    let mut client = client(&phone, &ctx);
-    let mut conn = TlsConn::connect(addr, tls, deadline).await?;
+    let mut client = capf_client(&phone, &ctx.fleet);
+    let mut conn = TlsConn::connect(&ctx.transport, Service::Capf, ctx.capf, tls, deadline).await?;
     conn.handshake().await?;
     let mut pending = vec![];
     let outcome = loop {

@@ -84,7 +84,41 @@ impl Fleet {
         })
     }
 
-    /// Pins the given certificates instead of the seed's (TVS, CAPF).
+    /// `--phones N --mac-start MAC --mic-ca DIR`: N phones of `model` for an external server,
+    /// MACs from `mac` up, MICs (keys from `seed`) issued by the MIC CA in `dir`. The cluster
+    /// certificates are placeholders until [`Fleet::pin`] sets the server's.
+    pub fn external(
+        n: u32,
+        mac: &str,
+        model: &str,
+        dir: &std::path::Path,
+        seed: Option<u64>,
+    ) -> Result<Fleet, String> {
+        if n == 0 {
+            return Err("--phones must be at least 1".into());
+        }
+        if mac.len() != 12 || !mac.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("--mac-start {mac:?}: 12 hex digits expected"));
+        }
+        if model.is_empty() || !model.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("--model {model:?}: letters and digits expected"));
+        }
+        let text = format!(
+            "[scenario]\nname = \"farm_phones\"\nseed = {}\nduration = \"1 h\"\n\n[[cluster]]\nname = \"external\"\n\
+             version = \"14SU2\"\n  [[cluster.node]]\n  name = \"external\"\n  ip = \"10.0.0.1\"\n\n\
+             [[fleet]]\nname = \"phones\"\ncount = {n}\nmac_start = {mac:?}\nmodel = {model:?}\n\
+             cluster = \"external\"\n",
+            seed.unwrap_or(1)
+        );
+        let compiled = crate::lang::parse_str("--phones/--mac-start/--model", &text)
+            .map_err(|e| e.to_string())?;
+        let mut fleet = Fleet::new(&compiled.spec, "phones")?;
+        fleet.mfg = Arc::new(read_mic_ca(dir)?);
+        Ok(fleet)
+    }
+
+    /// Pins the given certificates instead of the seed's (TVS, CAPF) and sets what TVS is
+    /// asked about (ITLRecovery for tvs-query, tomcat for tvs-verify).
     pub fn pin(&mut self, ids: &[IdentityArg]) -> Result<(), String> {
         let tvs: Vec<Certificate> = ids
             .iter()
@@ -98,7 +132,13 @@ impl Fleet {
             match a.cert_type {
                 CertType::Tvs => {}
                 CertType::Capf => self.capf_cert = a.cert.clone(),
-                t => return Err(format!("--identity {t}: a farm pins only TVS and CAPF")),
+                CertType::ItlRecovery => self.query_target = a.cert.clone(),
+                CertType::Tomcat => self.verify_target = a.cert.clone(),
+                t => {
+                    return Err(format!(
+                        "--identity {t}: a farm takes TVS, CAPF, ITLRecovery and tomcat"
+                    ))
+                }
             }
         }
         Ok(())
@@ -159,4 +199,31 @@ impl Fleet {
         }
         mode
     }
+}
+
+/// A MIC CA from `dir`: `issuing.pem`/`.key` (+ `root.pem`), or `cert.pem`/`key.pem`.
+fn read_mic_ca(dir: &std::path::Path) -> Result<ManufacturingCa, String> {
+    let (cert, key) = if dir.join("issuing.pem").exists() {
+        ("issuing.pem", "issuing.key")
+    } else {
+        ("cert.pem", "key.pem")
+    };
+    let path = |f: &str| dir.join(f).display().to_string();
+    let ca = crate::wire::identity::read_pair(&path(cert), &path(key))
+        .map_err(|e| format!("--mic-ca: {e}"))?;
+    let root = match dir.join("root.pem") {
+        p if p.exists() && cert == "issuing.pem" => {
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Certificate::from_pem(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        _ => ca.cert.clone(),
+    };
+    Ok(ManufacturingCa {
+        root: Identity {
+            cert_type: None,
+            cert: root,
+            key: ca.key.clone(),
+        },
+        issuing: ca,
+    })
 }

@@ -1,153 +1,46 @@
-//! `cucmsim farm`: phones of a scenario's fleet, each with its own MIC from the seed, doing the
-//! real protocol on real sockets against `--tftp`, `--tvs`, `--capf` — `cucmsim serve` of the
-//! same scenario, or any server that trusts the scenario's MIC CA.
+//! `cucmsim farm`: phones of a scenario's fleet, each with its own MIC from the seed (or a MAC
+//! range with MICs from a given MIC CA), doing the real protocol on real sockets against
+//! `--tftp`, `--tvs`, `--capf` — `cucmsim serve` of the same scenario, or any server that
+//! trusts the MIC CA — or on QUIC streams to serve (`--transport quic`).
 //!
 //! ```text
-//!  FarmArgs ─► Fleet (phones, PKI, CAPF modes from the seed) ─► phones warmed (MICs made)
+//!  FarmArgs (args.rs) ─► Fleet (phones, PKI, CAPF modes from the seed) ─► phones warmed (MICs made)
 //!  open model  (--rate R): operation k starts at t0 + k/R whether or not earlier ones finished;
 //!                          latency = end − intended start (no coordinated omission)
 //!  closed model (--clients C): C loops of operation, think, operation …
 //!  each operation: boot.rs (the phone machine) │ tvsq.rs (QUERY_CERT) │ enroll.rs (CAPF)
 //!  ─► one HdrHistogram per operation and sub-operation, errors by reason ─► table │ --json │ --out
+//!  transport: quic/dial.rs (TCP per session │ QUIC streams);  multi.rs: --coordinate / --join
 //! ```
 //! Every I/O is bounded by `--timeout` from the operation's start: an unreachable, silent or
 //! resetting server gives per-phone errors (`timeout`, `refused`, `reset`, `TLS alert: …`),
 //! never a hang.
 
+mod args;
 mod baseline;
 mod boot;
 mod conn;
 mod enroll;
 mod fleet;
+mod multi;
 mod run;
 mod tvsq;
 
+pub use args::{parse_addr, FarmArgs, TransportKind, Workload, FARM_EXAMPLES};
+pub use enroll::capf_client;
 pub use fleet::Fleet;
-pub use run::{drive, Load, Plan};
+
+pub use run::{drive, execute, prepare, Load, Outcome, Plan};
 pub use tvsq::tvs_frame;
 
 use super::clock::WireClock;
 use super::hist::{Recorder, Shared};
-use crate::bench::parse_duration;
+use super::quic::dial::{QuicPool, Transport};
+use super::quic::LinkKeys;
 use crate::lang::compile::Overrides;
-use clap::{Args, ValueEnum};
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Examples of `cucmsim farm`.
-pub const FARM_EXAMPLES: &str = "\
-Examples:
-  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tftp 127.0.0.1:6969 --tvs 127.0.0.1:2445 --workload boot --rate 50 --count 200
-  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 127.0.0.1:2445 --workload tvs-query --clients 16 --duration 20s --json --baseline
-  cucmsim farm --scenario scenarios/wire/enroll.toml --fleet nulls --capf 127.0.0.1:3804 --workload enroll --rate 20 --count 100
-  cucmsim farm --scenario scenarios/default.toml --fleet lobby --tvs 127.0.0.1:2445 --workload tvs-verify --count 20
-
-Exit codes: 0 every operation succeeded, 1 some failed (see `errors`), 2 bad scenario,
-arguments or output directory.";
-
-/// What each phone does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Workload {
-    /// TFTP CTL/ITL/config, verified by the phone machine, TVS when its trust rules ask.
-    Boot,
-    /// One TLS session to TVS with a QUERY_CERT for the cluster's ITLRecovery certificate.
-    TvsQuery,
-    /// One TLS session to TVS with a CERT_VERIFICATION of the publisher's Tomcat certificate
-    /// (what usecallmanager's tvsd answers).
-    TvsVerify,
-    /// One CAPF session (Install/Upgrade as the scenario's capf_operation set it).
-    Enroll,
-}
-
-impl Workload {
-    /// The operation's name in the report.
-    pub fn name(self) -> &'static str {
-        match self {
-            Workload::Boot => "boot",
-            Workload::TvsQuery => "tvs.query",
-            Workload::TvsVerify => "tvs.verify",
-            Workload::Enroll => "capf.enroll",
-        }
-    }
-}
-
-fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    s.to_socket_addrs()
-        .map_err(|e| format!("{s:?}: {e} (expected HOST:PORT)"))?
-        .next()
-        .ok_or_else(|| format!("{s:?} resolves to no address"))
-}
-
-/// Arguments of `cucmsim farm`.
-#[derive(Args, Debug, Clone)]
-pub struct FarmArgs {
-    /// The scenario whose fleet the phones are (MACs, model, MICs from its seed).
-    #[arg(long)]
-    pub scenario: PathBuf,
-    /// The fleet.
-    #[arg(long)]
-    pub fleet: String,
-    /// Seed [default: the scenario's] (must match the server's to be trusted).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// TFTP server (UDP HOST:PORT), for boot.
-    #[arg(long, value_parser = parse_addr)]
-    pub tftp: Option<SocketAddr>,
-    /// TVS server (HOST:PORT), for boot and tvs-query.
-    #[arg(long, value_parser = parse_addr)]
-    pub tvs: Option<SocketAddr>,
-    /// CAPF server (HOST:PORT), for enroll.
-    #[arg(long, value_parser = parse_addr)]
-    pub capf: Option<SocketAddr>,
-    #[arg(long, value_enum)]
-    pub workload: Workload,
-    /// Open model: operations started per second, on schedule whatever the answers.
-    #[arg(long, conflicts_with = "clients")]
-    pub rate: Option<f64>,
-    /// Closed model: this many phones in loops (an operation, think, the next).
-    #[arg(long)]
-    pub clients: Option<u32>,
-    /// Closed model: pause between a client's operations.
-    #[arg(long, value_parser = parse_duration)]
-    pub think: Option<f64>,
-    /// Stop starting operations after this long.
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<f64>,
-    /// Stop after this many operations [default with neither: one per phone of the fleet].
-    #[arg(long)]
-    pub count: Option<u64>,
-    /// Each operation gives up after this long (every connect, read and write within it).
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
-    pub timeout: f64,
-    /// Operations in flight at most (open model); an arrival over it fails "farm overloaded".
-    #[arg(long, default_value_t = 20_000)]
-    pub max_inflight: usize,
-    /// Judge certificates at the scenario's epoch (running in real time) instead of the host clock.
-    #[arg(long)]
-    pub scenario_clock: bool,
-    /// A certificate the phones pin instead of the seed's: `--identity TVS=tvs.pem` (a real
-    /// TVS) or `--identity CAPF=capf.pem`; repeatable.
-    #[arg(long, value_parser = crate::wire::identity::parse_identity)]
-    pub identity: Vec<crate::wire::identity::IdentityArg>,
-    /// VERSION the phones send in AUTH_RES [default: the fleet's, 3 for CAPFv3 endpoints
-    /// else 2]; usecallmanager's capfd wants 3.
-    #[arg(long)]
-    pub capf_version: Option<u8>,
-    /// After the run, measure raw in-memory TLS handshakes (same phone and TVS certificates,
-    /// every core) and report the farm's sessions/s against them.
-    #[arg(long)]
-    pub baseline: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Write report.json here (never over an earlier report without --force).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long)]
-    pub force: bool,
-}
 
 /// What every operation shares.
 pub struct Ctx {
@@ -156,27 +49,39 @@ pub struct Ctx {
     pub tftp: Option<SocketAddr>,
     pub tvs: Option<SocketAddr>,
     pub capf: Option<SocketAddr>,
+    pub transport: Transport,
     pub rec: Shared,
     /// TFTP: wait this long for each packet.
     pub packet_timeout: Duration,
+    /// The slice of the fleet this farm runs: phones `first .. first + phones`.
+    pub first: u32,
+    pub phones: u32,
+    /// How TVS answers are decoded.
+    pub tvs_rules: cucmsim_core::tvs::DecodeRules,
 }
 
 /// Checks the addresses a workload needs.
-fn check_targets(a: &FarmArgs) -> Result<(), String> {
-    let missing = match a.workload {
+fn check_targets(a: &FarmArgs, w: Workload) -> Result<(), String> {
+    if a.transport == TransportKind::Quic {
+        return match a.quic {
+            Some(_) => Ok(()),
+            None => Err("--transport quic needs --quic HOST:PORT (serve's --quic-port)".into()),
+        };
+    }
+    let missing = match w {
         Workload::Boot if a.tftp.is_none() => Some("--tftp"),
         Workload::TvsQuery | Workload::TvsVerify if a.tvs.is_none() => Some("--tvs"),
         Workload::Enroll if a.capf.is_none() => Some("--capf"),
         _ => None,
     };
     match missing {
-        Some(m) => Err(format!("--workload {:?} needs {m}", a.workload)),
+        Some(m) => Err(format!("--workload {w:?} needs {m}")),
         None => Ok(()),
     }
 }
 
 /// The load as the arguments give it.
-fn plan(a: &FarmArgs, fleet_len: u32) -> Result<Plan, String> {
+fn plan(a: &FarmArgs, workload: Workload, fleet_len: u32) -> Result<Plan, String> {
     let load = match (a.rate, a.clients) {
         (Some(r), _) if !(r > 0.0 && r.is_finite()) => return Err("--rate must be > 0".into()),
         (Some(r), _) => Load::Open { rate: r },
@@ -186,7 +91,8 @@ fn plan(a: &FarmArgs, fleet_len: u32) -> Result<Plan, String> {
             think: Duration::from_secs_f64(a.think.unwrap_or(0.0)),
         },
         (None, None) => Load::Closed {
-            clients: 1,
+            // One client per farm (a coordinated run needs one each).
+            clients: a.farms.unwrap_or(1).max(1),
             think: Duration::ZERO,
         },
     };
@@ -195,7 +101,7 @@ fn plan(a: &FarmArgs, fleet_len: u32) -> Result<Plan, String> {
         (c, _) => c,
     };
     Ok(Plan {
-        workload: a.workload,
+        workload,
         load,
         count,
         duration: a.duration.map(Duration::from_secs_f64),
@@ -204,16 +110,29 @@ fn plan(a: &FarmArgs, fleet_len: u32) -> Result<Plan, String> {
     })
 }
 
-/// Builds the farm's shared context from the arguments.
-pub fn context(a: &FarmArgs) -> Result<(Ctx, Plan), String> {
-    check_targets(a)?;
-    let overrides = Overrides {
-        seed: a.seed,
-        ..Overrides::default()
+/// The phones: the scenario's fleet, or `--phones` with the MIC CA; and the seed.
+fn fleet(a: &FarmArgs) -> Result<(Fleet, u64, cucmsim_core::WallTime), String> {
+    let (mut fleet, seed, epoch) = match (&a.scenario, a.phones) {
+        (Some(scenario), _) => {
+            let name = a.fleet.as_deref().ok_or("--scenario needs --fleet")?;
+            let overrides = Overrides {
+                seed: a.seed,
+                ..Overrides::default()
+            };
+            let compiled =
+                crate::lang::load_with(Some(scenario), overrides).map_err(|e| e.to_string())?;
+            let spec = &compiled.spec;
+            (Fleet::new(spec, name)?, spec.seed, spec.epoch)
+        }
+        (None, Some(n)) => {
+            let mac = a.mac_start.as_deref().ok_or("--phones needs --mac-start")?;
+            let dir = a.mic_ca.as_deref().ok_or("--phones needs --mic-ca")?;
+            let f = Fleet::external(n, mac, &a.model, dir, a.seed)?;
+            let (seed, epoch) = (f.spec.seed, f.spec.epoch);
+            (f, seed, epoch)
+        }
+        (None, None) => return Err("give --scenario and --fleet, or --phones".into()),
     };
-    let compiled =
-        crate::lang::load_with(Some(&a.scenario), overrides).map_err(|e| e.to_string())?;
-    let mut fleet = Fleet::new(&compiled.spec, &a.fleet)?;
     fleet.pin(&a.identity)?;
     if let Some(v) = a.capf_version {
         let mut p = (*fleet.capf_profile).clone();
@@ -221,72 +140,132 @@ pub fn context(a: &FarmArgs) -> Result<(Ctx, Plan), String> {
         fleet.capf_profile = Arc::new(p);
     }
     if fleet.is_empty() {
-        return Err(format!("fleet {} has no phone", a.fleet));
+        return Err("the fleet has no phone".into());
     }
-    let plan = plan(a, fleet.len())?;
+    Ok((fleet, seed, epoch))
+}
+
+/// The farm's shared context (every phone of the fleet) from the arguments.
+pub fn ctx(a: &FarmArgs) -> Result<Ctx, String> {
+    let (fleet, seed, epoch) = fleet(a)?;
+    let transport = match (a.transport, a.quic) {
+        (TransportKind::Tcp, _) => Transport::tcp(),
+        (TransportKind::Quic, Some(server)) => {
+            let keys = LinkKeys::from_args(a.quic_keys.as_deref(), seed)?;
+            Transport::Quic(Box::new(QuicPool::new(server, &keys, a.quic_conns)?))
+        }
+        (TransportKind::Quic, None) => {
+            return Err("--transport quic needs --quic HOST:PORT (serve's --quic-port)".into())
+        }
+    };
     let clock = if a.scenario_clock {
-        WireClock::starting_at(compiled.spec.epoch)
+        WireClock::starting_at(epoch)
     } else {
         WireClock::new(0)
     };
     let packet = Duration::from_secs_f64((a.timeout / 8.0).clamp(0.05, 1.0));
-    let ctx = Ctx {
+    Ok(Ctx {
+        phones: fleet.len(),
+        first: 0,
         fleet,
         clock,
         tftp: a.tftp,
         tvs: a.tvs,
         capf: a.capf,
+        transport,
         rec: Shared::default(),
         packet_timeout: packet,
+        tvs_rules: a.tvs_decode.rules(),
+    })
+}
+
+/// With `--phones` (no scenario), the server's certificates a workload needs pinned.
+fn check_pins(a: &FarmArgs, w: Workload) -> Result<(), String> {
+    use cucmsim_core::pki::identity::CertType as T;
+    if a.phones.is_none() {
+        return Ok(());
+    }
+    let need: &[(T, &str)] = match w {
+        Workload::Boot => &[],
+        Workload::TvsQuery => &[(T::Tvs, "TVS"), (T::ItlRecovery, "ITLRecovery")],
+        Workload::TvsVerify => &[(T::Tvs, "TVS"), (T::Tomcat, "tomcat")],
+        Workload::Enroll => &[(T::Capf, "CAPF")],
     };
+    for (t, name) in need {
+        if !a.identity.iter().any(|i| i.cert_type == *t) {
+            return Err(format!(
+                "--phones --workload {w:?} needs the server's certificate: --identity {name}=FILE.pem"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the farm's shared context and plan from the arguments.
+pub fn context(a: &FarmArgs) -> Result<(Ctx, Plan), String> {
+    let workload = a.workload.ok_or("--workload is needed")?;
+    check_targets(a, workload)?;
+    check_pins(a, workload)?;
+    let ctx = ctx(a)?;
+    let plan = plan(a, workload, ctx.fleet.len())?;
     Ok((ctx, plan))
+}
+
+fn fail(e: impl std::fmt::Display) -> u8 {
+    eprintln!("cucmsim farm: {e}");
+    2
 }
 
 /// `cucmsim farm`; returns the exit code.
 pub fn run(a: &FarmArgs) -> u8 {
-    let (ctx, plan) = match context(a) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("cucmsim farm: {e}");
-            return 2;
-        }
-    };
-    let dir = match &a.out {
-        Some(out) => match crate::reports::outdir::prepare(Some(out), "farm", 0, a.force) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("cucmsim farm: {e}");
-                return 2;
-            }
-        },
-        None => None,
-    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cucmsim farm: runtime: {e}");
-            return 2;
+        Err(e) => return fail(format!("runtime: {e}")),
+    };
+    if let Some(addr) = a.join {
+        return rt.block_on(multi::join(a, addr));
+    }
+    let (ctx, plan) = match context(a) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let dir = match &a.out {
+        Some(out) => match crate::reports::outdir::prepare(Some(out), "farm", 0, a.force) {
+            Ok(d) => Some(d),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let (outcome, farms, ctx) = match a.coordinate {
+        Some(bind) => match rt.block_on(multi::coordinate(a, bind, ctx, plan.clone())) {
+            Ok((o, f, ctx)) => (o, Some(f), ctx),
+            Err(e) => return fail(e),
+        },
+        None => {
+            let ctx = Arc::new(ctx);
+            (rt.block_on(drive(ctx.clone(), plan.clone())), None, ctx)
         }
     };
-    let ctx = Arc::new(ctx);
-    let outcome = rt.block_on(drive(ctx.clone(), plan.clone()));
-    let mut report = report(a, &plan, &outcome.0, outcome.1);
-    if a.baseline {
-        report["baseline"] = baseline_json(&ctx, &report, outcome.1);
+    let mut report = report(a, &plan, &outcome);
+    report["transport"] = ctx.transport.json();
+    if let Some(f) = farms {
+        report["farms"] = f;
     }
-    print_report(a, &report, &outcome.0);
+    if a.baseline {
+        report["baseline"] = baseline_json(&ctx, &report, outcome.wall_s);
+    }
+    print_report(a, &report, &outcome.rec);
     if let Some(dir) = dir {
         let path = dir.join("report.json");
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();
         if let Err(e) = std::fs::write(&path, text) {
-            eprintln!("cucmsim farm: cannot write {}: {e}", path.display());
-            return 2;
+            return fail(format!("cannot write {}: {e}", path.display()));
         }
     }
-    let (_, failed) = outcome.0.counts(plan.workload.name());
+    let (_, failed) = outcome.rec.counts(plan.workload.name());
     u8::from(failed > 0)
 }
 
@@ -300,10 +279,13 @@ fn print_report(a: &FarmArgs, report: &serde_json::Value, rec: &Recorder) {
     print!("{}", rec.table());
     let f = |k: &str| report[k].as_f64().unwrap_or(0.0);
     println!(
-        "{:.1} operations/s ({:.1} ok/s) over {:.2} s",
+        "{:.1} operations/s ({:.1} ok/s) over {:.2} s; {} connection(s) over {}, at most {} open files",
         f("achieved_per_s"),
         f("ok_per_s"),
-        f("wall_s")
+        f("wall_s"),
+        report["transport"]["connections"],
+        report["transport"]["kind"].as_str().unwrap_or("?"),
+        report["open_fds_peak"],
     );
     let b = &report["baseline"];
     if let Some(raw) = b["raw_handshakes_per_s"].as_f64() {
@@ -336,19 +318,29 @@ fn baseline_json(ctx: &Ctx, report: &serde_json::Value, wall_s: f64) -> serde_js
 }
 
 /// The report: what was asked, what was done, the histograms and errors.
-pub fn report(a: &FarmArgs, plan: &Plan, rec: &Recorder, wall_s: f64) -> serde_json::Value {
-    let mut j = rec.to_json();
-    let (ok, failed) = rec.counts(plan.workload.name());
+pub fn report(a: &FarmArgs, plan: &Plan, o: &Outcome) -> serde_json::Value {
+    let mut j = o.rec.to_json();
+    let (ok, failed) = o.rec.counts(plan.workload.name());
     j["workload"] = plan.workload.name().into();
-    j["scenario"] = a.scenario.display().to_string().into();
-    j["fleet"] = a.fleet.clone().into();
+    match &a.scenario {
+        Some(s) => {
+            j["scenario"] = s.display().to_string().into();
+            j["fleet"] = a.fleet.clone().into();
+        }
+        None => {
+            j["phones"] = a.phones.into();
+            j["mac_start"] = a.mac_start.clone().into();
+        }
+    }
     j["load"] = match plan.load {
         Load::Open { rate } => serde_json::json!({ "model": "open", "rate_per_s": rate }),
         Load::Closed { clients, think } => serde_json::json!({
             "model": "closed", "clients": clients, "think_s": think.as_secs_f64()
         }),
     };
+    let wall_s = o.wall_s;
     j["wall_s"] = wall_s.into();
+    j["open_fds_peak"] = o.peak_fds.into();
     let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
     j["achieved_per_s"] = per_s(ok + failed).into();
     j["ok_per_s"] = per_s(ok).into();

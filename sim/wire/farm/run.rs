@@ -6,27 +6,29 @@
 //!  warm: the phones' MICs made before the clock starts (not measured)
 //!  open:   k = 0, 1, …: sleep until t0 + k/R ─► in flight < max? spawn op(k, intended) : "farm overloaded"
 //!  closed: client c: op(k = next++, intended = now) ─► think ─► again, until count or duration
-//!  op ─► Fleet::phone(k mod N) ─► boot │ tvs-query │ enroll ─► record(name, end − intended, result)
+//!  op ─► Fleet::phone(first + k mod phones) ─► boot │ tvs-query │ enroll ─► record(name, end − intended, result)
+//!  meanwhile: the process's open file descriptors sampled (Linux), the peak reported
 //! ```
 
 use super::tvsq::Ask;
 use super::{boot, enroll, tvsq, Ctx, Workload};
 use crate::wire::hist::{self, Recorder};
-use std::sync::atomic::{AtomicU64, Ordering};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Open or closed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub enum Load {
     Open { rate: f64 },
     Closed { clients: u32, think: Duration },
 }
 
 /// What to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Plan {
     pub workload: Workload,
     pub load: Load,
@@ -46,7 +48,8 @@ impl Plan {
 /// One operation of phone `k mod N`, recorded from its intended start.
 async fn one(ctx: Arc<Ctx>, workload: Workload, k: u64, intended: Instant, timeout: Duration) {
     let deadline = Instant::now() + timeout;
-    let result = match ctx.fleet.phone((k % u64::from(ctx.fleet.len())) as u32) {
+    let i = ctx.first + (k % u64::from(ctx.phones.max(1))) as u32;
+    let result = match ctx.fleet.phone(i) {
         Err(e) => Err(format!("phone: {e}")),
         Ok(phone) => match workload {
             Workload::Boot => boot::boot(phone, ctx.clone(), deadline).await,
@@ -65,30 +68,70 @@ async fn one(ctx: Arc<Ctx>, workload: Workload, k: u64, intended: Instant, timeo
 
 /// Makes the phones' MICs before the clock starts.
 fn warm(ctx: &Ctx, plan: &Plan) {
-    let n = plan
-        .count
-        .unwrap_or(u64::MAX)
-        .min(u64::from(ctx.fleet.len()));
+    let n = plan.count.unwrap_or(u64::MAX).min(u64::from(ctx.phones));
     for i in 0..n {
-        if let (Ok(phone), Workload::Enroll) = (ctx.fleet.phone(i as u32), plan.workload) {
+        let i = ctx.first + i as u32;
+        if let (Ok(phone), Workload::Enroll) = (ctx.fleet.phone(i), plan.workload) {
             enroll::warm(&phone, ctx);
         }
     }
 }
 
-/// Runs the plan; returns the recorder and the wall time from first start to last end.
-pub async fn drive(ctx: Arc<Ctx>, plan: Plan) -> (Recorder, f64) {
-    {
-        let (c, p) = (ctx.clone(), plan.clone());
-        let _ = tokio::task::spawn_blocking(move || warm(&c, &p)).await;
-    }
+/// What a run gave.
+pub struct Outcome {
+    pub rec: Recorder,
+    /// From the first intended start to the last end.
+    pub wall_s: f64,
+    /// The most file descriptors the process had open at once (sampled; Linux only).
+    pub peak_fds: Option<u64>,
+}
+
+/// Makes what the phones need before the clock starts (not measured).
+pub async fn prepare(ctx: Arc<Ctx>, plan: Plan) {
+    let _ = tokio::task::spawn_blocking(move || warm(&ctx, &plan)).await;
+}
+
+/// Open file descriptors of this process now (Linux), `None` elsewhere.
+fn open_fds() -> Option<u64> {
+    std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|d| d.count() as u64)
+}
+
+/// Runs the plan now (the phones prepared); closes the transport at the end.
+pub async fn execute(ctx: Arc<Ctx>, plan: Plan) -> Outcome {
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut peak = open_fds();
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                peak = peak.max(open_fds());
+            }
+            peak
+        })
+    };
     let t0 = Instant::now() + Duration::from_millis(10);
     match plan.load {
         Load::Open { rate } => open(&ctx, &plan, rate, t0).await,
         Load::Closed { clients, think } => closed(&ctx, &plan, clients, think, t0).await,
     }
-    let wall = t0.elapsed().as_secs_f64();
-    (hist::snapshot(&ctx.rec), wall)
+    let wall_s = t0.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let peak_fds = sampler.await.ok().flatten();
+    ctx.transport.close().await;
+    Outcome {
+        rec: hist::snapshot(&ctx.rec),
+        wall_s,
+        peak_fds,
+    }
+}
+
+/// Prepares, then runs the plan.
+pub async fn drive(ctx: Arc<Ctx>, plan: Plan) -> Outcome {
+    prepare(ctx.clone(), plan.clone()).await;
+    execute(ctx, plan).await
 }
 
 async fn open(ctx: &Arc<Ctx>, plan: &Plan, rate: f64, t0: Instant) {

@@ -13,6 +13,7 @@
 
 use super::conn::TlsConn;
 use super::Ctx;
+use crate::wire::quic::Service;
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::tls::{client_config, SimClock, TlsEnd};
 use cucmsim_core::tvs::{TvsBody, TvsMessage};
@@ -21,11 +22,7 @@ use tokio::time::Instant;
 
 /// Bytes of a whole TVS message at the front of `b`, once complete.
 pub fn tvs_frame(b: &[u8]) -> Option<usize> {
-    if b.len() < 10 {
-        return None;
-    }
-    let n = 10 + u16::from_be_bytes([b[8], b[9]]) as usize;
-    (b.len() >= n).then_some(n)
+    TvsMessage::complete_len(b)
 }
 
 /// What a session asks.
@@ -68,7 +65,6 @@ pub async fn query(
     n: u64,
     ask: Ask,
 ) -> Result<(), String> {
-    let addr = ctx.tvs.ok_or("no --tvs address")?;
     let clock = SimClock::default();
     clock.set(ctx.clock.wall());
     let config = client_config(
@@ -80,13 +76,14 @@ pub async fn query(
     let tls = TlsEnd::client(config, "tvs")?;
     let target = &ctx.fleet.query_target;
     let request = request(&phone, &ctx, ask, n);
-    let mut conn = TlsConn::connect(addr, tls, deadline).await?;
+    let mut conn = TlsConn::connect(&ctx.transport, Service::Tvs, ctx.tvs, tls, deadline).await?;
     conn.handshake().await?;
     conn.send(&request.encode()).await?;
     let mut pending = vec![];
     let bytes = conn.recv(&mut pending, tvs_frame).await?;
     conn.close().await;
-    let answer = TvsMessage::decode(&bytes).map_err(|e| format!("TVS: {e}"))?;
+    let answer =
+        TvsMessage::decode_with(&bytes, &ctx.tvs_rules).map_err(|e| format!("TVS: {e}"))?;
     if answer.session != request.session {
         return Err("TVS: answer for another session".into());
     }

@@ -138,6 +138,9 @@ pub struct Tvs {
     sessions: BTreeMap<(u32, u64), Channel>,
     clock: SimClock,
     pub model: TvsModel,
+    /// How requests are decoded where the reference is silent (version, repeated and
+    /// unknown elements) [I].
+    pub decode: crate::tvs::DecodeRules,
     queue: Queue,
     /// The planted defect of `cucmsim explore --canary` (off in every scenario run): a TVS
     /// that comes back from a stop (a `service_down` or `node_crash` ending) reloads the
@@ -167,6 +170,7 @@ impl Tvs {
             model: TvsModel::default(),
             queue: Queue::default(),
             canary: false,
+            decode: crate::tvs::DecodeRules::default(),
             canary_armed: false,
             canary_first: None,
         }
@@ -351,7 +355,7 @@ impl Tvs {
                     return out;
                 }
                 let mut job = vec![];
-                if let Some(reply) = self.answer(phone, &request, now, &mut job) {
+                if let Ok(Some(reply)) = self.answer(phone, &request, now, &mut job) {
                     job.push(Effect::Send {
                         to: Addr::Phone(phone),
                         msg: Msg::TvsPlainReply {
@@ -374,22 +378,31 @@ impl Tvs {
         out
     }
 
-    /// Decodes a request and answers it from the directory (`None` until it is complete).
+    /// Decodes a request and answers it from the directory (`Ok(None)` until it is complete,
+    /// `Err` when a whole request does not decode under [`Tvs::decode`]).
     fn answer(
         &self,
         phone: u32,
         request: &[u8],
         now: Now,
         out: &mut Vec<Effect>,
-    ) -> Option<Vec<u8>> {
-        let req = TvsMessage::decode(request).ok()?;
+    ) -> Result<Option<Vec<u8>>, String> {
+        let req = match TvsMessage::decode_with(request, &self.decode) {
+            Ok(r) => r,
+            Err(e) if TvsMessage::complete_len(request).is_some() => {
+                return Err(format!("TVS: refused request ({})", e.0))
+            }
+            Err(_) => return Ok(None),
+        };
         let valid = |a: &TvsMessage| {
             matches!(
                 a.body,
                 TvsBody::QueryRes { valid: true, .. } | TvsBody::VerifyRes { valid: true, .. }
             )
         };
-        let mut answer = self.directory.answer(&req)?;
+        let Some(mut answer) = self.directory.answer(&req) else {
+            return Ok(None);
+        };
         if self.canary && !valid(&answer) {
             if let Some(planted) = self.canary_answer(&req).filter(|a| valid(a)) {
                 answer = planted;
@@ -407,7 +420,7 @@ impl Tvs {
                 "ERROR:CertificateCTLCache::getCertificateInformation - Cannot find the certificate in the cache",
             ));
         }
-        Some(answer.encode())
+        Ok(Some(answer.encode()))
     }
 
     fn on_tls(&mut self, phone: u32, session: u64, bytes: &[u8], now: Now, out: &mut Vec<Effect>) {
@@ -442,8 +455,16 @@ impl Tvs {
             return self.finish_flight(new, now, job, out);
         }
         let mut done = false;
-        if let Some(reply) = self.answer(phone, s.received(), now, &mut job) {
-            done = s.write(reply).is_ok();
+        match self.answer(phone, s.received(), now, &mut job) {
+            Ok(Some(reply)) => done = s.write(reply).is_ok(),
+            Ok(None) => {}
+            Err(reason) => {
+                job.push(Effect::Send {
+                    to: Addr::Phone(phone),
+                    msg: Msg::TvsAbort { session, reason },
+                });
+                return self.finish_flight(new, now, job, out);
+            }
         }
         let flight = s.flush();
         if !flight.is_empty() {
