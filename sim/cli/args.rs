@@ -26,8 +26,8 @@ Examples:
   cucmsim run scenarios/migration/itl_no_import.toml --seed 7
   cucmsim run scenarios/enrollment/mass_lsc.toml --phones 2000 --out /tmp/lsc
   cucmsim run my-migration.toml --json > report.json
-  cucmsim run scenarios/migration/itl_bulk.toml --workers 10.0.0.2:7400,10.0.0.3:7400 \\
-          --secret cluster.secret              phones on two `cucmsim worker`s, same trace
+  cucmsim run my-migration.toml --workers 10.0.0.2:7400,10.0.0.3:7400 --secret cluster.secret
+                                               phones on two `cucmsim worker`s, same trace
 
 Open report.html (in --out) in a browser: the verdict, the phones per cluster, the failures
 with example timelines and the plots. Progress goes to stderr: a bar on a terminal, a plain

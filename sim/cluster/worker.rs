@@ -35,9 +35,8 @@ pub const WORKER_EXAMPLES: &str = "Examples:
   head -c 32 /dev/urandom | base64 > cluster.secret     # the same file on every node
   cucmsim worker --listen 0.0.0.0:7400 --secret cluster.secret
   cucmsim worker --listen 127.0.0.1:0 --secret cluster.secret --threads 4 --once
-  # then, on the coordinator:
-  cucmsim run scenarios/migration/itl_bulk.toml --workers 10.0.0.2:7400,10.0.0.3:7400 \\
-          --secret cluster.secret";
+  # then, on the coordinator (the services run there, the phones on the workers):
+  cucmsim run my-migration.toml --workers 10.0.0.2:7400,10.0.0.3:7400 --secret cluster.secret";
 
 /// Arguments of `cucmsim worker`.
 #[derive(clap::Args, Debug)]
