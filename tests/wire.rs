@@ -477,7 +477,10 @@ async fn capf_enrolls_over_quic_and_a_farm_without_the_farm_key_is_refused() {
     let (out, _) = farm_out(a).await;
     assert_eq!(out.rec.counts("capf.enroll"), (0, 3), "{}", out.rec.table());
     assert!(
-        out.rec.errors.keys().all(|k| k.contains("QUIC")),
+        out.rec
+            .errors
+            .keys()
+            .all(|k| k.contains("QUIC: serve refused this farm's key")),
         "{}",
         out.rec.table()
     );

@@ -8,6 +8,9 @@
 //!      serve.rs ─► tftp.rs (UDP, RFC 1350) · http.rs (6970) · tvs.rs (TLS 2445) · capf.rs (TLS 3804)
 //!  scenario + seed ──farm/fleet.rs──► the fleet's phones (MICs), the cluster's TVS/CAPF certificates
 //!      farm/ ─► run.rs (open / closed load) ─► boot.rs (the Phone machine) · tvsq.rs · enroll.rs
+//!  quic/: serve --quic-port and farm --transport quic — each phone's TLS session (and each
+//!        TFTP file) on its own stream of a few QUIC connections, the farm's key pinned;
+//!        farm/multi.rs: --coordinate / --join, several farms' histograms merged into one report
 //!  identity.rs: --identity TYPE=cert.pem,key.pem in, serve --export-keys out
 //!  hist.rs: one HdrHistogram per operation, errors by reason (both sides); clock.rs: Now for
 //!  the machines (monotonic ms + the host's wall clock)

@@ -17,10 +17,9 @@ use crate::pki::dn;
 use crate::pki::store::{map_id, StoreName, TrustStore};
 use crate::pki::Certificate;
 use crate::tlv::Role;
-use crate::tvs_decode::{elements, frame_len};
-pub use crate::tvs_decode::{DecodeRules, Duplicates, UnknownElements};
+use crate::tvs_decode::{elements, frame_len, tag};
+pub use crate::tvs_decode::{DecodeRules, Duplicates, TvsDecodeError, UnknownElements};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 /// Protocol discriminator of every TVS message.
 pub const DISCRIMINATOR: u8 = 0x57;
@@ -28,17 +27,6 @@ pub const DISCRIMINATOR: u8 = 0x57;
 pub const VERSION: u8 = 1;
 /// TTL of a TVS answer, and the phone's cache lifetime: 24 hours [C S5].
 pub const TTL_S: u32 = 86_400;
-
-pub(crate) mod tag {
-    pub const DEVICE_NAME: u8 = 1;
-    pub const CERTIFICATE: u8 = 2;
-    pub const SUBJECT: u8 = 3;
-    pub const ISSUER: u8 = 4;
-    pub const SERIAL: u8 = 5;
-    pub const STATUS: u8 = 7;
-    pub const ROLES: u8 = 8;
-    pub const TTL: u8 = 9;
-}
 
 /// A TVS message body, by command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,18 +65,6 @@ pub struct TvsMessage {
     pub session: u32,
     pub body: TvsBody,
 }
-
-/// Why bytes are not a TVS message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TvsDecodeError(pub String);
-
-impl fmt::Display for TvsDecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad TVS message: {}", self.0)
-    }
-}
-
-impl std::error::Error for TvsDecodeError {}
 
 fn put(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
     out.push(tag);

@@ -12,8 +12,32 @@
 //!  STRICT:   version ≠ 1 refused │ repeated element refused           │ unknown tag refused
 //! ```
 
-use crate::tvs::{tag, TvsDecodeError};
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// The element tags of §2.2.
+pub(crate) mod tag {
+    pub const DEVICE_NAME: u8 = 1;
+    pub const CERTIFICATE: u8 = 2;
+    pub const SUBJECT: u8 = 3;
+    pub const ISSUER: u8 = 4;
+    pub const SERIAL: u8 = 5;
+    pub const STATUS: u8 = 7;
+    pub const ROLES: u8 = 8;
+    pub const TTL: u8 = 9;
+}
+
+/// Why bytes are not a TVS message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TvsDecodeError(pub String);
+
+impl fmt::Display for TvsDecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad TVS message: {}", self.0)
+    }
+}
+
+impl std::error::Error for TvsDecodeError {}
 
 /// What to do with an element whose tag appears twice.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -63,16 +63,15 @@ pub fn io_reason(e: &std::io::Error) -> String {
 fn conn_reason(e: &quinn::ConnectionError) -> String {
     use quinn::ConnectionError as E;
     match e {
-        E::TransportError(t)
-            if t.code.to_string().contains("crypto") || t.reason.contains("certificate") =>
-        {
-            format!(
-                "QUIC: refused: {}",
-                t.reason.chars().take(60).collect::<String>()
-            )
+        E::TransportError(t) if t.reason.contains("peer certificate") => {
+            "QUIC: serve's key is not the pinned one (another seed, or --quic-keys)".into()
+        }
+        E::TransportError(t) if t.code.to_string().contains("crypto") => {
+            let r: String = t.reason.chars().take(60).collect();
+            format!("QUIC: handshake failed: {r}")
         }
         E::ConnectionClosed(c) if c.error_code.to_string().contains("crypto") => {
-            format!("QUIC: refused by serve ({})", c.error_code)
+            "QUIC: serve refused this farm's key (another seed, or --quic-keys)".into()
         }
         E::TimedOut => "QUIC: timeout".into(),
         other => {
