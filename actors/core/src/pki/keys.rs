@@ -150,6 +150,10 @@ impl PrivateKey {
     /// Generates a key of `profile` from `rng`.
     pub fn generate(profile: KeyProfile, rng: &mut ChaCha20Rng) -> PrivateKey {
         match profile {
+            // The `rsa` crate's key, found at aws-lc's speed (see `rsagen`).
+            KeyProfile::Rsa { bits } if (1024..=8192).contains(&bits) => {
+                PrivateKey::from_rsa(super::rsagen::generate(rng, bits as usize))
+            }
             KeyProfile::Rsa { bits } => {
                 let key = rsa::RsaPrivateKey::new(rng, bits as usize)
                     .expect("RSA generation with a supported size cannot fail");

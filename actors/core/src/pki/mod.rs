@@ -19,6 +19,7 @@ pub mod keys;
 pub mod mic;
 pub mod ops;
 pub mod regen;
+pub mod rsagen;
 pub mod shared_cert;
 pub mod sigcache;
 pub mod signer;
