@@ -560,9 +560,9 @@ async fn two_farm_processes_merge_into_one_report() {
     let server = start("scenarios/default.toml", "src").await;
     let (tvs, quic) = (server.addrs.tvs.unwrap(), server.addrs.quic.unwrap());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let mut common = s(&["--scenario", "scenarios/default.toml", "--fleet", "lobby"]);
-    common.extend(s(&["--tvs", &tvs.to_string()]));
+    let common = s(&["--scenario", "scenarios/default.toml", "--fleet", "lobby"]);
     let mut coord = common.clone();
+    coord.extend(s(&["--tvs", &tvs.to_string()]));
     coord.extend(s(&[
         "--workload",
         "tvs-query",
@@ -875,4 +875,14 @@ async fn serve_resets_a_quic_stream_that_names_no_service_and_bad_phone_ranges_a
     a.mac_start = Some("00AB12000000".into());
     let e = farm::context(&a).err().unwrap();
     assert!(e.contains("--mic-ca") && e.contains("/nonexistent"), "{e}");
+}
+
+#[test]
+fn tcp_addresses_with_the_quic_transport_are_refused_not_ignored() {
+    let mut a = farm_args("scenarios/default.toml", "lobby", Workload::TvsQuery);
+    a.transport = TransportKind::Quic;
+    a.quic = Some("127.0.0.1:9".parse().unwrap());
+    a.tvs = Some("127.0.0.1:2445".parse().unwrap());
+    let e = farm::context(&a).err().unwrap();
+    assert!(e.contains("--tvs would be ignored"), "{e}");
 }

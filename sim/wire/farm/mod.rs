@@ -63,6 +63,23 @@ pub struct Ctx {
 /// Checks the addresses a workload needs.
 fn check_targets(a: &FarmArgs, w: Workload) -> Result<(), String> {
     if a.transport == TransportKind::Quic {
+        // Never silently ignored: over QUIC every service is reached through --quic.
+        let tcp: Vec<&str> = [
+            ("--tftp", a.tftp.is_some()),
+            ("--tvs", a.tvs.is_some()),
+            ("--capf", a.capf.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(flag, _)| flag)
+        .collect();
+        if !tcp.is_empty() {
+            return Err(format!(
+                "--transport quic reaches every service through --quic; {} would be ignored: \
+                 leave it out, or use --transport tcp",
+                tcp.join(", ")
+            ));
+        }
         return match a.quic {
             Some(_) => Ok(()),
             None => Err("--transport quic needs --quic HOST:PORT (serve's --quic-port)".into()),

@@ -151,10 +151,9 @@ fn gen_prime(rng: &mut impl RngCore, bit_size: usize, ctx: &Ctx) -> Vec<u8> {
             }
         }
         bytes[len - 1] |= 1;
-        let rem = bytes
-            .iter()
-            .fold(0u128, |r, x| (r * 256 + *x as u128) % SMALL_PRIMES_PRODUCT as u128)
-            as u64;
+        let rem = bytes.iter().fold(0u128, |r, x| {
+            (r * 256 + *x as u128) % SMALL_PRIMES_PRODUCT as u128
+        }) as u64;
         let mut p = bytes.clone();
         let mut fits = true;
         'next: for delta in (0..1u64 << 20).step_by(2) {
@@ -217,11 +216,21 @@ fn private_exponent(p: &Bn, q: &Bn, ctx: &Ctx) -> Option<Bn> {
         assert_eq!(ffi::BN_sub_word(p1.0.as_ptr(), 1), 1);
         assert_eq!(ffi::BN_sub_word(q1.0.as_ptr(), 1), 1);
         assert_eq!(
-            ffi::BN_mul(totient.0.as_ptr(), p1.0.as_ptr(), q1.0.as_ptr(), ctx.0.as_ptr()),
+            ffi::BN_mul(
+                totient.0.as_ptr(),
+                p1.0.as_ptr(),
+                q1.0.as_ptr(),
+                ctx.0.as_ptr()
+            ),
             1
         );
         assert_eq!(ffi::BN_set_word(e.0.as_ptr(), E as ffi::BN_ULONG), 1);
-        let r = ffi::BN_mod_inverse(d.0.as_ptr(), e.0.as_ptr(), totient.0.as_ptr(), ctx.0.as_ptr());
+        let r = ffi::BN_mod_inverse(
+            d.0.as_ptr(),
+            e.0.as_ptr(),
+            totient.0.as_ptr(),
+            ctx.0.as_ptr(),
+        );
         if r.is_null() {
             ffi::ERR_clear_error();
             return None;
