@@ -47,6 +47,7 @@ pub mod cluster;
 pub mod engine;
 pub mod explore;
 pub mod lang;
+pub mod pinned;
 pub mod preflight;
 pub mod reports;
 pub mod wire;

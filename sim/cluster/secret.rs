@@ -1,21 +1,17 @@
 //! The cluster's shared secret and everything derived from it: the node identity both ends
 //! of every QUIC connection present (one P-256 key derived from the secret, in a self-signed
-//! certificate), the verifier that accepts only that key, and ractor_cluster's cookie.
+//! certificate), the pin on that key, and ractor_cluster's cookie.
 //!
 //! Nobody without the secret completes a QUIC handshake with a node: the server demands a
-//! client certificate and both ends compare the peer's public key with the one derived from
-//! their own secret (certificate pinning; the handshake signature proves possession). The
-//! ractor_cluster cookie challenge, derived from the same secret, is a second check inside.
+//! client certificate and both ends accept only the key derived from their own secret
+//! ([`crate::pinned`]; the handshake signature proves possession). The ractor_cluster cookie
+//! challenge, derived from the same secret, is a second check inside.
 
+use crate::pinned::{client_config, server_config, Link};
 use cucmsim_core::pki::cert::{CertSpec, Certificate};
 use cucmsim_core::pki::dn::DistinguishedName;
-use cucmsim_core::pki::PrivateKey;
+use cucmsim_core::pki::{PrivateKey, PublicKey};
 use cucmsim_core::WallTime;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls13_signature, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName as RustlsDn, Error, SignatureScheme};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,10 +25,10 @@ pub const MIN_SECRET: usize = 16;
 
 /// The shared secret, and what is derived from it.
 pub struct Secret {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    /// The derived public key (DER SubjectPublicKeyInfo) every peer must present.
-    spki: Vec<u8>,
+    cert: Certificate,
+    key: PrivateKey,
+    /// The derived public key every peer must present.
+    public: PublicKey,
     cookie: String,
 }
 
@@ -104,11 +100,10 @@ impl Secret {
             san_uri: vec![],
         };
         let cert = Certificate::issue(&spec, &private, None).map_err(|e| e.to_string())?;
-        let spki = spki_of(cert.der()).ok_or("the derived certificate has no key")?;
         Ok(Secret {
-            cert: CertificateDer::from(cert.der().to_vec()),
-            key: pkcs8,
-            spki,
+            cert,
+            public: private.public_key(),
+            key: private,
             cookie: hex::encode(derive(bytes, "ractor_cluster cookie")),
         })
     }
@@ -118,48 +113,24 @@ impl Secret {
         self.cookie.clone()
     }
 
-    fn key_der(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()))
-    }
-
-    fn verifier(&self) -> Arc<Pinned> {
-        Arc::new(Pinned {
-            spki: self.spki.clone(),
-            algs: provider().signature_verification_algorithms,
-        })
+    fn link(&self) -> Link<'_> {
+        Link {
+            cert: &self.cert,
+            key: &self.key,
+            peers: vec![self.public.clone()],
+            peer_name: "cluster node",
+            alpn: ALPN,
+        }
     }
 
     /// The QUIC server side: presents the node certificate, demands the peer's.
     pub fn server_config(&self) -> Result<quinn::ServerConfig, String> {
-        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| e.to_string())?
-            .with_client_cert_verifier(self.verifier())
-            .with_single_cert(vec![self.cert.clone()], self.key_der())
-            .map_err(|e| e.to_string())?;
-        tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto =
-            quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| e.to_string())?;
-        let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-        config.transport_config(transport());
-        Ok(config)
+        server_config(&self.link(), transport())
     }
 
     /// The QUIC client side: presents the node certificate, accepts only the derived key.
     pub fn client_config(&self) -> Result<quinn::ClientConfig, String> {
-        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| e.to_string())?
-            .dangerous()
-            .with_custom_certificate_verifier(self.verifier())
-            .with_client_auth_cert(vec![self.cert.clone()], self.key_der())
-            .map_err(|e| e.to_string())?;
-        tls.alpn_protocols = vec![ALPN.to_vec()];
-        let crypto =
-            quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| e.to_string())?;
-        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-        config.transport_config(transport());
-        Ok(config)
+        client_config(&self.link(), transport())
     }
 }
 
@@ -182,108 +153,6 @@ fn transport() -> Arc<quinn::TransportConfig> {
     Arc::new(t)
 }
 
-fn provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::ring::default_provider()
-}
-
-/// The DER SubjectPublicKeyInfo of a certificate.
-fn spki_of(der: &[u8]) -> Option<Vec<u8>> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    Some(cert.tbs_certificate.subject_pki.raw.to_vec())
-}
-
-/// Accepts exactly the peer whose certificate carries the key derived from the secret.
-#[derive(Debug)]
-struct Pinned {
-    spki: Vec<u8>,
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl Pinned {
-    fn check(&self, cert: &CertificateDer<'_>) -> Result<(), Error> {
-        match spki_of(cert.as_ref()) {
-            Some(k) if k == self.spki => Ok(()),
-            _ => Err(Error::General(
-                "the peer's key is not the cluster's (another secret)".into(),
-            )),
-        }
-    }
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        self.check(end_entity)
-            .map(|_| ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        Err(Error::General("TLS 1.2 is not spoken here".into()))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-impl ClientCertVerifier for Pinned {
-    fn root_hint_subjects(&self) -> &[RustlsDn] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, Error> {
-        self.check(end_entity)
-            .map(|_| ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        Err(Error::General("TLS 1.2 is not spoken here".into()))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,11 +162,11 @@ mod tests {
         let a = Secret::from_bytes(b"0123456789abcdef-one").unwrap();
         let b = Secret::from_bytes(b"0123456789abcdef-one").unwrap();
         let c = Secret::from_bytes(b"0123456789abcdef-two").unwrap();
-        assert_eq!(a.spki, b.spki);
-        assert_ne!(a.spki, c.spki);
+        assert_eq!(a.public, b.public);
+        assert_ne!(a.public, c.public);
+        assert_eq!(a.cookie(), b.cookie());
         assert_ne!(a.cookie(), c.cookie());
-        assert!(a.verifier().check(&b.cert).is_ok());
-        assert!(a.verifier().check(&c.cert).is_err());
+        assert!(a.server_config().is_ok() && a.client_config().is_ok());
         assert!(Secret::from_bytes(b"short").is_err());
     }
 }

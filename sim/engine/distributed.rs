@@ -11,8 +11,7 @@
 //! ```
 
 use super::run::{
-    build_phones, clusters, conduct, infra, phone_ids, place, set_up, spawn, Driven, Machines,
-    Progress, World,
+    build_phones, bus, conduct, phone_ids, place, services, set_up, spawn, Driven, Progress, World,
 };
 use super::spec::WorldSpec;
 use crate::cluster::Cluster;
@@ -20,7 +19,7 @@ use cucmsim_actors::conductor::Home;
 use cucmsim_actors::lp::LpMsg;
 use cucmsim_actors::peer::Peer;
 use cucmsim_actors::supervisor::{spawn_lp, Supervisor};
-use cucmsim_actors::{Bus, Conductor};
+use cucmsim_actors::Conductor;
 use cucmsim_core::machine::phone::Phone;
 use cucmsim_core::machine::{Addr, Machine};
 use ractor::{Actor, ActorRef};
@@ -64,14 +63,7 @@ pub(super) fn coordinate(
     rt: &tokio::runtime::Runtime,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Driven, String> {
-    let mut m = Machines {
-        services: vec![],
-        phones: vec![],
-        cas: BTreeMap::new(),
-        pkis: BTreeMap::new(),
-    };
-    infra(spec, w, &mut m)?;
-    clusters(spec, w, &mut m)?;
+    let m = services(spec, w)?;
     let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
     let ids = phone_ids(spec);
     let threads: Vec<usize> = cluster.workers().iter().map(|w| w.threads).collect();
@@ -85,14 +77,7 @@ pub(super) fn coordinate(
         done: ids.len() as u64,
         total: ids.len() as u64,
     });
-    let routes = place(&services, &ids, placement.shards)?;
-    let bus = Bus::new(
-        spec.seed,
-        spec.epoch,
-        spec.latency_ms,
-        routes,
-        spec.link_rules.clone(),
-    );
+    let bus = bus(spec, place(&services, &ids, placement.shards)?);
     let out = rt.block_on(async {
         let (root, _) = Actor::spawn(None, Supervisor, ())
             .await
@@ -167,14 +152,7 @@ pub fn host(
     let mine: Vec<bool> = (0..shards).map(|s| hosted.contains(&s)).collect();
     let phones = build_phones(spec, &w, &mut |_| {}, &|k| mine[k % shards])?;
     let ids = phone_ids(spec);
-    let routes = place(services, &ids, shards)?;
-    let bus = Bus::new(
-        spec.seed,
-        spec.epoch,
-        spec.latency_ms,
-        routes,
-        spec.link_rules.clone(),
-    );
+    let bus = bus(spec, place(services, &ids, shards)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()

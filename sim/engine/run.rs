@@ -204,26 +204,12 @@ async fn drive(
         total: u64::from(spec.phone_count()),
     });
     // The clusters come first (keys, certificates, ITL/CTL), before any phone.
-    let mut m = Machines {
-        services: vec![],
-        phones: vec![],
-        cas: BTreeMap::new(),
-        pkis: BTreeMap::new(),
-    };
-    infra(spec, w, &mut m)?;
-    clusters(spec, w, &mut m)?;
+    let mut m = services(spec, w)?;
     m.phones = build_phones(spec, w, progress, &|_| true)?;
     let shards = (w.threads * 2).clamp(1, m.phones.len().max(1));
     let services: Vec<Addr> = m.services.iter().map(|s| s.addr()).collect();
     let phone_ids: Vec<u32> = m.phones.iter().map(|p| p.id).collect();
-    let routes = place(&services, &phone_ids, shards)?;
-    let bus = Bus::new(
-        spec.seed,
-        spec.epoch,
-        spec.latency_ms,
-        routes,
-        spec.link_rules.clone(),
-    );
+    let bus = bus(spec, place(&services, &phone_ids, shards)?);
     let (root, _) = Actor::spawn(None, Supervisor, ())
         .await
         .map_err(|e| e.to_string())?;
@@ -353,6 +339,30 @@ pub(super) fn build_phones(
     Ok(phones)
 }
 
+/// The services (infrastructure, then every cluster's), no phone yet.
+pub(super) fn services(spec: &WorldSpec, w: &World<'_>) -> Result<Machines, String> {
+    let mut m = Machines {
+        services: vec![],
+        phones: vec![],
+        cas: BTreeMap::new(),
+        pkis: BTreeMap::new(),
+    };
+    infra(spec, w, &mut m)?;
+    clusters(spec, w, &mut m)?;
+    Ok(m)
+}
+
+/// The run's bus over `routes`.
+pub(super) fn bus(spec: &WorldSpec, routes: Routes) -> Bus {
+    Bus::new(
+        spec.seed,
+        spec.epoch,
+        spec.latency_ms,
+        routes,
+        spec.link_rules.clone(),
+    )
+}
+
 /// Every phone's id, in fleet order.
 pub(super) fn phone_ids(spec: &WorldSpec) -> Vec<u32> {
     spec.fleets
@@ -445,7 +455,7 @@ pub(super) fn set_up(spec: &WorldSpec, c: &mut Conductor, services: &[Addr], pho
 
 /// SFTP, DHCP and the CAs outside the clusters, with each CA's root and issuing certificates
 /// (the manufacturing CA's too).
-pub(super) fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
     m.services.push(Box::new(Sftp::default()));
     m.services.push(Box::new(Dhcp::default()));
     m.cas.insert(
@@ -462,7 +472,7 @@ pub(super) fn infra(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result
 
 /// Every cluster: its nodes' services, then its publisher; with each cluster's install-time
 /// PKI.
-pub(super) fn clusters(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
+fn clusters(spec: &WorldSpec, w: &World<'_>, m: &mut Machines) -> Result<(), String> {
     for (ix, c) in spec.clusters.iter().enumerate() {
         let publisher = world::publisher(spec, ix, w.forge, w.mfg, w.prebuilt)?;
         m.pkis.insert(c.name.clone(), publisher.pki.clone());

@@ -22,15 +22,9 @@ pub mod serve;
 
 pub use keys::LinkKeys;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
+use crate::pinned::Link;
 use std::sync::Arc;
 use std::time::Duration;
-
-use cucmsim_core::pki::{Certificate, PrivateKey, PublicKey};
 
 /// The ALPN both ends require.
 pub const ALPN: &[u8] = b"cucmsim-wire/1";
@@ -88,141 +82,6 @@ impl Refusal {
     }
 }
 
-fn algorithms() -> WebPkiSupportedAlgorithms {
-    rustls::crypto::ring::default_provider().signature_verification_algorithms
-}
-
-/// Accepts exactly the certificates carrying one of `keys` (both directions of the link).
-#[derive(Debug)]
-pub struct PinnedKeys {
-    keys: Vec<PublicKey>,
-    what: &'static str,
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl PinnedKeys {
-    fn check(&self, der: &CertificateDer<'_>) -> Result<(), Error> {
-        let cert = Certificate::from_der(der.as_ref())
-            .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
-        match cert.public_key() {
-            Some(k) if self.keys.contains(k) => Ok(()),
-            _ => {
-                tracing::debug!(
-                    "QUIC: {} certificate refused: not the pinned key",
-                    self.what
-                );
-                Err(Error::InvalidCertificate(
-                    CertificateError::ApplicationVerificationFailure,
-                ))
-            }
-        }
-    }
-
-    fn tls12(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls12_signature(m, c, d, &self.algs)
-    }
-
-    fn tls13(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature(m, c, d, &self.algs)
-    }
-}
-
-impl ServerCertVerifier for PinnedKeys {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        self.check(end_entity)
-            .map(|()| ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.tls12(m, c, d)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.tls13(m, c, d)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-impl ClientCertVerifier for PinnedKeys {
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        true
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: UnixTime,
-    ) -> Result<ClientCertVerified, Error> {
-        self.check(end_entity)
-            .map(|()| ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.tls12(m, c, d)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.tls13(m, c, d)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-fn key_der(key: &PrivateKey) -> PrivateKeyDer<'static> {
-    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_pkcs8_der()))
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 fn transport(max_streams: u32) -> Arc<quinn::TransportConfig> {
     let mut t = quinn::TransportConfig::default();
     t.max_concurrent_bidi_streams(quinn::VarInt::from_u32(max_streams.max(1)));
@@ -241,26 +100,14 @@ pub fn server_config(keys: &LinkKeys, max_streams: u32) -> Result<quinn::ServerC
         .serve_key
         .as_ref()
         .ok_or("--quic-keys: serve.key is needed to serve QUIC")?;
-    let verifier = Arc::new(PinnedKeys {
-        keys: keys.farm.public_key().into_iter().cloned().collect(),
-        what: "farm",
-        algs: algorithms(),
-    });
-    let mut tls = rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![CertificateDer::from(keys.serve.der().to_vec())],
-            key_der(key),
-        )
-        .map_err(|e| format!("QUIC server key: {e}"))?;
-    tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
-        .map_err(|e| format!("QUIC server: {e}"))?;
-    let mut c = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    c.transport_config(transport(max_streams));
-    Ok(c)
+    let link = Link {
+        cert: &keys.serve,
+        key,
+        peers: keys.farm.public_key().into_iter().cloned().collect(),
+        peer_name: "farm",
+        alpn: ALPN,
+    };
+    crate::pinned::server_config(&link, transport(max_streams))
 }
 
 /// The farm's QUIC configuration: its key presented, serve's key pinned.
@@ -269,25 +116,12 @@ pub fn client_config(keys: &LinkKeys) -> Result<quinn::ClientConfig, String> {
         .farm_key
         .as_ref()
         .ok_or("--quic-keys: farm.key is needed to connect")?;
-    let verifier = Arc::new(PinnedKeys {
-        keys: keys.serve.public_key().into_iter().cloned().collect(),
-        what: "serve",
-        algs: algorithms(),
-    });
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_client_auth_cert(
-            vec![CertificateDer::from(keys.farm.der().to_vec())],
-            key_der(key),
-        )
-        .map_err(|e| format!("QUIC farm key: {e}"))?;
-    tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
-        .map_err(|e| format!("QUIC client: {e}"))?;
-    let mut c = quinn::ClientConfig::new(Arc::new(crypto));
-    c.transport_config(transport(1));
-    Ok(c)
+    let link = Link {
+        cert: &keys.farm,
+        key,
+        peers: keys.serve.public_key().into_iter().cloned().collect(),
+        peer_name: "serve",
+        alpn: ALPN,
+    };
+    crate::pinned::client_config(&link, transport(1))
 }
